@@ -1,0 +1,2 @@
+//! Runnable examples; see the files under `examples/examples/`.
+#![forbid(unsafe_code)]

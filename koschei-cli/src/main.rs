@@ -1,0 +1,3 @@
+//! The `koschei` command.
+#![forbid(unsafe_code)]
+fn main() {}

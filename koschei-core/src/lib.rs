@@ -1,0 +1,3 @@
+//! Koschei core: the synchronous engine behind continuous rebuild testing of RPM packages.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]

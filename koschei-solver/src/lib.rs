@@ -1,0 +1,2 @@
+//! koschei-solver: a libsolv-backed build-dependency resolver.
+#![deny(missing_docs)]

@@ -1,0 +1,3 @@
+//! The `koschei-web` read-only web frontend.
+#![forbid(unsafe_code)]
+fn main() {}

@@ -1,0 +1,2 @@
+//! A fake Koji hub for tests and the demo.
+#![forbid(unsafe_code)]
