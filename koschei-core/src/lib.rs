@@ -6,6 +6,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod db;
 pub mod model;
 
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};

@@ -1,0 +1,765 @@
+//! Configuration: loading, merging, validation and defaults.
+//!
+//! Two layers, as in the style guide: [`RawConfig`] is the TOML as written (every struct
+//! denies unknown keys), and [`Config`] is the validated result the rest of the code sees.
+//! Files are merged recursively over the built-in defaults, in this order:
+//!
+//! 1. `/etc/koschei/config.toml` (the directory is [`ConfigSources::system_dir`]);
+//! 2. every `/etc/koschei/config.d/*.toml`, in name order;
+//! 3. the files of `--config` or `KOSCHEI_CONFIG` ([`ConfigSources::extra_files`]).
+//!
+//! Then `KOSCHEI_DATABASE_URL` replaces `database.url`.
+//! This module is the only place that reads environment variables ([`ConfigSources::from_env`],
+//! [`state_dir`], [`test_database_url`], [`invoking_user`]).
+//!
+//! ```
+//! use koschei_core::config::{Config, ConfigSources};
+//! let sources = ConfigSources { system_dir: None, ..ConfigSources::default() };
+//! let config = Config::load(&sources)?;
+//! assert_eq!(config.koji.max_builds, 30);
+//! # Ok::<(), koschei_core::config::Error>(())
+//! ```
+
+pub mod raw;
+mod secret;
+mod source;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use raw::RawConfig;
+pub use secret::{DatabaseUrl, mask_url_password};
+
+use raw::{RawBugreport, RawDirectories, RawFrontend, RawKoji, RawKojiLogin, RawLink};
+use source::Origins;
+
+/// What kind of mistake a configuration file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Not valid TOML.
+    Syntax,
+    /// A key Koschei does not know.
+    UnknownKey,
+    /// A value of the wrong type.
+    WrongType,
+    /// A value of the right type that is not allowed.
+    Invalid,
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Syntax => "syntax error",
+            ErrorKind::UnknownKey => "unknown key",
+            ErrorKind::WrongType => "wrong type",
+            ErrorKind::Invalid => "invalid value",
+        })
+    }
+}
+
+/// A configuration that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or directory that exists but cannot be read.
+    #[error("cannot read configuration `{}`", path.display())]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A mistake in one file.
+    #[error("`{}` line {line}, key `{key}`: {kind}: {message}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Dotted key, `-` when the error is not inside a key.
+        key: String,
+        /// What kind of mistake.
+        kind: ErrorKind,
+        /// The parser's message.
+        message: String,
+    },
+    /// A merged value that fails validation.
+    #[error("key `{key}` (from {origin}): {message}")]
+    Value {
+        /// Dotted key.
+        key: String,
+        /// The file and line that set it, `built-in defaults` or the environment variable.
+        origin: String,
+        /// Why the value is refused.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The kind of mistake, `None` for read errors.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        match self {
+            Error::Read { .. } => None,
+            Error::File { kind, .. } => Some(*kind),
+            Error::Value { .. } => Some(ErrorKind::Invalid),
+        }
+    }
+}
+
+/// Where configuration comes from. Only [`ConfigSources::from_env`] looks at the real
+/// environment, so tests build this struct by hand.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    /// Directory holding `config.toml` and `config.d/` (`/etc/koschei`); `None` skips it.
+    pub system_dir: Option<PathBuf>,
+    /// Files merged last, in order (`--config`, else `KOSCHEI_CONFIG`, colon-separated).
+    pub extra_files: Vec<PathBuf>,
+    /// Overrides `database.url` (`KOSCHEI_DATABASE_URL`).
+    pub database_url: Option<String>,
+}
+
+/// The system configuration directory.
+pub const SYSTEM_DIR: &str = "/etc/koschei";
+
+impl ConfigSources {
+    /// The real sources: [`SYSTEM_DIR`], then `cli_file` or else `KOSCHEI_CONFIG`, and
+    /// `KOSCHEI_DATABASE_URL`.
+    #[allow(clippy::disallowed_methods, reason = "config reads the environment")]
+    pub fn from_env(cli_file: Option<PathBuf>) -> Self {
+        let extra_files = match cli_file {
+            Some(f) => vec![f],
+            None => std::env::var_os("KOSCHEI_CONFIG")
+                .map(|v| {
+                    std::env::split_paths(&v)
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        ConfigSources {
+            system_dir: Some(PathBuf::from(SYSTEM_DIR)),
+            extra_files,
+            database_url: std::env::var("KOSCHEI_DATABASE_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// The files to read, in merge order (missing system files are skipped).
+    pub fn files(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut files = Vec::new();
+        if let Some(dir) = &self.system_dir {
+            let main = dir.join("config.toml");
+            if main.is_file() {
+                files.push(main);
+            }
+            files.extend(source::toml_files_in(&dir.join("config.d"))?);
+        }
+        files.extend(self.extra_files.iter().cloned());
+        Ok(files)
+    }
+}
+
+/// The state directory of the private database cluster: `$XDG_STATE_HOME/koschei`, else
+/// `~/.local/state/koschei`; `None` when neither variable is set.
+#[allow(clippy::disallowed_methods, reason = "config reads the environment")]
+pub fn state_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| Path::new(&h).join(".local/state"))
+        })?;
+    Some(base.join("koschei"))
+}
+
+/// Default server the test harness uses.
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgresql://postgres@127.0.0.1:5432/postgres";
+
+/// `KOSCHEI_TEST_DATABASE_URL`, else [`DEFAULT_TEST_DATABASE_URL`].
+#[allow(clippy::disallowed_methods, reason = "config reads the environment")]
+pub fn test_database_url() -> String {
+    std::env::var("KOSCHEI_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_TEST_DATABASE_URL.to_owned())
+}
+
+/// The directories of `PATH`, for finding programs.
+#[allow(clippy::disallowed_methods, reason = "config reads the environment")]
+pub fn executable_search_path() -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default()
+}
+
+/// The person running an admin command: `$SUDO_USER`, else `$USER`, else `$LOGNAME`.
+#[allow(clippy::disallowed_methods, reason = "config reads the environment")]
+pub fn invoking_user() -> Option<String> {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// `[database]`.
+    pub database: DatabaseConfig,
+    /// `[koji]`.
+    pub koji: KojiConfig,
+    /// `[koji]` updated with `[secondary_koji]`; `Some` exactly when secondary mode is
+    /// configured (any `[secondary_koji]` key given).
+    pub secondary_koji: Option<KojiConfig>,
+    /// `[dependency]`.
+    pub dependency: DependencyConfig,
+    /// `[priorities]`.
+    pub priorities: PriorityConfig,
+    /// `[services.<name>]`; see [`Config::service`].
+    pub services: BTreeMap<String, ServiceConfig>,
+    /// `[directories]`.
+    pub directories: DirectoryConfig,
+    /// `[frontend]` (values need no validation beyond their types).
+    pub frontend: RawFrontend,
+    /// `[[links]]`.
+    pub links: Vec<RawLink>,
+    /// `[bugreport]`.
+    pub bugreport: RawBugreport,
+    /// `[logging] filter`.
+    pub log_filter: String,
+    /// `plugins`.
+    pub plugins: Vec<String>,
+    /// `real_builds_insert_chunk`.
+    pub real_builds_insert_chunk: u32,
+    raw: RawConfig,
+    files: Vec<PathBuf>,
+}
+
+/// `[database]`, validated.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// The server; `None` = the private embedded cluster.
+    pub url: Option<DatabaseUrl>,
+    /// Role granted access after migrations.
+    pub unpriv_username: Option<String>,
+    /// Maximum pool connections.
+    pub pool_size: u32,
+}
+
+/// How Koschei logs in to Koji.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KojiLogin {
+    /// No login (`login_method = "logout"`).
+    Anonymous,
+    /// TLS client certificate (`login_method = "ssl"`).
+    Ssl {
+        /// PEM certificate (may contain the key).
+        cert: PathBuf,
+        /// PEM key when separate.
+        key: Option<PathBuf>,
+        /// CA of the client certificate.
+        ca: Option<PathBuf>,
+        /// CA of the hub.
+        serverca: Option<PathBuf>,
+    },
+}
+
+/// `[koji]` or `[secondary_koji]`, validated.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct KojiConfig {
+    pub server: String,
+    pub topurl: String,
+    pub weburl: String,
+    pub srpm_relative_path_root: String,
+    pub login: KojiLogin,
+    pub max_builds: u32,
+    pub build_arches: Vec<String>,
+    pub build_opts: toml::Table,
+    pub load_threshold: f64,
+    pub task_priority: i32,
+    pub task_timeout: Duration,
+    pub multicall_chunk_size: usize,
+    pub build_from_repo_id: bool,
+    pub repo_url: Option<String>,
+    pub retries: u32,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+}
+
+/// `[dependency]`, validated.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct DependencyConfig {
+    pub ignore_weak_deps: bool,
+    pub persist_chunk_size: usize,
+    pub perf_report_interval: Duration,
+    pub dependency_cache_capacity: usize,
+    pub resolver_queue_size: usize,
+    pub cache_l2_capacity: usize,
+    pub resolve_for_arch: String,
+    pub repo_arch: String,
+}
+
+/// `[priorities]`, validated: the scheduler's weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorityConfig {
+    /// Priority of a package with no build yet.
+    pub newly_added: i64,
+    /// Priority above which a package is scheduled.
+    pub build_threshold: i64,
+    /// Priority added by an update of a direct dependency.
+    pub package_update: i64,
+    /// Priority added after a failed build.
+    pub failed_build_priority: i64,
+    /// Hours after the last build at which the time priority starts growing.
+    pub t0: f64,
+    /// Hours after the last build at which the time priority reaches `build_threshold`.
+    pub t1: f64,
+}
+
+/// `[services.<name>]`, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    /// Pause between two cycles.
+    pub interval: Duration,
+    /// Resident memory limit in KiB.
+    pub memory_limit: Option<u64>,
+    /// Virtual memory limit in KiB.
+    pub virtual_memory_limit: Option<u64>,
+    /// Watchdog enabled.
+    pub watchdog: bool,
+}
+
+/// The interval of a service that sets none.
+pub const DEFAULT_SERVICE_INTERVAL: Duration = Duration::from_secs(3);
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            interval: DEFAULT_SERVICE_INTERVAL,
+            memory_limit: None,
+            virtual_memory_limit: None,
+            watchdog: false,
+        }
+    }
+}
+
+/// `[directories]`.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct DirectoryConfig {
+    pub cachedir: PathBuf,
+    pub datadir: PathBuf,
+    pub templates: PathBuf,
+    pub static_folder: PathBuf,
+    pub static_url: String,
+}
+
+impl Config {
+    /// Loads, merges and validates the configuration from `sources`.
+    pub fn load(sources: &ConfigSources) -> Result<Config, Error> {
+        let files = sources.files()?;
+        let mut texts = Vec::with_capacity(files.len());
+        for path in &files {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            texts.push((path.as_path(), text));
+        }
+        let texts: Vec<(&Path, &str)> = texts.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let mut config = Config::from_texts(&texts, sources.database_url.as_deref())?;
+        config.files = files;
+        Ok(config)
+    }
+
+    /// Merges the given file contents (in order) over the defaults and validates; for
+    /// callers that already hold the text. `database_url` overrides `database.url`.
+    pub fn from_texts(
+        texts: &[(&Path, &str)],
+        database_url: Option<&str>,
+    ) -> Result<Config, Error> {
+        let mut origins = Origins::default();
+        let mut merged = toml::Table::try_from(RawConfig::default()).map_err(|e| Error::Value {
+            key: "-".to_owned(),
+            origin: "built-in defaults".to_owned(),
+            message: e.to_string(),
+        })?;
+        for (path, text) in texts {
+            let parsed = source::parse_file(path, text, &mut origins)?;
+            source::merge(&mut merged, parsed.table);
+        }
+        let mut raw: RawConfig = merged
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Value {
+                key: "-".to_owned(),
+                origin: "merged configuration".to_owned(),
+                message: e.message().to_owned(),
+            })?;
+        if let Some(url) = database_url {
+            raw.database.url = Some(url.to_owned());
+            origins.set(
+                "database.url".to_owned(),
+                "environment variable `KOSCHEI_DATABASE_URL`".to_owned(),
+            );
+        }
+        validate(raw, &origins)
+    }
+
+    /// The service settings of `name`, with the defaults for keys it does not set.
+    pub fn service(&self, name: &str) -> ServiceConfig {
+        self.services.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Whether a secondary Koji is configured (the original's `secondary_mode`).
+    pub fn secondary_mode(&self) -> bool {
+        self.secondary_koji.is_some()
+    }
+
+    /// The merged configuration as written, before validation.
+    pub fn raw(&self) -> &RawConfig {
+        &self.raw
+    }
+
+    /// The files that were read, in merge order.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// The merged configuration as TOML with secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        let value = secret::masked_value(&self.raw);
+        toml::to_string_pretty(&value).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// The merged configuration as JSON with secrets masked.
+    pub fn to_masked_json(&self) -> serde_json::Value {
+        let value = secret::masked_value(&self.raw);
+        serde_json::to_value(&value).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+struct Validator<'a> {
+    origins: &'a Origins,
+}
+
+impl Validator<'_> {
+    fn err(&self, key: &str, message: impl Into<String>) -> Error {
+        Error::Value {
+            key: key.to_owned(),
+            origin: self.origins.of(key),
+            message: message.into(),
+        }
+    }
+
+    fn http_url(&self, key: &str, value: &str) -> Result<String, Error> {
+        let rest = value
+            .strip_prefix("https://")
+            .or_else(|| value.strip_prefix("http://"))
+            .ok_or_else(|| self.err(key, format!("`{value}` is not an http(s) URL")))?;
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(self.err(key, format!("`{value}` has no host")));
+        }
+        Ok(value.trim_end_matches('/').to_owned())
+    }
+
+    fn positive(&self, key: &str, value: u64) -> Result<u64, Error> {
+        if value == 0 {
+            return Err(self.err(key, "must be greater than 0"));
+        }
+        Ok(value)
+    }
+
+    fn koji(&self, section: &str, k: &RawKoji) -> Result<KojiConfig, Error> {
+        let key = |name: &str| format!("{section}.{name}");
+        let login = match k.login_method.as_str() {
+            "logout" | "" => KojiLogin::Anonymous,
+            "ssl" => {
+                let RawKojiLogin {
+                    cert,
+                    key: pkey,
+                    ca,
+                    serverca,
+                } = &k.login_args;
+                let cert = cert.as_ref().ok_or_else(|| {
+                    self.err(
+                        &key("login_args.cert"),
+                        "required when `login_method = \"ssl\"`",
+                    )
+                })?;
+                KojiLogin::Ssl {
+                    cert: PathBuf::from(cert),
+                    key: pkey.as_ref().map(PathBuf::from),
+                    ca: ca.as_ref().map(PathBuf::from),
+                    serverca: serverca.as_ref().map(PathBuf::from),
+                }
+            }
+            other => {
+                return Err(self.err(
+                    &key("login_method"),
+                    format!("`{other}` is not a login method (use `logout` or `ssl`)"),
+                ));
+            }
+        };
+        if !(0.0..=1.0).contains(&k.load_threshold) {
+            return Err(self.err(&key("load_threshold"), "must be between 0 and 1"));
+        }
+        if k.build_arches.is_empty() {
+            return Err(self.err(&key("build_arches"), "must name at least one arch"));
+        }
+        let repo_url = k
+            .repo_url
+            .as_deref()
+            .map(|u| self.http_url(&key("repo_url"), u))
+            .transpose()?;
+        Ok(KojiConfig {
+            server: self.http_url(&key("server"), &k.server)?,
+            topurl: self.http_url(&key("topurl"), &k.topurl)?,
+            weburl: self.http_url(&key("weburl"), &k.weburl)?,
+            srpm_relative_path_root: k.srpm_relative_path_root.clone(),
+            login,
+            max_builds: k.max_builds,
+            build_arches: k.build_arches.clone(),
+            build_opts: k.build_opts.clone(),
+            load_threshold: k.load_threshold,
+            task_priority: k.task_priority,
+            task_timeout: Duration::from_secs(self.positive(&key("task_timeout"), k.task_timeout)?),
+            multicall_chunk_size: self
+                .positive(&key("multicall_chunk_size"), k.multicall_chunk_size.into())?
+                as usize,
+            build_from_repo_id: k.build_from_repo_id,
+            repo_url,
+            retries: k.retries,
+            connect_timeout: Duration::from_secs(
+                self.positive(&key("connect_timeout"), k.connect_timeout)?,
+            ),
+            timeout: Duration::from_secs(self.positive(&key("timeout"), k.timeout)?),
+        })
+    }
+}
+
+fn secondary_overlay(primary: &RawKoji, s: &raw::RawSecondaryKoji) -> Option<RawKoji> {
+    if *s == raw::RawSecondaryKoji::default() {
+        return None;
+    }
+    let p = primary.clone();
+    Some(RawKoji {
+        server: s.server.clone().unwrap_or(p.server),
+        topurl: s.topurl.clone().unwrap_or(p.topurl),
+        weburl: s.weburl.clone().unwrap_or(p.weburl),
+        srpm_relative_path_root: s
+            .srpm_relative_path_root
+            .clone()
+            .unwrap_or(p.srpm_relative_path_root),
+        login_method: s.login_method.clone().unwrap_or(p.login_method),
+        login_args: s.login_args.clone().unwrap_or(p.login_args),
+        max_builds: s.max_builds.unwrap_or(p.max_builds),
+        build_arches: s.build_arches.clone().unwrap_or(p.build_arches),
+        build_opts: s.build_opts.clone().unwrap_or(p.build_opts),
+        load_threshold: s.load_threshold.unwrap_or(p.load_threshold),
+        task_priority: s.task_priority.unwrap_or(p.task_priority),
+        task_timeout: s.task_timeout.unwrap_or(p.task_timeout),
+        multicall_chunk_size: s.multicall_chunk_size.unwrap_or(p.multicall_chunk_size),
+        build_from_repo_id: s.build_from_repo_id.unwrap_or(p.build_from_repo_id),
+        repo_url: s.repo_url.clone().or(p.repo_url),
+        retries: s.retries.unwrap_or(p.retries),
+        connect_timeout: s.connect_timeout.unwrap_or(p.connect_timeout),
+        timeout: s.timeout.unwrap_or(p.timeout),
+    })
+}
+
+fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
+    let v = Validator { origins };
+    let url = raw
+        .database
+        .url
+        .as_deref()
+        .map(|u| DatabaseUrl::parse(u).map_err(|message| v.err("database.url", message)))
+        .transpose()?;
+    let pool_size = raw.database.pool_size.unwrap_or(4);
+    if pool_size == 0 {
+        return Err(v.err("database.pool_size", "must be greater than 0"));
+    }
+    let koji = v.koji("koji", &raw.koji)?;
+    let secondary_koji = secondary_overlay(&raw.koji, &raw.secondary_koji)
+        .map(|k| v.koji("secondary_koji", &k))
+        .transpose()?;
+    let d = &raw.dependency;
+    let dependency = DependencyConfig {
+        ignore_weak_deps: d.ignore_weak_deps,
+        persist_chunk_size: v
+            .positive("dependency.persist_chunk_size", d.persist_chunk_size.into())?
+            as usize,
+        perf_report_interval: Duration::from_secs(d.perf_report_interval),
+        dependency_cache_capacity: d.dependency_cache_capacity as usize,
+        resolver_queue_size: v.positive(
+            "dependency.resolver_queue_size",
+            d.resolver_queue_size.into(),
+        )? as usize,
+        cache_l2_capacity: d.cache_l2_capacity as usize,
+        resolve_for_arch: d.resolve_for_arch.clone(),
+        repo_arch: d.repo_arch.clone(),
+    };
+    let p = &raw.priorities;
+    if !(p.t0 >= 0.0 && p.t1 > p.t0) {
+        return Err(v.err(
+            "priorities.t1",
+            format!("must be greater than t0 ({}) and t0 at least 0", p.t0),
+        ));
+    }
+    let priorities = PriorityConfig {
+        newly_added: p.newly_added,
+        build_threshold: p.build_threshold,
+        package_update: p.package_update,
+        failed_build_priority: p.failed_build_priority,
+        t0: p.t0,
+        t1: p.t1,
+    };
+    let mut services = BTreeMap::new();
+    for (name, s) in &raw.services {
+        let interval = match s.interval {
+            None => DEFAULT_SERVICE_INTERVAL,
+            Some(i) if i.is_finite() && i >= 0.0 => Duration::from_secs_f64(i),
+            Some(_) => {
+                return Err(v.err(
+                    &format!("services.{name}.interval"),
+                    "must be a number of seconds ≥ 0",
+                ));
+            }
+        };
+        services.insert(
+            name.clone(),
+            ServiceConfig {
+                interval,
+                memory_limit: s.memory_limit,
+                virtual_memory_limit: s.virtual_memory_limit,
+                watchdog: s.watchdog.unwrap_or(false),
+            },
+        );
+    }
+    let RawDirectories {
+        cachedir,
+        datadir,
+        templates,
+        static_folder,
+        static_url,
+    } = raw.directories.clone();
+    for (i, link) in raw.links.iter().enumerate() {
+        if link.name.is_empty() || link.url.is_empty() {
+            return Err(v.err(
+                "links",
+                format!("entry {} needs both `name` and `url`", i + 1),
+            ));
+        }
+    }
+    if !raw.bugreport.url.contains("{query}") {
+        return Err(v.err("bugreport.url", "must contain `{query}`"));
+    }
+    if raw.frontend.packages_per_page == 0 {
+        return Err(v.err("frontend.packages_per_page", "must be greater than 0"));
+    }
+    if raw.frontend.builds_per_page == 0 {
+        return Err(v.err("frontend.builds_per_page", "must be greater than 0"));
+    }
+    Ok(Config {
+        database: DatabaseConfig {
+            url,
+            unpriv_username: raw.database.unpriv_username.clone(),
+            pool_size,
+        },
+        koji,
+        secondary_koji,
+        dependency,
+        priorities,
+        services,
+        directories: DirectoryConfig {
+            cachedir: cachedir.into(),
+            datadir: datadir.into(),
+            templates: templates.into(),
+            static_folder: static_folder.into(),
+            static_url,
+        },
+        frontend: raw.frontend.clone(),
+        links: raw.links.clone(),
+        bugreport: raw.bugreport.clone(),
+        log_filter: raw.logging.filter.clone(),
+        plugins: raw.plugins.clone(),
+        real_builds_insert_chunk: raw.real_builds_insert_chunk,
+        raw,
+        files: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(texts: &[(&str, &str)]) -> Result<Config, Error> {
+        let texts: Vec<(&Path, &str)> = texts.iter().map(|(p, t)| (Path::new(*p), *t)).collect();
+        Config::from_texts(&texts, None)
+    }
+
+    #[test]
+    fn defaults_match_the_original() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.koji.server, "https://koji.fedoraproject.org/kojihub");
+        assert_eq!(c.koji.task_timeout, Duration::from_secs(172_800));
+        assert_eq!(c.koji.build_arches, ["i386", "x86_64", "armhfp"]);
+        assert_eq!(c.priorities.newly_added, 3000);
+        assert_eq!(c.priorities.t1, 168.0);
+        assert_eq!(c.service("polling").interval, Duration::from_secs(1200));
+        assert!(c.service("watcher").watchdog);
+        assert_eq!(c.service("scheduler").interval, DEFAULT_SERVICE_INTERVAL);
+        assert_eq!(c.links.len(), 5);
+        assert!(c.secondary_koji.is_none());
+        assert!(c.database.url.is_none());
+    }
+
+    #[test]
+    fn secondary_koji_inherits_primary_keys() {
+        let c = load(&[(
+            "a.toml",
+            "[secondary_koji]\nserver = \"https://s.example/kojihub\"\n",
+        )])
+        .unwrap();
+        let s = c.secondary_koji.unwrap();
+        assert_eq!(s.server, "https://s.example/kojihub");
+        assert_eq!(s.topurl, c.koji.topurl);
+        assert_eq!(s.max_builds, 30);
+    }
+
+    #[test]
+    fn ssl_login_requires_cert() {
+        let e = load(&[("k.toml", "[koji]\nlogin_method = \"ssl\"\n")]).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("koji.login_args.cert"), "{msg}");
+        assert!(msg.contains("from `k.toml` line 1"), "{msg}");
+    }
+
+    #[test]
+    fn validation_names_the_origin() {
+        let e = load(&[("p.toml", "[priorities]\nt0 = 10\nt1 = 5\n")]).unwrap_err();
+        assert_eq!(e.kind(), Some(ErrorKind::Invalid));
+        let msg = e.to_string();
+        assert!(
+            msg.contains("`priorities.t1` (from `p.toml` line 3)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn bad_koji_url_is_refused() {
+        let e = load(&[("k.toml", "[koji]\nserver = \"koji.example\"\n")]).unwrap_err();
+        assert!(e.to_string().contains("not an http(s) URL"), "{e}");
+    }
+}

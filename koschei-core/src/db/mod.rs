@@ -1,0 +1,142 @@
+//! Database access: connections and the pool, migrations, the private cluster, the test
+//! harness and typed repository functions.
+//!
+//! Repository functions take `&mut impl GenericClient`, so the same function runs on a
+//! plain [`postgres::Client`], a pooled connection or inside a [`postgres::Transaction`].
+//! They only use bound parameters; conversion between rows and [`crate::model`] types
+//! happens here and nowhere else.
+//!
+//! ```no_run
+//! use koschei_core::config::DatabaseUrl;
+//! use koschei_core::db;
+//! let url = DatabaseUrl::parse("postgresql://postgres@127.0.0.1/koschei").map_err(anyhow_like)?;
+//! let mut client = db::connect(&url)?;
+//! db::migrate::migrate(&mut client)?;
+//! for c in db::collection::list(&mut client)? {
+//!     println!("{} {}", c.name, c.state.as_str());
+//! }
+//! # fn anyhow_like(e: String) -> db::Error { db::Error::Invalid { what: "url", message: e } }
+//! # Ok::<(), db::Error>(())
+//! ```
+
+pub mod cluster;
+pub mod collection;
+mod error;
+
+pub mod migrate;
+
+pub mod overview;
+
+pub mod testing;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+pub use cluster::{Cluster, ClusterError, ClusterOptions};
+pub(crate) use error::QueryContext;
+pub use error::{Error, report};
+
+use crate::config::{DatabaseConfig, DatabaseUrl};
+
+/// A pool of connections.
+pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// A connection taken from a [`Pool`].
+pub type PooledClient = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// Opens one connection.
+pub fn connect(url: &DatabaseUrl) -> Result<Client, Error> {
+    url.to_pg_config()
+        .connect(NoTls)
+        .map_err(|source| Error::Connect {
+            url: url.masked(),
+            source,
+        })
+}
+
+/// Creates a pool of up to `size` connections and checks that one connection works.
+pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, Error> {
+    let manager = PostgresConnectionManager::new(url.to_pg_config(), NoTls);
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(15))
+        .build(manager)
+        .map_err(|source| Error::Pool {
+            url: url.masked(),
+            source,
+        })?;
+    // Surface a bad URL now, with the driver's error, rather than as a pool timeout.
+    connect(url)?;
+    Ok(pool)
+}
+
+/// The database a command works on: the configured server, or the private cluster
+/// (started on demand and stopped when this value drops, unless kept running).
+#[derive(Debug)]
+pub struct Database {
+    url: DatabaseUrl,
+    cluster: Option<Cluster>,
+}
+
+impl Database {
+    /// Uses `config.url`, or else starts (or reuses) the private cluster under
+    /// `state_dir` (see [`crate::config::state_dir`] and [`cluster::default_dir`]).
+    pub fn open(config: &DatabaseConfig, state_dir: Option<PathBuf>) -> Result<Database, Error> {
+        if let Some(url) = &config.url {
+            return Ok(Database {
+                url: url.clone(),
+                cluster: None,
+            });
+        }
+        let state_dir = state_dir.ok_or_else(|| Error::Invalid {
+            what: "database location",
+            message: "no `database.url` is configured and neither XDG_STATE_HOME nor HOME is set for the private cluster".to_owned(),
+        })?;
+        let cluster = Cluster::ensure(
+            &cluster::default_dir(&state_dir),
+            &ClusterOptions::default(),
+        )?;
+        Ok(Database {
+            url: cluster.url().clone(),
+            cluster: Some(cluster),
+        })
+    }
+
+    /// The connection string.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The private cluster, if that is where the database is.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// A human description: the masked URL or the private cluster directory.
+    pub fn location(&self) -> String {
+        match &self.cluster {
+            Some(c) => format!("private cluster in `{}`", c.dir().display()),
+            None => format!("`{}`", self.url.masked()),
+        }
+    }
+
+    /// Keeps a private cluster running after this value drops (long-running services).
+    pub fn keep_running(&mut self) {
+        if let Some(c) = &mut self.cluster {
+            c.keep_running();
+        }
+    }
+
+    /// Opens one connection.
+    pub fn connect(&self) -> Result<Client, Error> {
+        connect(&self.url)
+    }
+
+    /// Creates a pool of up to `size` connections.
+    pub fn pool(&self, size: u32) -> Result<Pool, Error> {
+        pool(&self.url, size)
+    }
+}

@@ -1,0 +1,191 @@
+//! Configuration loading: merge order, overrides and every error kind.
+
+use std::time::Duration;
+
+use koschei_core::config::{Config, ConfigSources, Error, ErrorKind};
+
+use crate::support::TempDir;
+
+fn sources(dir: &TempDir, extra: &[&str]) -> ConfigSources {
+    ConfigSources {
+        system_dir: Some(dir.path().join("etc")),
+        extra_files: extra.iter().map(|f| dir.path().join(f)).collect(),
+        database_url: None,
+    }
+}
+
+#[test]
+fn later_files_override_earlier_ones_in_documented_order() {
+    let dir = TempDir::new("cfg-order");
+    dir.write(
+        "etc/config.toml",
+        "[koji]\nmax_builds = 1\ntask_priority = 1\nload_threshold = 0.1\n[priorities]\nt0 = 1\n",
+    );
+    // Name order, not creation order: 20 is written first but merged last of the two.
+    dir.write(
+        "etc/config.d/20-b.toml",
+        "[koji]\ntask_priority = 20\nload_threshold = 0.2\n",
+    );
+    dir.write(
+        "etc/config.d/10-a.toml",
+        "[koji]\ntask_priority = 10\nmax_builds = 10\n",
+    );
+    dir.write("etc/config.d/ignored.txt", "this is not toml [");
+    dir.write("local.toml", "[koji]\nload_threshold = 0.9\n");
+    let c = Config::load(&sources(&dir, &["local.toml"])).unwrap();
+    assert_eq!(c.koji.max_builds, 10);
+    assert_eq!(c.koji.task_priority, 20);
+    assert_eq!(c.koji.load_threshold, 0.9);
+    // Untouched keys keep the defaults, touched tables merge recursively.
+    assert_eq!(c.priorities.t0, 1.0);
+    assert_eq!(c.priorities.t1, 168.0);
+    assert_eq!(c.koji.server, "https://koji.fedoraproject.org/kojihub");
+    let files: Vec<String> = c
+        .files()
+        .iter()
+        .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "etc/config.toml",
+            "etc/config.d/10-a.toml",
+            "etc/config.d/20-b.toml",
+            "local.toml"
+        ]
+    );
+}
+
+#[test]
+fn lists_are_replaced_not_appended() {
+    let dir = TempDir::new("cfg-list");
+    dir.write("a.toml", "[koji]\nbuild_arches = [\"x86_64\"]\n");
+    let c = Config::load(&sources(&dir, &["a.toml"])).unwrap();
+    assert_eq!(c.koji.build_arches, ["x86_64"]);
+}
+
+#[test]
+fn missing_system_dir_gives_defaults() {
+    let dir = TempDir::new("cfg-empty");
+    let c = Config::load(&sources(&dir, &[])).unwrap();
+    assert!(c.files().is_empty());
+    assert_eq!(c.service("polling").interval, Duration::from_secs(1200));
+}
+
+#[test]
+fn environment_database_url_overrides_files() {
+    let dir = TempDir::new("cfg-env");
+    dir.write(
+        "etc/config.toml",
+        "[database]\nurl = \"postgresql://a@file/db\"\n",
+    );
+    let mut s = sources(&dir, &[]);
+    let c = Config::load(&s).unwrap();
+    assert_eq!(
+        c.database.url.as_ref().unwrap().expose(),
+        "postgresql://a@file/db"
+    );
+    s.database_url = Some("postgresql://b:pw@env/db".to_owned());
+    let c = Config::load(&s).unwrap();
+    assert_eq!(
+        c.database.url.as_ref().unwrap().expose(),
+        "postgresql://b:pw@env/db"
+    );
+}
+
+#[test]
+fn missing_extra_file_is_an_error_naming_it() {
+    let dir = TempDir::new("cfg-missing");
+    let e = Config::load(&sources(&dir, &["nope.toml"])).unwrap_err();
+    assert!(matches!(e, Error::Read { .. }));
+    assert!(e.to_string().contains("nope.toml"), "{e}");
+}
+
+fn file_error(text: &str) -> (Error, String) {
+    let dir = TempDir::new("cfg-err");
+    dir.write("etc/config.d/50-bad.toml", text);
+    let e = Config::load(&sources(&dir, &[])).unwrap_err();
+    let msg = e.to_string();
+    (e, msg)
+}
+
+#[test]
+fn syntax_error_names_file_line_and_key() {
+    let (e, msg) = file_error("[koji]\nmax_builds = 3\ntask_priority = = 4\n");
+    assert_eq!(e.kind(), Some(ErrorKind::Syntax));
+    assert!(msg.contains("50-bad.toml` line 3"), "{msg}");
+    assert!(
+        msg.contains("key `task_priority`") || msg.contains("key `koji.task_priority`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn wrong_type_names_file_line_and_key() {
+    let (e, msg) =
+        file_error("# comment\n[koji]\nserver = \"https://k/kojihub\"\nmax_builds = \"thirty\"\n");
+    assert_eq!(e.kind(), Some(ErrorKind::WrongType));
+    assert!(msg.contains("50-bad.toml` line 4"), "{msg}");
+    assert!(msg.contains("key `koji.max_builds`"), "{msg}");
+    assert!(msg.contains("wrong type"), "{msg}");
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let (e, msg) = file_error(
+        "[priorities]\nt0 = 1\n\n[dependency]\nignore_weak_deps = true\nbogus_key = 1\n",
+    );
+    assert_eq!(e.kind(), Some(ErrorKind::UnknownKey));
+    assert!(msg.contains("50-bad.toml` line 6"), "{msg}");
+    assert!(msg.contains("key `dependency.bogus_key`"), "{msg}");
+}
+
+#[test]
+fn unknown_top_level_table_is_refused() {
+    let (e, msg) = file_error("[kojii]\nserver = \"x\"\n");
+    assert_eq!(e.kind(), Some(ErrorKind::UnknownKey));
+    assert!(msg.contains("line 1"), "{msg}");
+    assert!(msg.contains("key `kojii`"), "{msg}");
+}
+
+#[test]
+fn wrong_type_inside_array_of_tables_names_the_key() {
+    let (e, msg) = file_error(
+        "[[links]]\nname = \"A\"\nurl = \"https://a\"\n[[links]]\nname = 5\nurl = \"https://b\"\n",
+    );
+    assert_eq!(e.kind(), Some(ErrorKind::WrongType));
+    assert!(msg.contains("line 5"), "{msg}");
+    assert!(msg.contains("key `links.name`"), "{msg}");
+}
+
+#[test]
+fn invalid_value_names_origin_file() {
+    let (e, msg) = file_error("[koji]\nload_threshold = 1.5\n");
+    assert_eq!(e.kind(), Some(ErrorKind::Invalid));
+    assert!(msg.contains("koji.load_threshold"), "{msg}");
+    assert!(msg.contains("50-bad.toml` line 2"), "{msg}");
+}
+
+#[test]
+fn config_show_masks_secrets() {
+    let dir = TempDir::new("cfg-mask");
+    dir.write(
+        "etc/config.toml",
+        "[database]\nurl = \"postgresql://koschei:hunter2@db/koschei\"\n[frontend]\nsecret_key = \"s3cr3t\"\n",
+    );
+    let c = Config::load(&sources(&dir, &[])).unwrap();
+    let toml_text = c.to_masked_toml();
+    let json_text = c.to_masked_json().to_string();
+    for text in [&toml_text, &json_text] {
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(
+            text.contains("postgresql://koschei:********@db/koschei"),
+            "{text}"
+        );
+    }
+    // The rendered TOML is itself a valid configuration.
+    let dir2 = TempDir::new("cfg-roundtrip");
+    dir2.write("etc/config.toml", &toml_text);
+    Config::load(&sources(&dir2, &[])).unwrap();
+}

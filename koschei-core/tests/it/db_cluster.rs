@@ -1,0 +1,76 @@
+//! The private PostgreSQL cluster: start, reuse, stale pid file.
+
+use koschei_core::db::{Cluster, ClusterOptions};
+
+use crate::support::TempDir;
+
+fn count_collections(cluster: &Cluster) -> i64 {
+    let mut c = koschei_core::db::connect(cluster.url()).unwrap();
+    c.query_one(
+        "SELECT count(*) FROM pg_database WHERE datname = 'koschei'",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+#[test]
+fn private_cluster_starts_is_reused_and_survives_a_stale_pid_file() {
+    let dir = TempDir::new("cluster");
+    let opts = ClusterOptions { unsafe_fast: true };
+
+    let first = Cluster::ensure(dir.path(), &opts).unwrap();
+    assert!(first.started_here());
+    assert_eq!(count_collections(&first), 1);
+    assert!(first.url().expose().contains("/run"));
+    assert!(dir.path().join("run/.s.PGSQL.5432").exists());
+
+    // A second handle reuses the running server and leaves it running when dropped.
+    let second = Cluster::ensure(dir.path(), &opts).unwrap();
+    assert!(!second.started_here());
+    drop(second);
+    assert_eq!(count_collections(&first), 1);
+
+    first.stop().unwrap();
+    assert!(!dir.path().join("data/postmaster.pid").exists());
+
+    // A crash leaves postmaster.pid behind; it names a process that does not exist.
+    std::fs::write(dir.path().join("data/postmaster.pid"), "999999999\n/x\n").unwrap();
+    let third = Cluster::ensure(dir.path(), &opts).unwrap();
+    assert!(third.started_here());
+    assert_eq!(count_collections(&third), 1);
+    drop(third);
+    // Dropping the handle that started it stops the server.
+    assert!(!dir.path().join("data/postmaster.pid").exists());
+}
+
+#[test]
+fn test_harness_starts_a_private_cluster_when_no_server_answers() {
+    // Run one database test in a child process whose test server URL points at a port
+    // where nothing listens; the harness must fall back to its private cluster.
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "db_migrate::migrating_twice_changes_nothing",
+            "--nocapture",
+        ])
+        .env(
+            "KOSCHEI_TEST_DATABASE_URL",
+            "postgresql://postgres@127.0.0.1:1/postgres",
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .unwrap();
+    let socket = std::env::temp_dir().join(format!("koschei-test-pg-{uid}/run/.s.PGSQL.5432"));
+    assert!(socket.exists(), "{} missing", socket.display());
+}

@@ -1,0 +1,7 @@
+//! Integration tests of koschei-core (one binary, one module per area).
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a test failure")]
+
+mod config;
+mod db_cluster;
+mod db_migrate;
+mod support;
