@@ -1,2 +1,52 @@
-//! koschei-solver: a libsolv-backed build-dependency resolver.
+//! koschei-solver: a libsolv-backed build-dependency resolver giving the
+//! same answers as Koschei's hawkey-based resolver, faster.
+//!
+//! * [`Repository::load`] reads an rpm-md repository (`repomd.xml`, primary,
+//!   filelists, comps), verifies every file's checksum and keeps the packages
+//!   in a `.solv` cache keyed by the repomd checksum. Answers always come
+//!   from a pool loaded from that cache, as deployed Koschei's do.
+//! * [`Resolver`] owns one libsolv pool and a reused solver (one per thread)
+//!   and turns a build group plus BuildRequires into a [`Resolution`]:
+//!   resolved flag, install set as NEVRA strings, problem texts in libdnf's
+//!   words.
+//! * [`resolve_all`] resolves many packages on several threads and streams
+//!   the results in input order.
+//! * [`dependency_changes`], [`dependency_priority`] and [`bfs_distances`]
+//!   are pure functions over results (spec sections 3.4 and 3.5).
+//!
+//! The raw libsolv calls live in the private `wrapper` module: each C object
+//! has an owning Rust type, nothing is `Send`, and every `unsafe` block
+//! states its invariant.
+//!
+//! ```no_run
+//! use koschei_solver::{LoadOptions, Repository, ResolveOptions, Resolver};
+//! # fn main() -> Result<(), koschei_solver::SolverError> {
+//! let repo = Repository::load("repo/binary".as_ref(), &LoadOptions::default())?;
+//! let group = repo.build_group().unwrap_or_default().to_vec();
+//! let mut resolver = Resolver::new(&[&repo], ResolveOptions::default())?;
+//! let answer = resolver.resolve(&group, &["gcc".to_owned(), "make >= 4".to_owned()]);
+//! println!("resolved: {} ({} packages)", answer.resolved, answer.installs.len());
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
+#![allow(unsafe_code)]
+
+mod batch;
+mod diff;
+mod error;
+mod ffi;
+mod metadata;
+mod repository;
+mod resolver;
+mod wrapper;
+
+pub use batch::{BatchStats, Resolved, resolve_all};
+pub use diff::{
+    DependencyChange, bfs_distances, dependency_changes, dependency_priority, nevra_name,
+    split_nevra,
+};
+pub use error::SolverError;
+pub use metadata::SourcePackage;
+pub use repository::{LoadOptions, Repository, read_source_packages};
+pub use resolver::{Resolution, ResolveOptions, Resolver};

@@ -1,0 +1,163 @@
+//! Whole-repository resolution: many packages, several threads, results in
+//! input order.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::error::SolverError;
+use crate::repository::Repository;
+use crate::resolver::{Resolution, ResolveOptions, Resolver};
+
+/// One result of [`resolve_all`], delivered in input order.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Index of the request in the input.
+    pub index: usize,
+    /// The answer.
+    pub resolution: Resolution,
+    /// Time the solve took (for a request sharing an earlier identical
+    /// request's answer: that solve's time).
+    pub solve_time: Duration,
+    /// True when an earlier request with identical BuildRequires was solved
+    /// and its answer reused.
+    pub shared: bool,
+}
+
+/// Figures of one [`resolve_all`] run.
+#[derive(Debug, Clone, Default)]
+pub struct BatchStats {
+    /// Requests answered.
+    pub requests: usize,
+    /// Distinct BuildRequires lists actually solved.
+    pub solves: usize,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Longest time a worker spent loading its pool from the cache.
+    pub pool_load: Duration,
+}
+
+enum Msg {
+    Ready(Duration),
+    Done(usize, Resolution, Duration),
+    Failed(SolverError),
+}
+
+/// Resolves the build group plus each request's BuildRequires against
+/// `repos` (loaded together in one pool per thread) on `jobs` threads.
+///
+/// Each thread loads its own pool from the repositories' `.solv` caches and
+/// reuses one solver; identical BuildRequires lists are solved once. Results
+/// are passed to `on_result` on the calling thread, in input order, as soon
+/// as every earlier one is known.
+pub fn resolve_all<F>(
+    repos: &[&Repository],
+    build_group: &[String],
+    requests: &[Vec<String>],
+    options: ResolveOptions,
+    jobs: usize,
+    mut on_result: F,
+) -> Result<BatchStats, SolverError>
+where
+    F: FnMut(Resolved),
+{
+    // Distinct lists, in order of first appearance.
+    let mut first: HashMap<&[String], usize> = HashMap::new();
+    let mut unique: Vec<&[String]> = Vec::new();
+    let mut unique_of: Vec<usize> = Vec::with_capacity(requests.len());
+    for r in requests {
+        let u = *first.entry(r.as_slice()).or_insert_with(|| {
+            unique.push(r.as_slice());
+            unique.len() - 1
+        });
+        unique_of.push(u);
+    }
+    let mut last_use = vec![0usize; unique.len()];
+    let mut first_index = vec![usize::MAX; unique.len()];
+    for (i, &u) in unique_of.iter().enumerate() {
+        last_use[u] = i;
+        first_index[u] = first_index[u].min(i);
+    }
+    let threads = jobs.max(1).min(unique.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let mut stats = BatchStats {
+        requests: requests.len(),
+        solves: unique.len(),
+        threads,
+        ..BatchStats::default()
+    };
+
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stop, unique) = (&next, &stop, &unique);
+            scope.spawn(move || {
+                let started = Instant::now();
+                let mut resolver = match Resolver::new(repos, options) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = tx.send(Msg::Failed(e));
+                        return;
+                    }
+                };
+                let _ = tx.send(Msg::Ready(started.elapsed()));
+                while !stop.load(Ordering::Relaxed) {
+                    let u = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(brs) = unique.get(u) else { break };
+                    let t = Instant::now();
+                    let res = resolver.resolve(build_group, brs);
+                    if tx.send(Msg::Done(u, res, t.elapsed())).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+
+        let mut done: Vec<Option<(Resolution, Duration)>> = vec![None; unique.len()];
+        let mut emitted = 0usize;
+        let mut error = None;
+        for msg in rx {
+            match msg {
+                Msg::Ready(t) => stats.pool_load = stats.pool_load.max(t),
+                Msg::Failed(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    error.get_or_insert(e);
+                }
+                Msg::Done(u, res, t) => {
+                    done[u] = Some((res, t));
+                    while emitted < requests.len() {
+                        let u = unique_of[emitted];
+                        let shared = first_index[u] != emitted;
+                        let item = if last_use[u] == emitted {
+                            done[u].take()
+                        } else {
+                            done[u].as_ref().map(|(r, t)| (r.clone(), *t))
+                        };
+                        let Some((resolution, solve_time)) = item else {
+                            break;
+                        };
+                        on_result(Resolved {
+                            index: emitted,
+                            resolution,
+                            solve_time,
+                            shared,
+                        });
+                        emitted += 1;
+                    }
+                }
+            }
+        }
+        match error {
+            Some(e) => Err(e),
+            None if emitted < requests.len() => Err(SolverError::Worker(
+                "a resolver thread stopped early".to_owned(),
+            )),
+            None => Ok(()),
+        }
+    })?;
+    Ok(stats)
+}

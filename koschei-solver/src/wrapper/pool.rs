@@ -1,0 +1,468 @@
+//! The libsolv pool (all strings, dependencies and packages) and its repos.
+
+use std::ffi::{CStr, CString};
+use std::marker::PhantomData;
+use std::os::raw::c_int;
+use std::path::Path;
+
+use crate::ffi;
+
+/// Opens `path` with libsolv's decompressing reader (`solv_xfopen`), or with
+/// plain `fopen` when `plain` is set. Closed on drop.
+struct CFile(*mut ffi::FILE);
+
+impl CFile {
+    fn open(path: &Path, mode: &CStr, decompress: bool) -> Result<CFile, String> {
+        let c = path_cstring(path)?;
+        // SAFETY: both arguments are valid NUL-terminated strings that live
+        // across the call; a null return is handled below.
+        let fp = unsafe {
+            if decompress {
+                ffi::solv_xfopen(c.as_ptr(), mode.as_ptr())
+            } else {
+                libc::fopen(c.as_ptr(), mode.as_ptr()).cast::<ffi::FILE>()
+            }
+        };
+        if fp.is_null() {
+            return Err(format!("cannot open: {}", std::io::Error::last_os_error()));
+        }
+        Ok(CFile(fp))
+    }
+
+    /// Flushes and closes, reporting write errors.
+    fn close(mut self) -> Result<(), String> {
+        let fp = std::mem::replace(&mut self.0, std::ptr::null_mut());
+        // SAFETY: `fp` is an open stream owned by this value; it is closed once
+        // (the null left behind makes `Drop` skip it).
+        let rc = unsafe { libc::fclose(fp.cast::<libc::FILE>()) };
+        if rc != 0 {
+            return Err(format!("close failed: {}", std::io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CFile {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: the stream is open and owned by this value.
+            unsafe { libc::fclose(self.0.cast::<libc::FILE>()) };
+        }
+    }
+}
+
+fn path_cstring(path: &Path) -> Result<CString, String> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| "path contains a NUL byte".to_owned())
+}
+
+/// A libsolv pool set up with RPM semantics for one architecture.
+pub(crate) struct Pool {
+    raw: *mut ffi::Pool,
+}
+
+impl Pool {
+    /// Creates a pool with RPM version semantics and the arch policy of `arch`
+    /// (the settings libdnf uses: see spec/solver-facts.md, section 1).
+    pub(crate) fn new(arch: &str) -> Result<Pool, String> {
+        let arch = CString::new(arch).map_err(|_| "arch contains a NUL byte".to_owned())?;
+        // SAFETY: pool_create returns a fresh pool (it aborts on OOM).
+        let raw = unsafe { ffi::pool_create() };
+        let pool = Pool { raw };
+        // SAFETY: `raw` is a valid pool. The disttype must be set before the
+        // arch (it decides the noarch id); -1 means the library lacks RPM support.
+        unsafe {
+            if ffi::pool_setdisttype(raw, ffi::DISTTYPE_RPM as c_int) == -1 {
+                return Err("the system libsolv has no RPM support".to_owned());
+            }
+            ffi::pool_set_flag(raw, ffi::POOL_FLAG_WHATPROVIDESWITHDISABLED as c_int, 1);
+            ffi::pool_setarch(raw, arch.as_ptr());
+        }
+        Ok(pool)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut ffi::Pool {
+        self.raw
+    }
+
+    /// Creates an empty repository that is freed again unless committed.
+    pub(crate) fn add_repo(&mut self, name: &str) -> Result<Repo<'_>, String> {
+        let c = CString::new(name).map_err(|_| "repo name contains a NUL byte".to_owned())?;
+        // SAFETY: the pool is valid; libsolv copies the name into its string pool.
+        let raw = unsafe { ffi::repo_create(self.raw, c.as_ptr()) };
+        Ok(Repo {
+            raw,
+            _pool: PhantomData,
+        })
+    }
+
+    /// Adds file provides and builds the provides index (`dnf_sack_make_provides_ready`).
+    pub(crate) fn make_provides_ready(&mut self) {
+        // SAFETY: the pool is valid; null queues are allowed by both functions.
+        unsafe {
+            ffi::pool_addfileprovides_queue(self.raw, std::ptr::null_mut(), std::ptr::null_mut());
+            ffi::pool_createwhatprovides(self.raw);
+        }
+    }
+
+    /// Interns a string.
+    pub(crate) fn str2id(&self, s: &str) -> ffi::Id {
+        // SAFETY: the pool is valid; pool_strn2id reads exactly `len` bytes.
+        unsafe {
+            ffi::pool_strn2id(
+                self.raw,
+                s.as_ptr().cast(),
+                s.len() as std::os::raw::c_uint,
+                1,
+            )
+        }
+    }
+
+    /// Interns a relation `name flags evr`.
+    pub(crate) fn rel2id(&self, name: ffi::Id, evr: ffi::Id, flags: u32) -> ffi::Id {
+        // SAFETY: the pool is valid and both ids belong to it.
+        unsafe { ffi::pool_rel2id(self.raw, name, evr, flags as c_int, 1) }
+    }
+
+    /// Parses an rpm rich dependency; `None` when libsolv rejects it.
+    pub(crate) fn parse_rich_dep(&self, dep: &str) -> Option<ffi::Id> {
+        let c = CString::new(dep).ok()?;
+        // SAFETY: the pool is valid and `c` is NUL-terminated.
+        let id = unsafe { ffi::pool_parserpmrichdep(self.raw, c.as_ptr()) };
+        (id != 0).then_some(id)
+    }
+
+    /// The solvables providing `dep` (requires `make_provides_ready`).
+    pub(crate) fn whatprovides(&self, dep: ffi::Id) -> Vec<ffi::Id> {
+        let mut out = Vec::new();
+        // SAFETY: the provides index exists (callers only query ready pools)
+        // and the returned offset points at a zero-terminated id list.
+        unsafe {
+            let off = ffi::pool_whatprovides(self.raw, dep);
+            let mut p = (*self.raw).whatprovidesdata.add(off as usize);
+            while *p != 0 {
+                out.push(*p);
+                p = p.add(1);
+            }
+        }
+        out
+    }
+
+    /// Solvables whose file list contains `path` (a libsolv selection), as
+    /// job pairs ready to be or-ed with a job command.
+    pub(crate) fn select_file(&self, path: &str, sel: &mut super::Queue) {
+        sel.clear();
+        let Ok(c) = CString::new(path) else { return };
+        // SAFETY: the pool is valid, the queue is initialised, `c` outlives the call.
+        unsafe {
+            ffi::selection_make(
+                self.raw,
+                sel.as_mut_ptr(),
+                c.as_ptr(),
+                ffi::SELECTION_FILELIST as c_int,
+            );
+        }
+    }
+
+    /// Number of solvable slots (ids run from 2 to this exclusive).
+    pub(crate) fn nsolvables(&self) -> ffi::Id {
+        // SAFETY: reading a public field of a valid pool.
+        unsafe { (*self.raw).nsolvables }
+    }
+
+    fn solvable(&self, p: ffi::Id) -> *mut ffi::Solvable {
+        debug_assert!(p > 0 && p < self.nsolvables());
+        // SAFETY: `p` is a solvable id of this pool (checked by callers).
+        unsafe { (*self.raw).solvables.add(p as usize) }
+    }
+
+    /// Whether slot `p` holds a package of a repository.
+    pub(crate) fn is_package(&self, p: ffi::Id) -> bool {
+        // SAFETY: `p` is in range; `repo` is null for free slots and the
+        // two system solvables.
+        p >= 2 && p < self.nsolvables() && unsafe { !(*self.solvable(p)).repo.is_null() }
+    }
+
+    /// Name, EVR and arch strings of solvable `p`.
+    pub(crate) fn nevra_parts(&self, p: ffi::Id) -> (String, String, String) {
+        // SAFETY: `p` is a valid solvable; the id strings live in the pool.
+        unsafe {
+            let s = self.solvable(p);
+            (
+                self.id2str((*s).name),
+                self.id2str((*s).evr),
+                self.id2str((*s).arch),
+            )
+        }
+    }
+
+    /// The name id of solvable `p`.
+    pub(crate) fn solvable_name(&self, p: ffi::Id) -> ffi::Id {
+        // SAFETY: `p` is a valid solvable.
+        unsafe { (*self.solvable(p)).name }
+    }
+
+    /// `pool_solvid2str`: `name-evr.arch` (no epoch when it is 0).
+    pub(crate) fn solvid2str(&self, p: ffi::Id) -> String {
+        // SAFETY: `p` is valid; the result is a pool temp string copied at once.
+        unsafe { cstr_to_string(ffi::pool_solvable2str(self.raw, self.solvable(p))) }
+    }
+
+    /// The name of the repository holding solvable `p`.
+    pub(crate) fn repo_name(&self, p: ffi::Id) -> String {
+        // SAFETY: `p` is a package, so its repo pointer is valid.
+        unsafe {
+            let repo = (*self.solvable(p)).repo;
+            if repo.is_null() {
+                return String::new();
+            }
+            cstr_to_string((*repo).name)
+        }
+    }
+
+    /// Whether solvable `p` is in a disabled repository (`pool_disabled_solvable`
+    /// with `considered` unset, as in our pools).
+    pub(crate) fn is_disabled(&self, p: ffi::Id) -> bool {
+        // SAFETY: `p` is valid; a non-null repo pointer is a live repo.
+        unsafe {
+            let repo = (*self.solvable(p)).repo;
+            !repo.is_null() && (*repo).disabled != 0
+        }
+    }
+
+    /// Whether solvable `p` has an arch the pool cannot install (libdnf's test).
+    pub(crate) fn has_incompatible_arch(&self, p: ffi::Id) -> bool {
+        // SAFETY: `p` is valid; `id2arch` has `lastarch + 1` entries when non-null.
+        unsafe {
+            let arch = (*self.solvable(p)).arch;
+            let pool = &*self.raw;
+            arch != 0
+                && arch != ffi::solv_knownid_ARCH_SRC as ffi::Id
+                && arch != ffi::solv_knownid_ARCH_NOSRC as ffi::Id
+                && !pool.id2arch.is_null()
+                && (arch > pool.lastarch || *pool.id2arch.add(arch as usize) == 0)
+        }
+    }
+
+    /// `pool_dep2str`.
+    pub(crate) fn dep2str(&self, dep: ffi::Id) -> String {
+        // SAFETY: `dep` is an id of this pool; the temp string is copied at once.
+        unsafe { cstr_to_string(ffi::pool_dep2str(self.raw, dep)) }
+    }
+
+    /// `pool_id2str`.
+    pub(crate) fn id2str(&self, id: ffi::Id) -> String {
+        // SAFETY: `id` is a string id of this pool.
+        unsafe { cstr_to_string(ffi::pool_id2str(self.raw, id)) }
+    }
+
+    /// The `requires` of solvable `p` (pre-requires included, marker removed).
+    pub(crate) fn requires(&self, p: ffi::Id, out: &mut super::Queue) {
+        out.clear();
+        // SAFETY: `p` is valid and `out` is initialised.
+        unsafe {
+            ffi::solvable_lookup_deparray(
+                self.solvable(p),
+                ffi::solv_knownid_SOLVABLE_REQUIRES as ffi::Id,
+                out.as_mut_ptr(),
+                -1,
+            );
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // SAFETY: the pool is valid and every wrapper borrowing it is gone
+        // (lifetimes); pool_free also frees the committed repositories.
+        unsafe { ffi::pool_free(self.raw) };
+    }
+}
+
+/// A repository being loaded; freed on drop unless [`Repo::commit`]ted.
+pub(crate) struct Repo<'p> {
+    raw: *mut ffi::Repo,
+    _pool: PhantomData<&'p mut Pool>,
+}
+
+impl Repo<'_> {
+    fn pool(&self) -> *mut ffi::Pool {
+        // SAFETY: the repo is valid and points back to its pool.
+        unsafe { (*self.raw).pool }
+    }
+
+    fn errstr(&self) -> String {
+        // SAFETY: see `Pool::errstr`.
+        unsafe { cstr_to_string(ffi::pool_errstr(self.pool())) }
+    }
+
+    /// `repo_add_repomdxml` on a plain file.
+    pub(crate) fn add_repomdxml(&mut self, path: &Path) -> Result<(), String> {
+        let fp = CFile::open(path, c"r", false)?;
+        // SAFETY: repo and stream are valid for the call.
+        let rc = unsafe { ffi::repo_add_repomdxml(self.raw, fp.0, 0) };
+        if rc != 0 {
+            return Err(self.errstr());
+        }
+        Ok(())
+    }
+
+    /// `repo_add_rpmmd` on a (possibly compressed) primary or filelists file.
+    pub(crate) fn add_rpmmd(
+        &mut self,
+        path: &Path,
+        lang: Option<&CStr>,
+        flags: u32,
+    ) -> Result<(), String> {
+        let fp = CFile::open(path, c"r", true)?;
+        let lang = lang.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: repo, stream and language string are valid for the call.
+        let rc = unsafe { ffi::repo_add_rpmmd(self.raw, fp.0, lang, flags as c_int) };
+        if rc != 0 {
+            return Err(self.errstr());
+        }
+        Ok(())
+    }
+
+    /// `repo_add_solv` from a `.solv` file.
+    pub(crate) fn add_solv(&mut self, path: &Path, flags: u32) -> Result<(), String> {
+        let fp = CFile::open(path, c"r", false)?;
+        // SAFETY: repo and stream are valid for the call.
+        let rc = unsafe { ffi::repo_add_solv(self.raw, fp.0, flags as c_int) };
+        if rc != 0 {
+            return Err(self.errstr());
+        }
+        Ok(())
+    }
+
+    /// `repo_write`: the whole repository as a `.solv` file, plus `trailer`.
+    pub(crate) fn write(&mut self, path: &Path, trailer: &[u8]) -> Result<(), String> {
+        let fp = CFile::open(path, c"w", false)?;
+        // SAFETY: repo and stream are valid for the call.
+        let rc = unsafe { ffi::repo_write(self.raw, fp.0) };
+        if rc != 0 {
+            return Err(self.errstr());
+        }
+        write_trailer(&fp, trailer)?;
+        fp.close()
+    }
+
+    /// `repodata_write` of the last repodata (an extension such as filelists).
+    pub(crate) fn write_last_repodata(
+        &mut self,
+        path: &Path,
+        trailer: &[u8],
+    ) -> Result<(), String> {
+        // SAFETY: the repo is valid; the result is checked for null.
+        let data = unsafe { ffi::repo_last_repodata(self.raw) };
+        if data.is_null() {
+            return Err("repository has no extension data".to_owned());
+        }
+        let fp = CFile::open(path, c"w", false)?;
+        // SAFETY: data and stream are valid for the call.
+        let rc = unsafe { ffi::repodata_write(data, fp.0) };
+        if rc != 0 {
+            return Err(self.errstr());
+        }
+        write_trailer(&fp, trailer)?;
+        fp.close()
+    }
+
+    /// Sets priority and subpriority (libdnf: -99 and -1000).
+    pub(crate) fn set_priority(&mut self, priority: i32, subpriority: i32) {
+        // SAFETY: writing public fields of a valid repo.
+        unsafe {
+            (*self.raw).priority = priority;
+            (*self.raw).subpriority = subpriority;
+        }
+    }
+
+    /// `repo_internalize`.
+    pub(crate) fn internalize(&mut self) {
+        // SAFETY: the repo is valid.
+        unsafe { ffi::repo_internalize(self.raw) };
+    }
+
+    /// Hands the repository to its pool, which frees it with itself.
+    pub(crate) fn commit(mut self) {
+        self.raw = std::ptr::null_mut();
+    }
+}
+
+impl Drop for Repo<'_> {
+    fn drop(&mut self) {
+        if !self.raw.is_null() {
+            // SAFETY: an uncommitted repo is owned by this value; freeing it
+            // (reusing ids) removes every trace of a failed load from the pool.
+            unsafe { ffi::repo_free(self.raw, 1) };
+        }
+    }
+}
+
+fn write_trailer(fp: &CFile, trailer: &[u8]) -> Result<(), String> {
+    if trailer.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: the stream is open for writing; `trailer` is a valid buffer.
+    let n = unsafe {
+        libc::fwrite(
+            trailer.as_ptr().cast(),
+            1,
+            trailer.len(),
+            fp.0.cast::<libc::FILE>(),
+        )
+    };
+    if n != trailer.len() {
+        return Err(format!("write failed: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Copies a C string (null gives an empty string).
+///
+/// # Safety
+/// `p` must be null or point to a NUL-terminated string.
+pub(super) unsafe fn cstr_to_string(p: *const std::os::raw::c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// Reads a whole file through libsolv's decompressing reader (gzip, xz,
+/// zstd, bzip2 by suffix; anything else as plain bytes).
+pub(crate) fn read_decompressed(path: &Path) -> Result<Vec<u8>, String> {
+    let fp = CFile::open(path, c"r", true)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        // SAFETY: the stream is open for reading and `buf` has room for `len` bytes.
+        let n = unsafe {
+            libc::fread(
+                buf.as_mut_ptr().cast(),
+                1,
+                buf.len(),
+                fp.0.cast::<libc::FILE>(),
+            )
+        };
+        out.extend_from_slice(&buf[..n]);
+        if n < buf.len() {
+            // SAFETY: as above; ferror only inspects the stream.
+            if unsafe { libc::ferror(fp.0.cast::<libc::FILE>()) } != 0 {
+                return Err("read or decompression failed".to_owned());
+            }
+            break;
+        }
+    }
+    Ok(out)
+}
+
+impl Pool {
+    /// Number of packages (solvables in repositories).
+    pub(crate) fn package_count(&self) -> usize {
+        (2..self.nsolvables())
+            .filter(|&p| self.is_package(p))
+            .count()
+    }
+}
