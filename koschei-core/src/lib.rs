@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod db;
+pub mod koji;
 pub mod model;
 
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};

@@ -1,0 +1,1084 @@
+//! Typed Koji calls (spec sections 8 and 10), the [`KojiApi`] trait the engine uses, and Koschei's pure
+//! helpers on their results (dependency strings, build group, load).
+//!
+//! Result structs tolerate unknown members and missing optional ones, since field sets differ across hub
+//! versions.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use super::client::Client;
+use super::de::from_value;
+use super::error::Error;
+use super::xmlrpc::{Call, Fault, Struct, Value};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<$name> for Value {
+            fn from(v: $name) -> Value {
+                Value::Int(v.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A Koji task id.
+    TaskId
+);
+id_type!(
+    /// A Koji repo id.
+    RepoId
+);
+id_type!(
+    /// A Koji build id.
+    BuildId
+);
+id_type!(
+    /// A Koji event id.
+    EventId
+);
+
+/// `TASK_STATES`.
+pub mod task_state {
+    /// Waiting for a builder.
+    pub const FREE: i64 = 0;
+    /// Running.
+    pub const OPEN: i64 = 1;
+    /// Finished successfully.
+    pub const CLOSED: i64 = 2;
+    /// Canceled.
+    pub const CANCELED: i64 = 3;
+    /// Assigned to a builder.
+    pub const ASSIGNED: i64 = 4;
+    /// Failed.
+    pub const FAILED: i64 = 5;
+}
+
+/// `REPO_STATES`.
+pub mod repo_state {
+    /// Being generated.
+    pub const INIT: i64 = 0;
+    /// Usable, newest.
+    pub const READY: i64 = 1;
+    /// Usable, superseded.
+    pub const EXPIRED: i64 = 2;
+    /// Deleted.
+    pub const DELETED: i64 = 3;
+    /// Broken.
+    pub const PROBLEM: i64 = 4;
+}
+
+/// `BUILD_STATES`.
+pub mod build_state {
+    /// In progress.
+    pub const BUILDING: i64 = 0;
+    /// Done.
+    pub const COMPLETE: i64 = 1;
+    /// Deleted.
+    pub const DELETED: i64 = 2;
+    /// Failed.
+    pub const FAILED: i64 = 3;
+    /// Canceled.
+    pub const CANCELED: i64 = 4;
+}
+
+/// A repo (`getRepo`, `repoInfo`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RepoInfo {
+    /// Repo id.
+    pub id: RepoId,
+    /// `REPO_STATES` value.
+    pub state: i64,
+    /// Event the repo was generated for (use it for `getTagGroups`).
+    pub create_event: EventId,
+    /// Creation time, epoch seconds.
+    #[serde(default)]
+    pub create_ts: Option<f64>,
+    /// Tag id.
+    #[serde(default)]
+    pub tag_id: Option<i64>,
+    /// Tag name (the directory under `{topurl}/repos/`).
+    #[serde(default)]
+    pub tag_name: Option<String>,
+    /// Whether it is a dist repo.
+    #[serde(default)]
+    pub dist: Option<bool>,
+    /// The `newRepo` task that made it.
+    #[serde(default)]
+    pub task_id: Option<TaskId>,
+}
+
+impl RepoInfo {
+    /// Koschei accepts READY and EXPIRED repos for resolution.
+    pub fn is_usable(&self) -> bool {
+        self.state == repo_state::READY || self.state == repo_state::EXPIRED
+    }
+}
+
+/// A comps group of a tag (`getTagGroups`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TagGroup {
+    /// Group name, e.g. `build`.
+    pub name: String,
+    /// Group id.
+    #[serde(default)]
+    pub group_id: Option<i64>,
+    /// Whether the group is blocked.
+    #[serde(default)]
+    pub blocked: Option<bool>,
+    /// Package entries.
+    #[serde(default)]
+    pub packagelist: Vec<GroupPackage>,
+}
+
+/// A package entry of a comps group.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GroupPackage {
+    /// Package name.
+    pub package: String,
+    /// `mandatory`, `default`, `optional` or `conditional`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Whether the entry is blocked.
+    #[serde(default)]
+    pub blocked: Option<bool>,
+}
+
+/// A build target (`getBuildTarget`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BuildTarget {
+    /// Target id.
+    pub id: i64,
+    /// Target name.
+    pub name: String,
+    /// Build tag id.
+    pub build_tag: i64,
+    /// Build tag name.
+    pub build_tag_name: String,
+    /// Destination tag id.
+    pub dest_tag: i64,
+    /// Destination tag name.
+    pub dest_tag_name: String,
+}
+
+/// Build configuration of a tag (`getBuildConfig`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BuildConfig {
+    /// Tag id.
+    pub id: i64,
+    /// Tag name.
+    pub name: String,
+    /// Space-separated arches (nil or empty on tags without arches).
+    #[serde(default)]
+    pub arches: Option<String>,
+    /// Merged tag extra.
+    #[serde(default)]
+    pub extra: Option<Struct>,
+}
+
+impl BuildConfig {
+    /// The arches as a list (Koschei's `get_koji_arches`).
+    pub fn arch_list(&self) -> Vec<String> {
+        self.arches
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// A build as listed in a tag (`listTagged`, `getLatestBuilds`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TaggedBuild {
+    /// Build id.
+    pub build_id: BuildId,
+    /// Package name.
+    pub name: String,
+    /// Package id.
+    #[serde(default)]
+    pub package_id: Option<i64>,
+    /// Version.
+    pub version: String,
+    /// Release.
+    pub release: String,
+    /// Epoch.
+    #[serde(default)]
+    pub epoch: Option<i64>,
+    /// `name-version-release`.
+    #[serde(default)]
+    pub nvr: Option<String>,
+    /// `BUILD_STATES` value.
+    pub state: i64,
+    /// The build task (nil for imported builds).
+    #[serde(default)]
+    pub task_id: Option<TaskId>,
+    /// Tag the build is actually in (may be an ancestor).
+    #[serde(default)]
+    pub tag_name: Option<String>,
+    /// Event of the tagging.
+    #[serde(default)]
+    pub create_event: Option<EventId>,
+    /// Owner name.
+    #[serde(default)]
+    pub owner_name: Option<String>,
+    /// Creation time string.
+    #[serde(default)]
+    pub creation_time: Option<String>,
+    /// Completion time string.
+    #[serde(default)]
+    pub completion_time: Option<String>,
+}
+
+/// A build (`getBuild`, `listBuilds`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BuildInfo {
+    /// Build id.
+    pub id: BuildId,
+    /// Package name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Release.
+    pub release: String,
+    /// Epoch.
+    #[serde(default)]
+    pub epoch: Option<i64>,
+    /// `name-version-release`.
+    #[serde(default)]
+    pub nvr: Option<String>,
+    /// `BUILD_STATES` value.
+    pub state: i64,
+    /// The build task.
+    #[serde(default)]
+    pub task_id: Option<TaskId>,
+    /// Creation time, epoch seconds.
+    #[serde(default)]
+    pub creation_ts: Option<f64>,
+    /// Completion time, epoch seconds.
+    #[serde(default)]
+    pub completion_ts: Option<f64>,
+    /// SCM source URL.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A package listing entry (`listPackages`, `getPackageConfig`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PackageEntry {
+    /// Package id.
+    pub package_id: i64,
+    /// Package name.
+    pub package_name: String,
+    /// Tag the listing lives in.
+    #[serde(default)]
+    pub tag_name: Option<String>,
+    /// Whether the package is blocked.
+    #[serde(default)]
+    pub blocked: bool,
+    /// Extra arches.
+    #[serde(default)]
+    pub extra_arches: Option<String>,
+}
+
+/// An RPM (`listRPMs`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RpmInfo {
+    /// RPM id.
+    pub id: i64,
+    /// Build id.
+    pub build_id: BuildId,
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Release.
+    pub release: String,
+    /// Epoch.
+    #[serde(default)]
+    pub epoch: Option<i64>,
+    /// Arch (`src` for the SRPM).
+    pub arch: String,
+    /// Size in bytes.
+    #[serde(default)]
+    pub size: Option<i64>,
+}
+
+impl RpmInfo {
+    /// The NVRA struct Koji accepts as an rpm reference.
+    pub fn nvra(&self) -> Nvra {
+        Nvra {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            release: self.release.clone(),
+            arch: self.arch.clone(),
+        }
+    }
+
+    /// Path of this SRPM relative to the hub's `work/` directory, as Koschei passes it to `build`.
+    pub fn srpm_path(&self, root: &str) -> String {
+        format!(
+            "{root}/packages/{n}/{v}/{r}/src/{n}-{v}-{r}.src.rpm",
+            n = self.name,
+            v = self.version,
+            r = self.release
+        )
+    }
+}
+
+/// Name, version, release and arch of an RPM.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Nvra {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Release.
+    pub release: String,
+    /// Arch.
+    pub arch: String,
+}
+
+impl From<&Nvra> for Value {
+    fn from(n: &Nvra) -> Value {
+        let mut s = Struct::new();
+        s.insert("name".into(), Value::from(n.name.as_str()));
+        s.insert("version".into(), Value::from(n.version.as_str()));
+        s.insert("release".into(), Value::from(n.release.as_str()));
+        s.insert("arch".into(), Value::from(n.arch.as_str()));
+        Value::Struct(s)
+    }
+}
+
+/// A dependency of an RPM (`getRPMDeps`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RpmDep {
+    /// Name (a whole rich dependency expression for rich deps).
+    pub name: String,
+    /// Version (empty if none).
+    #[serde(default)]
+    pub version: String,
+    /// RPMSENSE bits.
+    pub flags: i64,
+    /// Dependency type (0 = requires).
+    #[serde(rename = "type")]
+    pub dep_type: i64,
+}
+
+/// A task (`getTaskInfo`, `getTaskChildren`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TaskInfo {
+    /// Task id.
+    pub id: TaskId,
+    /// Method, e.g. `build`, `buildArch`.
+    pub method: String,
+    /// `TASK_STATES` value.
+    pub state: i64,
+    /// Task arch.
+    pub arch: String,
+    /// Label (`srpm`, an arch) or nil.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Parent task.
+    #[serde(default)]
+    pub parent: Option<TaskId>,
+    /// Priority.
+    #[serde(default)]
+    pub priority: Option<i64>,
+    /// Creation time, epoch seconds.
+    #[serde(default)]
+    pub create_ts: Option<f64>,
+    /// Start time, epoch seconds.
+    #[serde(default)]
+    pub start_ts: Option<f64>,
+    /// Completion time, epoch seconds.
+    #[serde(default)]
+    pub completion_ts: Option<f64>,
+    /// Host.
+    #[serde(default)]
+    pub host_id: Option<i64>,
+    /// The call's positional arguments (only with `request=True`).
+    #[serde(default)]
+    pub request: Option<Vec<Value>>,
+}
+
+impl TaskInfo {
+    /// Whether the task is CLOSED, CANCELED or FAILED.
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.state,
+            task_state::CLOSED | task_state::CANCELED | task_state::FAILED
+        )
+    }
+
+    /// The repo id a `rebuildSRPM`/`buildArch` child was built against (from its request), or a
+    /// `createrepo` child's repo.
+    pub fn request_repo_id(&self) -> Option<RepoId> {
+        let req = self.request.as_ref()?;
+        let found = match self.method.as_str() {
+            "createrepo" => req.first().and_then(Value::as_i64),
+            _ => req
+                .iter()
+                .rev()
+                .find_map(|v| v.get("repo_id").and_then(Value::as_i64)),
+        };
+        found.map(RepoId)
+    }
+}
+
+/// A build host (`listHosts`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Host {
+    /// Host id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Space-separated arches.
+    pub arches: String,
+    /// Current load.
+    pub task_load: f64,
+    /// Capacity.
+    pub capacity: f64,
+    /// Ready to take tasks.
+    pub ready: bool,
+    /// Enabled.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A channel (`getChannel`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Channel {
+    /// Channel id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Enabled.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// Options of a scratch build.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScratchBuildOptions {
+    /// Space-separated arches (`arch_override`), if restricted.
+    pub arch_override: Option<String>,
+    /// Build against a fixed repo (`repo_id`; needs the hub's `build_from_repo_id` policy).
+    pub repo_id: Option<RepoId>,
+    /// Further configured build options (Koschei's `build_opts`), merged before `scratch`.
+    pub extra: Struct,
+}
+
+impl ScratchBuildOptions {
+    /// The `opts` struct sent to `build`.
+    pub fn to_value(&self) -> Value {
+        let mut s = self.extra.clone();
+        s.insert("scratch".into(), Value::Bool(true));
+        if let Some(a) = &self.arch_override {
+            s.insert("arch_override".into(), Value::from(a.as_str()));
+        }
+        if let Some(r) = self.repo_id {
+            s.insert("repo_id".into(), Value::Int(r.0));
+        }
+        Value::Struct(s)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers.
+
+const RPMSENSE_LESS: i64 = 1 << 1;
+const RPMSENSE_GREATER: i64 = 1 << 2;
+const RPMSENSE_EQUAL: i64 = 1 << 3;
+const RPMSENSE_FIND_REQUIRES: i64 = 1 << 14;
+
+/// Koschei's rendering of `getRPMDeps` results into dependency strings: masks out `RPMSENSE_FIND_REQUIRES`,
+/// skips deps with other bits than `<`, `>`, `=` (e.g. `rpmlib(...)`), renders `name op version` with the
+/// operator built lowest bit first, or just `name`.
+pub fn dependency_strings(deps: &[RpmDep]) -> Vec<String> {
+    let mut out = Vec::new();
+    for dep in deps {
+        let mut flags = dep.flags & !RPMSENSE_FIND_REQUIRES;
+        if flags & !(RPMSENSE_LESS | RPMSENSE_GREATER | RPMSENSE_EQUAL) != 0 {
+            continue;
+        }
+        let mut op = String::new();
+        while flags != 0 {
+            let old = flags;
+            flags &= flags - 1;
+            op.push(match old ^ flags {
+                RPMSENSE_LESS => '<',
+                RPMSENSE_GREATER => '>',
+                _ => '=',
+            });
+        }
+        let s = format!("{} {} {}", dep.name, op, dep.version);
+        out.push(s.trim_end().to_owned());
+    }
+    out
+}
+
+/// Koschei's build group: the packages of group `group_name` that are not blocked and of type `default` or
+/// `mandatory`; `None` when the tag has no such group.
+pub fn build_group_packages(groups: &[TagGroup], group_name: &str) -> Option<Vec<String>> {
+    let group = groups.iter().find(|g| g.name == group_name)?;
+    Some(
+        group
+            .packagelist
+            .iter()
+            .filter(|p| p.blocked != Some(true))
+            .filter(|p| matches!(p.kind.as_deref(), Some("default" | "mandatory")))
+            .map(|p| p.package.clone())
+            .collect(),
+    )
+}
+
+/// Koji's `canonArch`: the canonical base arch of an arch name (`i686` -> `i386`, `amd64` -> `x86_64`).
+pub fn canon_arch(arch: &str) -> &str {
+    match arch {
+        "i386" | "i486" | "i586" | "i686" | "athlon" | "geode" | "pentium3" | "pentium4" => "i386",
+        "x86_64" | "amd64" | "ia32e" => "x86_64",
+        "ppc64le" => "ppc64le",
+        "ppc64" | "ppc64p7" | "ppc64pseries" | "ppc64iseries" => "ppc64",
+        "ppc" | "ppc32dy4" | "ppciseries" | "ppcpseries" => "ppc",
+        "s390x" => "s390x",
+        "aarch64" | "arm64" => "aarch64",
+        "armv7hl" | "armv7hnl" | "armv6hl" | "armv8hl" | "armhfp" => "armhfp",
+        "armv5tel" | "armv5tejl" | "armv6l" | "armv7l" | "armv8l" | "arm" => "arm",
+        "riscv64" => "riscv64",
+        "sparc64" | "sparc64v" => "sparc64",
+        other => other,
+    }
+}
+
+/// Koschei's Koji load: for each canonical arch of `arches` (all of `all_arches` when `arches` contains
+/// `noarch`), the hosts serving it give `sum(ready ? min(task_load, capacity) : capacity) / sum(capacity)`
+/// (1.0 without capacity); the result is the maximum over arches, or the minimum for noarch packages.
+pub fn load(all_arches: &[String], arches: &[String], hosts: &[Host]) -> f64 {
+    let noarch = arches.iter().any(|a| a == "noarch");
+    let chosen = if noarch { all_arches } else { arches };
+    let canon: BTreeSet<&str> = chosen.iter().map(|a| canon_arch(a)).collect();
+    let mut min_load: f64 = 1.0;
+    let mut max_load: f64 = 0.0;
+    for arch in canon {
+        let mut capacity = 0.0;
+        let mut used = 0.0;
+        for h in hosts
+            .iter()
+            .filter(|h| h.arches.split_whitespace().any(|a| a == arch))
+        {
+            capacity += h.capacity;
+            used += if h.ready {
+                h.task_load.min(h.capacity)
+            } else {
+                h.capacity
+            };
+        }
+        let arch_load = if capacity > 0.0 { used / capacity } else { 1.0 };
+        min_load = min_load.min(arch_load);
+        max_load = max_load.max(arch_load);
+    }
+    if noarch { min_load } else { max_load }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed calls.
+
+fn typed<T: serde::de::DeserializeOwned>(method: &str, value: &Value) -> Result<T, Error> {
+    from_value(value).map_err(|e| Error::UnexpectedResult {
+        method: method.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn call_typed<T: serde::de::DeserializeOwned>(client: &Client, call: Call) -> Result<T, Error> {
+    let value = client.call(&call)?;
+    typed(&call.method, &value)
+}
+
+impl Client {
+    /// `getRepo(tag, state=READY)`: the newest ready repo of a tag, if any.
+    pub fn latest_repo(&self, tag: &str) -> Result<Option<RepoInfo>, Error> {
+        call_typed(
+            self,
+            Call::new("getRepo")
+                .arg(tag)
+                .kwarg("state", repo_state::READY),
+        )
+    }
+
+    /// `repoInfo(repo_id)`; `None` when missing.
+    pub fn repo_info(&self, repo: RepoId) -> Result<Option<RepoInfo>, Error> {
+        call_typed(self, Call::new("repoInfo").arg(repo))
+    }
+
+    /// `getTagGroups(tag, event=event)`.
+    pub fn tag_groups(&self, tag: &str, event: Option<EventId>) -> Result<Vec<TagGroup>, Error> {
+        let mut call = Call::new("getTagGroups").arg(tag);
+        if let Some(e) = event {
+            call = call.kwarg("event", e);
+        }
+        call_typed(self, call)
+    }
+
+    /// `getBuildTarget(name)`; `None` when missing.
+    pub fn build_target(&self, name: &str) -> Result<Option<BuildTarget>, Error> {
+        call_typed(self, Call::new("getBuildTarget").arg(name))
+    }
+
+    /// `getBuildConfig(tag)`.
+    pub fn build_config(&self, tag: &str) -> Result<BuildConfig, Error> {
+        call_typed(self, Call::new("getBuildConfig").arg(tag))
+    }
+
+    /// `listTagged(tag, latest=True, inherit=True[, package=...])`: the latest builds in a tag.
+    pub fn list_tagged_latest(
+        &self,
+        tag: &str,
+        package: Option<&str>,
+    ) -> Result<Vec<TaggedBuild>, Error> {
+        let mut call = Call::new("listTagged")
+            .arg(tag)
+            .kwarg("latest", true)
+            .kwarg("inherit", true);
+        if let Some(p) = package {
+            call = call.kwarg("package", p);
+        }
+        call_typed(self, call)
+    }
+
+    /// `listTagged(tag, event, latest=True)`: the latest builds at an event.
+    pub fn list_tagged_at(&self, tag: &str, event: EventId) -> Result<Vec<TaggedBuild>, Error> {
+        call_typed(
+            self,
+            Call::new("listTagged")
+                .arg(tag)
+                .arg(event)
+                .kwarg("latest", true),
+        )
+    }
+
+    /// `getPackageConfig(tag, package)`; `None` when the package is not listed.
+    pub fn package_config(&self, tag: &str, package: &str) -> Result<Option<PackageEntry>, Error> {
+        call_typed(self, Call::new("getPackageConfig").arg(tag).arg(package))
+    }
+
+    /// `listPackages(tagID=tag, inherited=True)`.
+    pub fn list_packages(&self, tag: &str) -> Result<Vec<PackageEntry>, Error> {
+        call_typed(
+            self,
+            Call::new("listPackages")
+                .kwarg("tagID", tag)
+                .kwarg("inherited", true),
+        )
+    }
+
+    /// `getBuild(build_id)`; `None` when missing.
+    pub fn build_info(&self, build: BuildId) -> Result<Option<BuildInfo>, Error> {
+        call_typed(self, Call::new("getBuild").arg(build))
+    }
+
+    /// `listBuilds(packageID=..., state=..., taskID=...)` with the given filters.
+    pub fn list_builds(
+        &self,
+        package_id: Option<i64>,
+        state: Option<i64>,
+        task_id: Option<TaskId>,
+    ) -> Result<Vec<BuildInfo>, Error> {
+        let mut call = Call::new("listBuilds");
+        if let Some(p) = package_id {
+            call = call.kwarg("packageID", p);
+        }
+        if let Some(s) = state {
+            call = call.kwarg("state", s);
+        }
+        if let Some(t) = task_id {
+            call = call.kwarg("taskID", t);
+        }
+        call_typed(self, call)
+    }
+
+    /// `listRPMs(buildID=build, arches="src")`: the SRPM of a build.
+    pub fn source_rpms(&self, build: BuildId) -> Result<Vec<RpmInfo>, Error> {
+        call_typed(
+            self,
+            Call::new("listRPMs")
+                .kwarg("buildID", build)
+                .kwarg("arches", "src"),
+        )
+    }
+
+    /// `getRPMDeps(nvra, 0)` for one RPM.
+    pub fn rpm_deps(&self, nvra: &Nvra) -> Result<Vec<RpmDep>, Error> {
+        call_typed(self, Call::new("getRPMDeps").arg(nvra).arg(0))
+    }
+
+    /// `getRPMHeaders(rpmID=nvra, headers=[...])`: an empty struct when the RPM is unknown.
+    pub fn rpm_headers(&self, nvra: &Nvra, headers: &[&str]) -> Result<Struct, Error> {
+        call_typed(
+            self,
+            Call::new("getRPMHeaders")
+                .kwarg("rpmID", nvra)
+                .kwarg("headers", headers.to_vec()),
+        )
+    }
+
+    /// `build(src, target, opts, priority=priority)` as a scratch build; returns the task id.
+    pub fn scratch_build(
+        &self,
+        srpm: &str,
+        target: Option<&str>,
+        opts: &ScratchBuildOptions,
+        priority: i64,
+    ) -> Result<TaskId, Error> {
+        call_typed(
+            self,
+            Call::new("build")
+                .arg(srpm)
+                .arg(target)
+                .arg(opts.to_value())
+                .kwarg("priority", priority),
+        )
+    }
+
+    /// `getTaskInfo(task_id[, request=True])`; `None` when missing.
+    pub fn task_info(&self, task: TaskId, request: bool) -> Result<Option<TaskInfo>, Error> {
+        let mut call = Call::new("getTaskInfo").arg(task);
+        if request {
+            call = call.kwarg("request", true);
+        }
+        call_typed(self, call)
+    }
+
+    /// `getTaskChildren(task_id, request=True)`, sorted by id.
+    pub fn task_children(&self, task: TaskId) -> Result<Vec<TaskInfo>, Error> {
+        let mut v: Vec<TaskInfo> = call_typed(
+            self,
+            Call::new("getTaskChildren")
+                .arg(task)
+                .kwarg("request", true),
+        )?;
+        v.sort_by_key(|t| t.id);
+        Ok(v)
+    }
+
+    /// `getTaskResult(task_id)`: the result value, or the fault the task failed with.
+    pub fn task_result(&self, task: TaskId) -> Result<Result<Value, Fault>, Error> {
+        match self.call(&Call::new("getTaskResult").arg(task)) {
+            Ok(v) => Ok(Ok(v)),
+            Err(Error::Fault { fault, .. }) => Ok(Err(fault)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `cancelTask(task_id)`.
+    pub fn cancel_task(&self, task: TaskId) -> Result<(), Error> {
+        self.call(&Call::new("cancelTask").arg(task)).map(|_| ())
+    }
+
+    /// `getChannel(name)`; `None` when missing.
+    pub fn channel(&self, name: &str) -> Result<Option<Channel>, Error> {
+        call_typed(self, Call::new("getChannel").arg(name))
+    }
+
+    /// `listHosts(arches, channel_id, enabled=True)`.
+    pub fn list_hosts(&self, arches: &[String], channel: i64) -> Result<Vec<Host>, Error> {
+        call_typed(
+            self,
+            Call::new("listHosts")
+                .arg(arches.to_vec())
+                .arg(channel)
+                .kwarg("enabled", true),
+        )
+    }
+
+    /// Multicall of `getTaskInfo` for several tasks (`None` for missing tasks or per-call faults).
+    pub fn task_infos(&self, tasks: &[TaskId]) -> Result<Vec<Option<TaskInfo>>, Error> {
+        let calls: Vec<Call> = tasks
+            .iter()
+            .map(|t| Call::new("getTaskInfo").arg(*t))
+            .collect();
+        self.multicall(&calls)?
+            .into_iter()
+            .map(|r| match r {
+                Ok(v) => typed("getTaskInfo", &v),
+                Err(_) => Ok(None),
+            })
+            .collect()
+    }
+
+    /// Multicall of `getTaskChildren(id, request=True)` (`None` for per-call faults).
+    pub fn tasks_children(&self, tasks: &[TaskId]) -> Result<Vec<Option<Vec<TaskInfo>>>, Error> {
+        let calls: Vec<Call> = tasks
+            .iter()
+            .map(|t| Call::new("getTaskChildren").arg(*t).kwarg("request", true))
+            .collect();
+        self.multicall(&calls)?
+            .into_iter()
+            .map(|r| match r {
+                Ok(v) => typed::<Vec<TaskInfo>>("getTaskChildren", &v).map(|mut c| {
+                    c.sort_by_key(|t| t.id);
+                    Some(c)
+                }),
+                Err(_) => Ok(None),
+            })
+            .collect()
+    }
+
+    /// Koschei's `get_rpm_requires`: multicall `getRPMDeps(nvra, 0)` and render each result into dependency
+    /// strings (`None` for per-call faults).
+    pub fn rpm_requires(&self, nvras: &[Nvra]) -> Result<Vec<Option<Vec<String>>>, Error> {
+        let calls: Vec<Call> = nvras
+            .iter()
+            .map(|n| Call::new("getRPMDeps").arg(n).arg(0))
+            .collect();
+        self.multicall(&calls)?
+            .into_iter()
+            .map(|r| match r {
+                Ok(v) => {
+                    typed::<Vec<RpmDep>>("getRPMDeps", &v).map(|d| Some(dependency_strings(&d)))
+                }
+                Err(_) => Ok(None),
+            })
+            .collect()
+    }
+
+    /// Koschei's `get_koji_load`: `getChannel("default")`, `listHosts`, then [`load`].
+    pub fn koji_load(&self, all_arches: &[String], arches: &[String]) -> Result<f64, Error> {
+        let channel = self
+            .channel("default")?
+            .ok_or_else(|| Error::UnexpectedResult {
+                method: "getChannel".to_owned(),
+                message: "no channel named `default`".to_owned(),
+            })?;
+        let query: Vec<String> = if arches.iter().any(|a| a == "noarch") {
+            all_arches.to_vec()
+        } else {
+            arches.to_vec()
+        };
+        let hosts = self.list_hosts(&query, channel.id)?;
+        Ok(load(all_arches, arches, &hosts))
+    }
+}
+
+/// The Koji calls the engine (poller, resolvers, scheduler) makes. [`Client`] implements it over HTTP.
+pub trait KojiApi {
+    /// The newest READY repo of a build tag.
+    fn latest_repo(&self, tag: &str) -> Result<Option<RepoInfo>, Error>;
+    /// One repo by id.
+    fn repo_info(&self, repo: RepoId) -> Result<Option<RepoInfo>, Error>;
+    /// Comps groups of a tag at an event.
+    fn tag_groups(&self, tag: &str, event: Option<EventId>) -> Result<Vec<TagGroup>, Error>;
+    /// Build configuration of a tag (arches).
+    fn build_config(&self, tag: &str) -> Result<BuildConfig, Error>;
+    /// Latest builds in a tag (with inheritance), optionally of one package.
+    fn list_tagged_latest(
+        &self,
+        tag: &str,
+        package: Option<&str>,
+    ) -> Result<Vec<TaggedBuild>, Error>;
+    /// Packages listed in a tag (with inheritance).
+    fn list_packages(&self, tag: &str) -> Result<Vec<PackageEntry>, Error>;
+    /// The SRPMs of a build.
+    fn source_rpms(&self, build: BuildId) -> Result<Vec<RpmInfo>, Error>;
+    /// BuildRequires as dependency strings, one entry per NVRA.
+    fn rpm_requires(&self, nvras: &[Nvra]) -> Result<Vec<Option<Vec<String>>>, Error>;
+    /// Selected RPM headers of an RPM.
+    fn rpm_headers(&self, nvra: &Nvra, headers: &[&str]) -> Result<Struct, Error>;
+    /// Submits a scratch build.
+    fn scratch_build(
+        &self,
+        srpm: &str,
+        target: Option<&str>,
+        opts: &ScratchBuildOptions,
+        priority: i64,
+    ) -> Result<TaskId, Error>;
+    /// Task infos, one per id.
+    fn task_infos(&self, tasks: &[TaskId]) -> Result<Vec<Option<TaskInfo>>, Error>;
+    /// Children (with requests) of each task.
+    fn tasks_children(&self, tasks: &[TaskId]) -> Result<Vec<Option<Vec<TaskInfo>>>, Error>;
+    /// A task's result or the fault it failed with.
+    fn task_result(&self, task: TaskId) -> Result<Result<Value, Fault>, Error>;
+    /// Cancels a task.
+    fn cancel_task(&self, task: TaskId) -> Result<(), Error>;
+    /// Koji load (0..1) for building on `arches`.
+    fn koji_load(&self, all_arches: &[String], arches: &[String]) -> Result<f64, Error>;
+}
+
+impl KojiApi for Client {
+    fn latest_repo(&self, tag: &str) -> Result<Option<RepoInfo>, Error> {
+        Client::latest_repo(self, tag)
+    }
+    fn repo_info(&self, repo: RepoId) -> Result<Option<RepoInfo>, Error> {
+        Client::repo_info(self, repo)
+    }
+    fn tag_groups(&self, tag: &str, event: Option<EventId>) -> Result<Vec<TagGroup>, Error> {
+        Client::tag_groups(self, tag, event)
+    }
+    fn build_config(&self, tag: &str) -> Result<BuildConfig, Error> {
+        Client::build_config(self, tag)
+    }
+    fn list_tagged_latest(
+        &self,
+        tag: &str,
+        package: Option<&str>,
+    ) -> Result<Vec<TaggedBuild>, Error> {
+        Client::list_tagged_latest(self, tag, package)
+    }
+    fn list_packages(&self, tag: &str) -> Result<Vec<PackageEntry>, Error> {
+        Client::list_packages(self, tag)
+    }
+    fn source_rpms(&self, build: BuildId) -> Result<Vec<RpmInfo>, Error> {
+        Client::source_rpms(self, build)
+    }
+    fn rpm_requires(&self, nvras: &[Nvra]) -> Result<Vec<Option<Vec<String>>>, Error> {
+        Client::rpm_requires(self, nvras)
+    }
+    fn rpm_headers(&self, nvra: &Nvra, headers: &[&str]) -> Result<Struct, Error> {
+        Client::rpm_headers(self, nvra, headers)
+    }
+    fn scratch_build(
+        &self,
+        srpm: &str,
+        target: Option<&str>,
+        opts: &ScratchBuildOptions,
+        priority: i64,
+    ) -> Result<TaskId, Error> {
+        Client::scratch_build(self, srpm, target, opts, priority)
+    }
+    fn task_infos(&self, tasks: &[TaskId]) -> Result<Vec<Option<TaskInfo>>, Error> {
+        Client::task_infos(self, tasks)
+    }
+    fn tasks_children(&self, tasks: &[TaskId]) -> Result<Vec<Option<Vec<TaskInfo>>>, Error> {
+        Client::tasks_children(self, tasks)
+    }
+    fn task_result(&self, task: TaskId) -> Result<Result<Value, Fault>, Error> {
+        Client::task_result(self, task)
+    }
+    fn cancel_task(&self, task: TaskId) -> Result<(), Error> {
+        Client::cancel_task(self, task)
+    }
+    fn koji_load(&self, all_arches: &[String], arches: &[String]) -> Result<f64, Error> {
+        Client::koji_load(self, all_arches, arches)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(name: &str, version: &str, flags: i64) -> RpmDep {
+        RpmDep {
+            name: name.into(),
+            version: version.into(),
+            flags,
+            dep_type: 0,
+        }
+    }
+
+    #[test]
+    fn dependency_strings_follow_koschei() {
+        let deps = [
+            dep("(baz or qux)", "", 0),
+            dep("bar", "2.0", 12),
+            dep("a", "1", 10),
+            dep("b", "1", 8),
+            dep("c", "1", 2),
+            dep("d", "1", 4),
+            dep("e", "1", 8 | RPMSENSE_FIND_REQUIRES),
+            dep("rpmlib(CompressedFileNames)", "3.0.4-1", 16777226),
+            dep("f", "", 1 << 9),
+        ];
+        assert_eq!(
+            dependency_strings(&deps),
+            [
+                "(baz or qux)",
+                "bar >= 2.0",
+                "a <= 1",
+                "b = 1",
+                "c < 1",
+                "d > 1",
+                "e = 1"
+            ]
+        );
+    }
+
+    fn host(arches: &str, load: f64, cap: f64, ready: bool) -> Host {
+        Host {
+            id: 1,
+            name: "h".into(),
+            arches: arches.into(),
+            task_load: load,
+            capacity: cap,
+            ready,
+            enabled: Some(true),
+        }
+    }
+
+    #[test]
+    fn load_formula() {
+        let all: Vec<String> = vec!["x86_64".into(), "aarch64".into(), "i686".into()];
+        let hosts = [
+            host("x86_64 i386", 1.0, 2.0, true),
+            host("x86_64", 5.0, 2.0, true),
+            host("aarch64", 0.0, 4.0, false),
+        ];
+        let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        // x86_64: (1 + 2) / 4; aarch64: 4 / 4 (not ready); i386: 1 / 2.
+        assert_eq!(load(&all, &s(&["x86_64"]), &hosts), 0.75);
+        assert_eq!(load(&all, &s(&["x86_64", "aarch64"]), &hosts), 1.0);
+        assert_eq!(load(&all, &s(&["i686"]), &hosts), 0.5);
+        assert_eq!(load(&all, &s(&["noarch"]), &hosts), 0.5);
+        assert_eq!(load(&all, &s(&["s390x"]), &hosts), 1.0);
+    }
+
+    #[test]
+    fn canon_arch_maps_families() {
+        for (a, c) in [
+            ("i686", "i386"),
+            ("amd64", "x86_64"),
+            ("armv7hl", "armhfp"),
+            ("noarch", "noarch"),
+        ] {
+            assert_eq!(canon_arch(a), c);
+        }
+    }
+
+    #[test]
+    fn build_group_keeps_default_and_mandatory_unblocked() {
+        let pkg = |n: &str, t: &str, b: bool| GroupPackage {
+            package: n.into(),
+            kind: Some(t.into()),
+            blocked: Some(b),
+        };
+        let groups = vec![TagGroup {
+            name: "build".into(),
+            group_id: Some(1),
+            blocked: Some(false),
+            packagelist: vec![
+                pkg("bash", "mandatory", false),
+                pkg("gcc", "default", false),
+                pkg("vim", "optional", false),
+                pkg("old", "mandatory", true),
+            ],
+        }];
+        assert_eq!(
+            build_group_packages(&groups, "build"),
+            Some(vec!["bash".to_string(), "gcc".to_string()])
+        );
+        assert_eq!(build_group_packages(&groups, "srpm-build"), None);
+    }
+}

@@ -1,0 +1,532 @@
+//! HTTP(S) transport to a Koji hub: sessions, `sslLogin`, call numbers, retries and multicall (shell module).
+//!
+//! Behaves like koji's own `ClientSession` with Koschei's session options (spec section 6):
+//! network and HTTP errors are retried with the *same* request bytes and call number, `ServerOffline` is
+//! waited out, `AuthExpired` renews the session and repeats the call once, and a `RetryError` on `build`
+//! becomes [`Error::MaybeSubmitted`] so a build is never submitted twice.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+
+use super::error::{Error, FaultKind};
+use super::xmlrpc::{self, Call, Fault, Value};
+
+/// How to log in to the hub.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Login {
+    /// Anonymous (read-only) session; Koschei's secondary hubs and read-only tools use this.
+    #[default]
+    None,
+    /// `sslLogin` with a TLS client certificate at `{server}/ssllogin`.
+    Ssl(SslLogin),
+    /// Password `login` (test hubs only; Fedora does not use it).
+    Password {
+        /// User name.
+        user: String,
+        /// Password (never printed).
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Login::None => f.write_str("None"),
+            Login::Ssl(s) => f.debug_tuple("Ssl").field(s).finish(),
+            Login::Password { user, .. } => f
+                .debug_struct("Password")
+                .field("user", user)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// Files for certificate login: Fedora's `~/.fedora.cert` style (certificate and key in one PEM file) or two
+/// files, plus an optional CA bundle to verify the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SslLogin {
+    /// PEM file with the client certificate (and the key, when `key` is `None`).
+    pub cert: PathBuf,
+    /// PEM file with the private key (PKCS#8), if not inside `cert`.
+    pub key: Option<PathBuf>,
+    /// PEM CA bundle used to verify the hub instead of the system roots.
+    pub ca: Option<PathBuf>,
+}
+
+/// Options of a Koji client. `Default` gives Fedora's hub and Koschei's session options.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// XML-RPC hub URL.
+    pub server: String,
+    /// Root of the static file tree (repos, packages, task output).
+    pub topurl: String,
+    /// Web UI root (links only).
+    pub weburl: String,
+    /// How many times a failed call is retried.
+    pub max_retries: u32,
+    /// Wait between retries (the first retry is immediate).
+    pub retry_interval: Duration,
+    /// Whether `ServerOffline` is waited out (forever).
+    pub offline_retry: bool,
+    /// Wait between attempts while the hub is offline.
+    pub offline_retry_interval: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Timeout of login calls.
+    pub auth_timeout: Duration,
+    /// Whether anonymous calls are retried too.
+    pub anon_retry: bool,
+    /// Calls per `multiCall` request.
+    pub multicall_chunk_size: usize,
+    /// How to log in.
+    pub login: Login,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            server: "https://koji.fedoraproject.org/kojihub".to_owned(),
+            topurl: "https://kojipkgs.fedoraproject.org".to_owned(),
+            weburl: "https://koji.fedoraproject.org/koji".to_owned(),
+            max_retries: 1000,
+            retry_interval: Duration::from_secs(20),
+            offline_retry: true,
+            offline_retry_interval: Duration::from_secs(120),
+            timeout: Duration::from_secs(3600),
+            auth_timeout: Duration::from_secs(60),
+            anon_retry: true,
+            multicall_chunk_size: 100,
+            login: Login::None,
+        }
+    }
+}
+
+/// A logged-in session.
+struct Session {
+    id: i64,
+    key: String,
+    /// The number the *next* call will carry.
+    callnum: i64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("key", &"<redacted>")
+            .field("callnum", &self.callnum)
+            .finish()
+    }
+}
+
+/// A Koji hub client. Calls take `&self`; calls of a logged-in client are serialised so call numbers arrive
+/// in order.
+#[derive(Debug)]
+pub struct Client {
+    opts: ClientOptions,
+    agent: ureq::Agent,
+    login_agent: ureq::Agent,
+    session: Mutex<Option<Session>>,
+}
+
+impl Client {
+    /// Creates a client; reads the TLS files named in the login options (no network traffic yet).
+    pub fn new(opts: ClientOptions) -> Result<Client, Error> {
+        let tls = tls_config(&opts.login)?;
+        let agent = make_agent(tls.clone(), opts.timeout);
+        let login_agent = make_agent(tls, opts.auth_timeout);
+        Ok(Client {
+            opts,
+            agent,
+            login_agent,
+            session: Mutex::new(None),
+        })
+    }
+
+    /// An anonymous client for `server` with default options otherwise.
+    pub fn anonymous(server: &str) -> Result<Client, Error> {
+        Client::new(ClientOptions {
+            server: server.to_owned(),
+            ..ClientOptions::default()
+        })
+    }
+
+    /// The options this client was made with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.opts
+    }
+
+    /// Whether a session is currently open.
+    pub fn is_logged_in(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// Logs in now with the configured method (calls also log in lazily when needed).
+    pub fn login(&self) -> Result<(), Error> {
+        let mut guard = self.lock();
+        let session = self.open_session(None)?;
+        *guard = Some(session);
+        Ok(())
+    }
+
+    /// Closes the session, if any.
+    pub fn logout(&self) -> Result<(), Error> {
+        let mut guard = self.lock();
+        if let Some(session) = guard.as_mut() {
+            let call = Call::new("logout");
+            let callnum = session.next_callnum();
+            self.exchange(&self.opts.server, &call, Some((&*session, callnum)), false)?;
+        }
+        *guard = None;
+        Ok(())
+    }
+
+    /// Calls a method and returns its result.
+    pub fn call(&self, call: &Call) -> Result<Value, Error> {
+        if matches!(self.opts.login, Login::None) {
+            return self.exchange(&self.opts.server, call, None, false);
+        }
+        let mut guard = self.lock();
+        if guard.is_none() {
+            *guard = Some(self.open_session(None)?);
+        }
+        let mut renewed = false;
+        loop {
+            let Some(session) = guard.as_mut() else {
+                return Err(Error::NotLoggedIn {
+                    method: call.method.clone(),
+                });
+            };
+            let callnum = session.next_callnum();
+            match self.exchange(&self.opts.server, call, Some((&*session, callnum)), false) {
+                Err(e) if e.fault_kind() == Some(FaultKind::AuthExpired) && !renewed => {
+                    tracing::info!(session = session.id, "koji session expired, renewing");
+                    let fresh = self.open_session(Some(&*session))?;
+                    *session = fresh;
+                    renewed = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Calls several methods through `multiCall`, in chunks of `multicall_chunk_size`; one result per call,
+    /// a fault for each call that failed on its own.
+    pub fn multicall(&self, calls: &[Call]) -> Result<Vec<Result<Value, Fault>>, Error> {
+        let mut out = Vec::with_capacity(calls.len());
+        for chunk in calls.chunks(self.opts.multicall_chunk_size.max(1)) {
+            let request = xmlrpc::multicall_request(chunk);
+            let value = self.call(&request)?;
+            let results =
+                xmlrpc::multicall_results(value).map_err(|message| Error::UnexpectedResult {
+                    method: "multiCall".to_owned(),
+                    message,
+                })?;
+            if results.len() != chunk.len() {
+                return Err(Error::UnexpectedResult {
+                    method: "multiCall".to_owned(),
+                    message: format!("{} results for {} calls", results.len(), chunk.len()),
+                });
+            }
+            out.extend(results);
+        }
+        Ok(out)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Session>> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Logs in (or renews `old` with `renew=True` and its headers).
+    fn open_session(&self, old: Option<&Session>) -> Result<Session, Error> {
+        let (url, mut call) = match &self.opts.login {
+            Login::None => {
+                return Err(Error::NotLoggedIn {
+                    method: "login".to_owned(),
+                });
+            }
+            Login::Ssl(_) => (
+                format!("{}/ssllogin", self.opts.server.trim_end_matches('/')),
+                Call::new("sslLogin"),
+            ),
+            Login::Password { user, password } => (
+                self.opts.server.clone(),
+                Call::new("login").arg(user.as_str()).arg(password.as_str()),
+            ),
+        };
+        if old.is_some() {
+            call = call.kwarg("renew", true);
+        }
+        let old = old.map(|s| (s, s.callnum));
+        let value = self.exchange(&url, &call, old, true)?;
+        let id = value.get("session-id").and_then(Value::as_i64);
+        let key = value.get("session-key").and_then(Value::as_str);
+        match (id, key) {
+            (Some(id), Some(key)) => {
+                tracing::debug!(session = id, method = %call.method, "logged in to koji");
+                Ok(Session {
+                    id,
+                    key: key.to_owned(),
+                    callnum: 0,
+                })
+            }
+            _ => Err(Error::UnexpectedResult {
+                method: call.method.clone(),
+                message: format!(
+                    "login result is a {} without session-id and session-key",
+                    value.type_name()
+                ),
+            }),
+        }
+    }
+
+    /// Sends one call with retries: the request bytes and call number stay fixed across attempts.
+    fn exchange(
+        &self,
+        url: &str,
+        call: &Call,
+        session: Option<(&Session, i64)>,
+        is_login: bool,
+    ) -> Result<Value, Error> {
+        let body = xmlrpc::encode_call(call);
+        let method = call.method.as_str();
+        let agent = if is_login {
+            &self.login_agent
+        } else {
+            &self.agent
+        };
+        let mut tries: u32 = 0;
+        loop {
+            let err = match self.send_once(agent, url, method, &body, session) {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(fault)) => match fault.kind() {
+                    FaultKind::ServerOffline if self.opts.offline_retry => {
+                        tracing::warn!(method, fault = %fault, "koji hub offline, waiting");
+                        std::thread::sleep(self.opts.offline_retry_interval);
+                        tries = 0;
+                        continue;
+                    }
+                    FaultKind::Retry if method == "build" => {
+                        return Err(Error::MaybeSubmitted {
+                            method: method.to_owned(),
+                            fault,
+                        });
+                    }
+                    _ => {
+                        return Err(Error::Fault {
+                            method: method.to_owned(),
+                            fault,
+                        });
+                    }
+                },
+                Err(e) => e,
+            };
+            if is_certificate_error(&err) {
+                return Err(err);
+            }
+            if session.is_none() && !is_login && !self.opts.anon_retry {
+                return Err(err);
+            }
+            tries += 1;
+            if tries > self.opts.max_retries {
+                return Err(err);
+            }
+            tracing::warn!(method, tries, error = %err, "koji call failed, retrying");
+            if tries > 1 {
+                std::thread::sleep(self.opts.retry_interval);
+            }
+        }
+    }
+
+    /// One HTTP round trip. `Err` for transport, HTTP status and decoding problems; `Ok(Err)` for a fault.
+    fn send_once(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        method: &str,
+        body: &[u8],
+        session: Option<(&Session, i64)>,
+    ) -> Result<Result<Value, Fault>, Error> {
+        let transport = |e: ureq::Error| Error::Transport {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            source: Box::new(e),
+        };
+        let mut req = agent.post(url).header("Content-Type", "text/xml");
+        if let Some((s, callnum)) = session {
+            req = req
+                .header("Koji-Session-Id", s.id.to_string())
+                .header("Koji-Session-Key", s.key.as_str())
+                .header("Koji-Session-Callnum", callnum.to_string());
+        }
+        let mut resp = req.send(body).map_err(transport)?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(transport)?;
+        if !(200..300).contains(&status) {
+            return Err(Error::Http {
+                method: method.to_owned(),
+                url: url.to_owned(),
+                status,
+                first_line: first_line(&bytes),
+            });
+        }
+        if !content_type.is_empty() && !content_type.contains("xml") {
+            return Err(Error::ContentType {
+                method: method.to_owned(),
+                url: url.to_owned(),
+                content_type,
+                first_line: first_line(&bytes),
+            });
+        }
+        xmlrpc::decode_response(&bytes).map_err(|source| Error::Decode {
+            method: method.to_owned(),
+            source,
+        })
+    }
+}
+
+impl Session {
+    fn next_callnum(&mut self) -> i64 {
+        let n = self.callnum;
+        self.callnum += 1;
+        n
+    }
+}
+
+/// Responses larger than this are refused (a full Fedora `listTagged` is tens of MB).
+const MAX_RESPONSE_BYTES: u64 = 2 << 30;
+
+/// The first non-empty line of an error body, shortened, for messages.
+pub(crate) fn first_line(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(empty body)");
+    let mut out: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        out.push_str("...");
+    }
+    out
+}
+
+fn is_certificate_error(err: &Error) -> bool {
+    match err {
+        Error::Transport { source, .. } => matches!(
+            **source,
+            ureq::Error::Tls(_)
+                | ureq::Error::NativeTls(_)
+                | ureq::Error::Pem(_)
+                | ureq::Error::Der(_)
+        ),
+        Error::TlsFile { .. } => true,
+        _ => false,
+    }
+}
+
+fn make_agent(tls: TlsConfig, timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .tls_config(tls)
+        .user_agent(concat!("koschei-rs/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .new_agent()
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::TlsFile {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn pem_items(path: &Path, bytes: &[u8]) -> Result<Vec<PemItem<'static>>, Error> {
+    ureq::tls::parse_pem(bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::TlsFile {
+            path: path.to_owned(),
+            message: format!("invalid PEM: {e}"),
+        })
+}
+
+fn tls_config(login: &Login) -> Result<TlsConfig, Error> {
+    let mut builder = TlsConfig::builder()
+        .provider(TlsProvider::NativeTls)
+        .root_certs(RootCerts::PlatformVerifier);
+    if let Login::Ssl(ssl) = login {
+        if let Some(ca) = &ssl.ca {
+            let bytes = read_file(ca)?;
+            let certs: Vec<Certificate<'static>> = pem_items(ca, &bytes)?
+                .into_iter()
+                .filter_map(|item| match item {
+                    PemItem::Certificate(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::TlsFile {
+                    path: ca.clone(),
+                    message: "no certificate found".to_owned(),
+                });
+            }
+            builder = builder.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        let cert_bytes = read_file(&ssl.cert)?;
+        let mut chain = Vec::new();
+        let mut key: Option<PrivateKey<'static>> = None;
+        for item in pem_items(&ssl.cert, &cert_bytes)? {
+            match item {
+                PemItem::Certificate(c) => chain.push(c),
+                PemItem::PrivateKey(k) if key.is_none() => key = Some(k),
+                _ => {}
+            }
+        }
+        if chain.is_empty() {
+            return Err(Error::TlsFile {
+                path: ssl.cert.clone(),
+                message: "no certificate found".to_owned(),
+            });
+        }
+        if let Some(key_path) = &ssl.key {
+            let key_bytes = read_file(key_path)?;
+            key = pem_items(key_path, &key_bytes)?
+                .into_iter()
+                .find_map(|item| match item {
+                    PemItem::PrivateKey(k) => Some(k),
+                    _ => None,
+                });
+            if key.is_none() {
+                return Err(Error::TlsFile {
+                    path: key_path.clone(),
+                    message: "no private key found".to_owned(),
+                });
+            }
+        }
+        let Some(key) = key else {
+            return Err(Error::TlsFile {
+                path: ssl.cert.clone(),
+                message: "no private key found (give it in the same file or as `key`)".to_owned(),
+            });
+        };
+        builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
+    }
+    Ok(builder.build())
+}
