@@ -36,6 +36,14 @@ enum Command {
     Db(commands::db::Command),
     /// Database location, schema version, collections and running builds.
     Status(commands::status::Args),
+    /// Read collections.
+    #[command(subcommand)]
+    Collection(commands::collection::Command),
+    /// Read packages.
+    #[command(subcommand)]
+    Package(commands::package::Command),
+    #[command(flatten)]
+    Admin(commands::admin::Command),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +65,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(c) => commands::config::run(&ctx, c),
         Command::Db(c) => commands::db::run(&ctx, c),
         Command::Status(a) => commands::status::run(&ctx, a),
+        Command::Collection(c) => commands::collection::run(&ctx, c),
+        Command::Package(c) => commands::package::run(&ctx, c),
+        Command::Admin(c) => commands::admin::run(&ctx, c),
     }
 }
 

@@ -1,7 +1,10 @@
 //! One module per verb; each `run` parses nothing, calls the library and renders.
 
+pub(crate) mod admin;
+pub(crate) mod collection;
 pub(crate) mod config;
 pub(crate) mod db;
+pub(crate) mod package;
 pub(crate) mod status;
 
 use koschei_core::config::Config;
@@ -24,7 +27,6 @@ impl Context {
     }
 
     /// A connection to a database whose schema is current.
-    #[allow(dead_code, reason = "used by the admin commands")]
     pub(crate) fn connect_current(&self) -> anyhow::Result<(Database, postgres::Client)> {
         let db = self.open_database()?;
         let mut client = db.connect()?;
