@@ -1,35 +1,94 @@
 //! The `koschei` command.
 #![forbid(unsafe_code)]
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a CLI prints")]
 
 mod commands;
+mod exit;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+use koschei_core::config::{Config, ConfigSources};
 
 /// Koschei: continuous rebuild testing of RPM packages in Koji.
 #[derive(Debug, Parser)]
-#[command(name = "koschei", version)]
+#[command(name = "koschei", version, after_help = exit::HELP)]
 struct Cli {
+    /// Configuration file merged last (instead of `KOSCHEI_CONFIG`).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Resolve the BuildRequires of source packages against a build repository.
+    /// Show the configuration.
+    #[command(subcommand)]
+    Config(commands::config::Command),
+    /// Schema migrations.
+    #[command(subcommand)]
+    Db(commands::db::Command),
+    /// Database location, schema version, collections and running builds.
+    Status(commands::status::Args),
+    /// Read collections.
+    #[command(subcommand)]
+    Collection(commands::collection::Command),
+    /// Read packages.
+    #[command(subcommand)]
+    Package(commands::package::Command),
+    #[command(flatten)]
+    Admin(commands::admin::Command),
+    /// Resolve the BuildRequires of source packages against a build repository (offline).
     Resolve(commands::resolve::Args),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Resolve(args) => commands::resolve::run(&args),
-    };
-    match result {
-        Ok(code) => std::process::ExitCode::from(code),
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::from(1)
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit::code_for(&e)
         }
     }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let config = Config::load(&ConfigSources::from_env(cli.config.clone()))?;
+    init_logging(cli.verbose, &config.log_filter);
+    let ctx = commands::Context { config };
+    match cli.command {
+        Command::Config(c) => commands::config::run(&ctx, c).map(|()| 0),
+        Command::Db(c) => commands::db::run(&ctx, c).map(|()| 0),
+        Command::Status(a) => commands::status::run(&ctx, a).map(|()| 0),
+        Command::Collection(c) => commands::collection::run(&ctx, c).map(|()| 0),
+        Command::Package(c) => commands::package::run(&ctx, c).map(|()| 0),
+        Command::Admin(c) => commands::admin::run(&ctx, c).map(|()| 0),
+        Command::Resolve(a) => commands::resolve::run(&a),
+    }
+}
+
+/// Logs go to stderr. `-v` flags win over `RUST_LOG`, which wins over `logging.filter`.
+fn init_logging(verbose: u8, config_filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match verbose {
+        0 => EnvFilter::try_from_default_env()
+            .or_else(|_| EnvFilter::try_new(config_filter))
+            .unwrap_or_else(|_| EnvFilter::new("info")),
+        1 => EnvFilter::new("info"),
+        2 => EnvFilter::new("debug"),
+        _ => EnvFilter::new("trace"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }

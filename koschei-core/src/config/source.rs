@@ -163,12 +163,35 @@ fn value_key_at(value: &DeValue<'_>, offset: usize, path: &mut Vec<String>) {
     }
 }
 
-/// The key written at the start of line `line` (1-based), for errors without a usable span.
+/// The key written at the start of line `line` (1-based), prefixed by the table header
+/// above it, for errors where the document could not be parsed.
 fn key_on_line(text: &str, line: usize) -> Option<String> {
-    let l = text.lines().nth(line.checked_sub(1)?)?;
-    let (key, _) = l.split_once('=')?;
-    let key = key.trim();
-    (!key.is_empty()).then(|| key.to_owned())
+    let lines: Vec<&str> = text.lines().collect();
+    let l = lines.get(line.checked_sub(1)?)?.trim();
+    let key = match l.split_once('=') {
+        Some((key, _)) => key.trim(),
+        None => return header_name(l),
+    };
+    if key.is_empty() {
+        return None;
+    }
+    let table = lines[..line - 1]
+        .iter()
+        .rev()
+        .find_map(|l| header_name(l.trim()));
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_owned(),
+    })
+}
+
+/// `a.b` for a line `[a.b]` or `[[a.b]]`.
+fn header_name(line: &str) -> Option<String> {
+    let inner = line.strip_prefix('[')?;
+    let inner = inner.strip_prefix('[').unwrap_or(inner);
+    let end = inner.find(']').unwrap_or(inner.len());
+    let name = inner[..end].trim();
+    (!name.is_empty()).then(|| name.replace(' ', ""))
 }
 
 fn record_origins(

@@ -3,14 +3,18 @@
 //! [`Cluster::ensure`] creates (`initdb`) and starts (`pg_ctl`) a cluster in a directory,
 //! or reuses one that is already running there. The server listens on a unix socket in
 //! `<dir>/run` only (`listen_addresses = ''`), so it never collides with other servers.
-//! Layout: `<dir>/data` (PGDATA), `<dir>/run` (socket), `<dir>/server.log`, `<dir>/lock`.
+//! Layout: `<dir>/data` (PGDATA), `<dir>/run` (socket), `<dir>/server.log`, `<dir>/lock`
+//! (held while starting or stopping), `<dir>/users.lock` (shared by all users).
 //!
 //! Server binaries are looked up in `/usr/lib/postgresql/<version>/bin` (newest first)
 //! and then on `PATH`. `initdb` and the server refuse to run as root, so as root they run
 //! as the `postgres` system user through `runuser`, and the directories are handed to it.
 //!
-//! A cluster started by [`Cluster::ensure`] is stopped when the handle drops, unless
-//! [`Cluster::keep_running`] was called; a reused cluster is left as it was.
+//! Every handle holds a shared lock on `<dir>/users.lock`. When a handle drops, it stops
+//! the server if no other handle (in any process) still holds that lock, unless
+//! [`Cluster::keep_running`] was called. So the server stops when the last command using
+//! it ends, and a long-running service that keeps it running also keeps the commands
+//! that reuse it meanwhile from stopping it.
 
 use std::fs::{self, File};
 use std::io;
@@ -108,6 +112,7 @@ pub struct Cluster {
     started_here: bool,
     keep_running: bool,
     url: DatabaseUrl,
+    users: Option<File>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ClusterError + '_ {
@@ -195,6 +200,9 @@ impl Cluster {
         let lock_path = dir.join("lock");
         let lock = File::create(&lock_path).map_err(io_err(&lock_path))?;
         lock.lock().map_err(io_err(&lock_path))?;
+        let users_path = dir.join("users.lock");
+        let users = File::create(&users_path).map_err(io_err(&users_path))?;
+        users.lock_shared().map_err(io_err(&users_path))?;
 
         let socket_dir = dir.join("run");
         let url_text = format!(
@@ -213,6 +221,7 @@ impl Cluster {
             started_here: false,
             keep_running: false,
             url,
+            users: Some(users),
         };
         cluster.prepare_dirs()?;
         if !cluster.data_dir().join("PG_VERSION").is_file() {
@@ -240,9 +249,9 @@ impl Cluster {
         &self.dir
     }
 
-    /// Whether this handle started the server (and will stop it on drop).
+    /// Whether this handle started the server (rather than reusing a running one).
     pub fn started_here(&self) -> bool {
-        self.started_here && !self.keep_running
+        self.started_here
     }
 
     /// Leaves the server running when the handle drops (long-running services, tests).
@@ -254,6 +263,23 @@ impl Cluster {
     pub fn stop(mut self) -> Result<(), ClusterError> {
         self.keep_running = true;
         self.pg_ctl_stop()
+    }
+
+    /// Takes the start/stop lock (released when the returned file drops).
+    fn lock_setup(&self) -> Result<File, ClusterError> {
+        let lock_path = self.dir.join("lock");
+        let lock = File::create(&lock_path).map_err(io_err(&lock_path))?;
+        lock.lock().map_err(io_err(&lock_path))?;
+        Ok(lock)
+    }
+
+    /// Releases this handle's shared lock and reports whether no other handle holds one.
+    /// Call with the start/stop lock held.
+    fn release_and_check_last(&mut self) -> Result<bool, ClusterError> {
+        self.users = None;
+        let users_path = self.dir.join("users.lock");
+        let users = File::create(&users_path).map_err(io_err(&users_path))?;
+        Ok(users.try_lock().is_ok())
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -456,10 +482,20 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if self.started_here
-            && !self.keep_running
-            && let Err(e) = self.pg_ctl_stop()
-        {
+        if self.keep_running {
+            return;
+        }
+        let result = self.lock_setup().and_then(|guard| {
+            let last = self.release_and_check_last()?;
+            if last {
+                self.pg_ctl_stop()?;
+            } else {
+                tracing::debug!(dir = %self.dir.display(), "private cluster still in use; leaving it running");
+            }
+            drop(guard);
+            Ok(())
+        });
+        if let Err(e) = result {
             tracing::warn!(error = %crate::db::report(&e), "cannot stop the private cluster");
         }
     }

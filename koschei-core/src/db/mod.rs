@@ -22,11 +22,13 @@
 pub mod cluster;
 pub mod collection;
 mod error;
-
+pub mod log;
+pub mod maintenance;
 pub mod migrate;
-
+pub mod notice;
 pub mod overview;
-
+pub mod package;
+pub mod package_group;
 pub mod testing;
 
 use std::path::PathBuf;

@@ -121,6 +121,13 @@ fn syntax_error_names_file_line_and_key() {
 }
 
 #[test]
+fn unclosed_table_header_names_the_table() {
+    let (e, msg) = file_error("[priorities]\nt0 = 1\n[koji\nmax_builds = 3\n");
+    assert_eq!(e.kind(), Some(ErrorKind::Syntax));
+    assert!(msg.contains("line 3, key `koji`"), "{msg}");
+}
+
+#[test]
 fn wrong_type_names_file_line_and_key() {
     let (e, msg) =
         file_error("# comment\n[koji]\nserver = \"https://k/kojihub\"\nmax_builds = \"thirty\"\n");

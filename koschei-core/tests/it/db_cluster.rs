@@ -4,7 +4,7 @@ use koschei_core::db::{Cluster, ClusterOptions};
 
 use crate::support::TempDir;
 
-fn count_collections(cluster: &Cluster) -> i64 {
+fn koschei_db_count(cluster: &Cluster) -> i64 {
     let mut c = koschei_core::db::connect(cluster.url()).unwrap();
     c.query_one(
         "SELECT count(*) FROM pg_database WHERE datname = 'koschei'",
@@ -15,13 +15,13 @@ fn count_collections(cluster: &Cluster) -> i64 {
 }
 
 #[test]
-fn private_cluster_starts_is_reused_and_survives_a_stale_pid_file() {
+fn private_cluster_starts_is_reused_stops_with_its_last_user_and_survives_a_stale_pid_file() {
     let dir = TempDir::new("cluster");
     let opts = ClusterOptions { unsafe_fast: true };
 
     let first = Cluster::ensure(dir.path(), &opts).unwrap();
     assert!(first.started_here());
-    assert_eq!(count_collections(&first), 1);
+    assert_eq!(koschei_db_count(&first), 1);
     assert!(first.url().expose().contains("/run"));
     assert!(dir.path().join("run/.s.PGSQL.5432").exists());
 
@@ -29,17 +29,33 @@ fn private_cluster_starts_is_reused_and_survives_a_stale_pid_file() {
     let second = Cluster::ensure(dir.path(), &opts).unwrap();
     assert!(!second.started_here());
     drop(second);
-    assert_eq!(count_collections(&first), 1);
+    assert_eq!(koschei_db_count(&first), 1);
 
+    // The last handle to drop stops the server, even if it did not start it.
+    let third = Cluster::ensure(dir.path(), &opts).unwrap();
+    assert!(!third.started_here());
+    drop(first);
+    assert_eq!(koschei_db_count(&third), 1);
+    drop(third);
+    assert!(!dir.path().join("data/postmaster.pid").exists());
+
+    // keep_running leaves it up; an explicit stop takes it down.
+    let mut first = Cluster::ensure(dir.path(), &opts).unwrap();
+    assert!(first.started_here());
+    first.keep_running();
+    drop(first);
+    assert!(dir.path().join("data/postmaster.pid").exists());
+    let first = Cluster::ensure(dir.path(), &opts).unwrap();
+    assert!(!first.started_here());
     first.stop().unwrap();
     assert!(!dir.path().join("data/postmaster.pid").exists());
 
     // A crash leaves postmaster.pid behind; it names a process that does not exist.
     std::fs::write(dir.path().join("data/postmaster.pid"), "999999999\n/x\n").unwrap();
-    let third = Cluster::ensure(dir.path(), &opts).unwrap();
-    assert!(third.started_here());
-    assert_eq!(count_collections(&third), 1);
-    drop(third);
+    let fourth = Cluster::ensure(dir.path(), &opts).unwrap();
+    assert!(fourth.started_here());
+    assert_eq!(koschei_db_count(&fourth), 1);
+    drop(fourth);
     // Dropping the handle that started it stops the server.
     assert!(!dir.path().join("data/postmaster.pid").exists());
 }

@@ -1,0 +1,37 @@
+//! Exit codes, decided here and nowhere else.
+
+use std::process::ExitCode;
+
+use koschei_core::{config, db};
+
+/// Shown at the end of `koschei --help`.
+pub(crate) const HELP: &str = "\
+Exit codes:
+  0  success
+  1  the command failed (bad input, object not found, ...)
+  2  invalid command line
+  3  invalid configuration
+  4  database unavailable or schema not usable (run `koschei db migrate`)";
+
+/// The exit code for an error: the first configuration or database error in its chain
+/// decides, anything else is 1.
+pub(crate) fn code_for(error: &anyhow::Error) -> ExitCode {
+    for cause in error.chain() {
+        if cause.downcast_ref::<config::Error>().is_some() {
+            return ExitCode::from(3);
+        }
+        if let Some(e) = cause.downcast_ref::<db::Error>() {
+            match e {
+                db::Error::Connect { .. }
+                | db::Error::Pool { .. }
+                | db::Error::Cluster(_)
+                | db::Error::SchemaTooNew { .. }
+                | db::Error::SchemaOutdated { .. }
+                | db::Error::ChecksumMismatch { .. }
+                | db::Error::Migration { .. } => return ExitCode::from(4),
+                _ => return ExitCode::from(1),
+            }
+        }
+    }
+    ExitCode::from(1)
+}

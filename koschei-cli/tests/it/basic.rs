@@ -1,0 +1,106 @@
+//! `config show`, `db migrate`, `db status`, `status` and exit codes.
+
+use koschei_core::db::testing::TestDb;
+
+use crate::support::{fails, koschei, ok, run};
+
+#[test]
+fn status_on_an_empty_migrated_database() {
+    let db = TestDb::new().unwrap();
+    let out = ok(&db, &["status"]);
+    assert!(out.contains("schema version: 1 (current)"), "{out}");
+    assert!(out.contains("collections:    none"), "{out}");
+    assert!(out.contains("running builds: 0"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&ok(&db, &["status", "--json"])).unwrap();
+    assert_eq!(json["schema"]["current"], 1);
+    assert_eq!(json["collections"], serde_json::json!([]));
+    assert_eq!(json["running_builds"], serde_json::json!([]));
+}
+
+#[test]
+fn migrate_is_idempotent_from_the_command_line() {
+    let db = TestDb::empty().unwrap();
+    let out = ok(&db, &["status"]);
+    assert!(out.contains("none (empty database)"), "{out}");
+    let first = ok(&db, &["db", "migrate"]);
+    assert!(first.contains("applied migration 1 `initial`"), "{first}");
+    let second = ok(&db, &["db", "migrate"]);
+    assert!(!second.contains("applied migration"), "{second}");
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["db", "status", "--json"])).unwrap();
+    assert_eq!(status["current"], 1);
+    assert_eq!(status["pending"], serde_json::json!([]));
+}
+
+#[test]
+fn newer_schema_exits_with_code_4() {
+    let db = TestDb::new().unwrap();
+    db.connect()
+        .unwrap()
+        .execute(
+            "INSERT INTO schema_migration (version, name, checksum) VALUES (42, 'x', 'y')",
+            &[],
+        )
+        .unwrap();
+    let err = fails(&db, &["db", "migrate"], 4);
+    assert!(
+        err.contains("schema is at version 42, newer than this koschei knows"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreachable_database_exits_with_code_4_and_masks_the_password() {
+    let mut c = koschei(None);
+    c.env(
+        "KOSCHEI_DATABASE_URL",
+        "postgresql://u:hunter2@127.0.0.1:1/x",
+    )
+    .arg("status");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("postgresql://u:********@127.0.0.1:1/x"),
+        "{err}"
+    );
+    assert!(err.contains("Connection refused"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn config_errors_exit_with_code_3_naming_file_line_and_key() {
+    let path = std::env::temp_dir().join(format!("koschei-cli-bad-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "[frontend]\npackages_per_page = 10\nmystery = true\n",
+    )
+    .unwrap();
+    let mut c = koschei(None);
+    c.arg("--config").arg(&path).args(["config", "show"]);
+    let (code, _, err) = run(c);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("line 3, key `frontend.mystery`: unknown key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_show_masks_the_database_password() {
+    let mut c = koschei(None);
+    c.env("KOSCHEI_DATABASE_URL", "postgresql://u:hunter2@db/x")
+        .args(["config", "show", "--json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["database"]["url"], "postgresql://u:********@db/x");
+    assert_eq!(json["koji"]["max_builds"], 30);
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let mut c = koschei(None);
+    c.arg("no-such-command");
+    assert_eq!(run(c).0, 2);
+}

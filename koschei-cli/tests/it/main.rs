@@ -1,0 +1,6 @@
+//! Integration tests of the `koschei` binary against real PostgreSQL databases.
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a test failure")]
+
+mod admin;
+mod basic;
+mod support;
