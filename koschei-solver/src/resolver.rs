@@ -45,20 +45,19 @@ impl std::fmt::Debug for Resolver {
     }
 }
 
-/// libdnf's problem-rule templates (`libdnf/goal/Goal.cpp`, package variant).
+/// libdnf's problem-rule templates (`libdnf/goal/Goal.cpp` as shipped in
+/// libdnf 0.69, package variant: no repository names), checked word for
+/// word against python3-hawkey by the differential tests.
 fn describe_rule(pool: &Pool, solver: &mut Solver<'_>, info: [ffi::Id; 4]) -> String {
     let [kind, source, target, dep] = info;
     let s = |p| pool.solvid2str(p);
-    let r = |p| pool.repo_name(p);
     let d = |id| pool.dep2str(id);
     match kind as ffi::SolverRuleinfo {
-        ffi::SolverRuleinfo_SOLVER_RULE_DISTUPGRADE | ffi::SolverRuleinfo_SOLVER_RULE_INFARCH => {
-            // libdnf formats INFARCH with the DISTUPGRADE template as well.
-            format!(
-                "{} from {}  does not belong to a distupgrade repository",
-                s(source),
-                r(source)
-            )
+        ffi::SolverRuleinfo_SOLVER_RULE_DISTUPGRADE => {
+            format!("{} does not belong to a distupgrade repository", s(source))
+        }
+        ffi::SolverRuleinfo_SOLVER_RULE_INFARCH => {
+            format!("{} has inferior architecture", s(source))
         }
         ffi::SolverRuleinfo_SOLVER_RULE_UPDATE => {
             format!("problem with installed package {}", s(source))
@@ -87,95 +86,76 @@ fn describe_rule(pool: &Pool, solver: &mut Solver<'_>, info: [ffi::Id; 4]) -> St
         }
         ffi::SolverRuleinfo_SOLVER_RULE_PKG_NOT_INSTALLABLE => {
             if pool.is_disabled(source) {
-                format!(
-                    "package {} from {} is filtered out by exclude filtering",
-                    s(source),
-                    r(source)
-                )
+                format!("package {} is filtered out by exclude filtering", s(source))
             } else if pool.has_incompatible_arch(source) {
                 format!(
-                    "package {} from {} does not have a compatible architecture",
-                    s(source),
-                    r(source)
+                    "package {} does not have a compatible architecture",
+                    s(source)
                 )
             } else {
-                format!(
-                    "package {} from {} is not installable",
-                    s(source),
-                    r(source)
-                )
+                format!("package {} is not installable", s(source))
             }
         }
         ffi::SolverRuleinfo_SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP => {
-            format!(
-                "nothing provides {} needed by {} from {}",
-                d(dep),
-                s(source),
-                r(source)
-            )
+            format!("nothing provides {} needed by {}", d(dep), s(source))
         }
         ffi::SolverRuleinfo_SOLVER_RULE_PKG_SAME_NAME => {
+            format!("cannot install both {} and {}", s(source), s(target))
+        }
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_CONFLICTS => {
             format!(
-                "cannot install both {} from {} and {} from {}",
+                "package {} conflicts with {} provided by {}",
                 s(source),
-                r(source),
-                s(target),
-                r(target)
+                d(dep),
+                s(target)
             )
         }
-        ffi::SolverRuleinfo_SOLVER_RULE_PKG_CONFLICTS => format!(
-            "package {} from {} conflicts with {} provided by {} from {}",
-            s(source),
-            r(source),
-            d(dep),
-            s(target),
-            r(target)
-        ),
-        ffi::SolverRuleinfo_SOLVER_RULE_PKG_OBSOLETES => format!(
-            "package {} from {} obsoletes {} provided by {} from {}",
-            s(source),
-            r(source),
-            d(dep),
-            s(target),
-            r(target)
-        ),
-        ffi::SolverRuleinfo_SOLVER_RULE_PKG_INSTALLED_OBSOLETES => format!(
-            "installed package {} obsoletes {} provided by {} from {}",
-            s(source),
-            d(dep),
-            s(target),
-            r(target)
-        ),
-        ffi::SolverRuleinfo_SOLVER_RULE_PKG_IMPLICIT_OBSOLETES => format!(
-            "package {} from {} implicitly obsoletes {} provided by {} from {}",
-            s(source),
-            d(dep),
-            r(source),
-            s(target),
-            r(target)
-        ),
-        ffi::SolverRuleinfo_SOLVER_RULE_PKG_REQUIRES => format!(
-            "package {} from {} requires {}, but none of the providers can be installed",
-            s(source),
-            r(source),
-            d(dep)
-        ),
-        ffi::SolverRuleinfo_SOLVER_RULE_PKG_SELF_CONFLICT => {
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_OBSOLETES => {
             format!(
-                "package {} from {} conflicts with {} provided by itself",
+                "package {} obsoletes {} provided by {}",
                 s(source),
-                r(source),
+                d(dep),
+                s(target)
+            )
+        }
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_INSTALLED_OBSOLETES => {
+            format!(
+                "installed package {} obsoletes {} provided by {}",
+                s(source),
+                d(dep),
+                s(target)
+            )
+        }
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_IMPLICIT_OBSOLETES => {
+            format!(
+                "package {} implicitly obsoletes {} provided by {}",
+                s(source),
+                d(dep),
+                s(target)
+            )
+        }
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_REQUIRES => {
+            format!(
+                "package {} requires {}, but none of the providers can be installed",
+                s(source),
                 d(dep)
             )
         }
-        ffi::SolverRuleinfo_SOLVER_RULE_YUMOBS => format!(
-            "both package {} from {} and {} from {} obsolete {}",
-            s(source),
-            r(source),
-            s(target),
-            r(target),
-            d(dep)
-        ),
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_SELF_CONFLICT => {
+            format!(
+                "package {} conflicts with {} provided by itself",
+                s(source),
+                d(dep)
+            )
+        }
+        ffi::SolverRuleinfo_SOLVER_RULE_YUMOBS => {
+            format!(
+                "both package {} and {} obsolete {}",
+                s(source),
+                s(target),
+                d(dep)
+            )
+        }
         _ => solver.ruleinfo2str(info),
     }
 }

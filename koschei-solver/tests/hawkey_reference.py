@@ -33,6 +33,8 @@ warnings.simplefilter("ignore", DeprecationWarning)
 
 import hawkey  # noqa: E402
 
+warnings.simplefilter("ignore", DeprecationWarning)
+
 COMMON = "{http://linux.duke.edu/metadata/common}"
 RPM = "{http://linux.duke.edu/metadata/rpm}"
 REPO = "{http://linux.duke.edu/metadata/repo}"

@@ -208,18 +208,6 @@ impl Pool {
         unsafe { cstr_to_string(ffi::pool_solvable2str(self.raw, self.solvable(p))) }
     }
 
-    /// The name of the repository holding solvable `p`.
-    pub(crate) fn repo_name(&self, p: ffi::Id) -> String {
-        // SAFETY: `p` is a package, so its repo pointer is valid.
-        unsafe {
-            let repo = (*self.solvable(p)).repo;
-            if repo.is_null() {
-                return String::new();
-            }
-            cstr_to_string((*repo).name)
-        }
-    }
-
     /// Whether solvable `p` is in a disabled repository (`pool_disabled_solvable`
     /// with `considered` unset, as in our pools).
     pub(crate) fn is_disabled(&self, p: ffi::Id) -> bool {

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Regenerate the hand-written rpm-md fixture repositories (deterministic).
+
+Run from anywhere: python3 koschei-solver/tests/data/generate.py
+Each case directory gets binary/ (x86_64 + noarch packages, comps) and
+source/ (arch "src" packages whose requires are the BuildRequires), with
+real checksums in repomd.xml.  Compression and checksum types vary on
+purpose (gzip, xz, zstd, plain; sha1, sha256, sha512).  zstd needs the
+`zstd` command (Debian package zstd).  See README.md for what each case
+exercises.
+"""
+
+import gzip
+import hashlib
+import io
+import lzma
+import os
+import shutil
+import subprocess
+from xml.sax.saxutils import escape, quoteattr
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TIMESTAMP = 1700000000
+
+
+def pkg(name, ver="1.0", rel="1", arch="x86_64", epoch="0", provides=(), requires=(),
+        conflicts=(), obsoletes=(), recommends=(), supplements=(), files=(), fl_files=()):
+    return dict(name=name, ver=ver, rel=rel, arch=arch, epoch=epoch, provides=list(provides),
+                requires=list(requires), conflicts=list(conflicts), obsoletes=list(obsoletes),
+                recommends=list(recommends), supplements=list(supplements), files=list(files),
+                fl_files=list(fl_files))
+
+
+FLAGS = {"<": "LT", "<=": "LE", "=": "EQ", ">=": "GE", ">": "GT"}
+
+
+def entry(dep, pre=False):
+    """<rpm:entry> for 'name', 'name OP [E:]V[-R]' or a rich dep."""
+    parts = dep.split()
+    attrs = ""
+    if len(parts) == 3 and not dep.startswith("("):
+        name, op, evr = parts
+        epoch = "0"
+        if ":" in evr:
+            epoch, evr = evr.split(":", 1)
+        ver, _, rel = evr.partition("-")
+        attrs = ' flags="%s" epoch="%s" ver=%s' % (FLAGS[op], epoch, quoteattr(ver))
+        if rel:
+            attrs += " rel=%s" % quoteattr(rel)
+    else:
+        name = dep
+    if pre:
+        attrs += ' pre="1"'
+    return "        <rpm:entry name=%s%s/>\n" % (quoteattr(name), attrs)
+
+
+def pkgid(p):
+    return hashlib.sha256(("%(name)s-%(epoch)s:%(ver)s-%(rel)s.%(arch)s" % p).encode()).hexdigest()
+
+
+def primary_xml(pkgs):
+    out = io.StringIO()
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write('<metadata xmlns="http://linux.duke.edu/metadata/common" '
+              'xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="%d">\n' % len(pkgs))
+    for p in pkgs:
+        out.write('<package type="rpm">\n  <name>%s</name>\n  <arch>%s</arch>\n' % (escape(p["name"]), p["arch"]))
+        out.write('  <version epoch="%s" ver=%s rel=%s/>\n' % (p["epoch"], quoteattr(p["ver"]), quoteattr(p["rel"])))
+        out.write('  <checksum type="sha256" pkgid="YES">%s</checksum>\n' % pkgid(p))
+        out.write("  <summary>%s</summary>\n  <description>%s</description>\n" % (escape(p["name"]), escape(p["name"])))
+        out.write('  <packager>fixture</packager>\n  <url/>\n  <time file="%d" build="%d"/>\n' % (TIMESTAMP, TIMESTAMP))
+        out.write('  <size package="1000" installed="1000" archive="1000"/>\n')
+        out.write('  <location href="Packages/%s-%s-%s.%s.rpm"/>\n' % (p["name"], p["ver"], p["rel"], p["arch"]))
+        out.write("  <format>\n    <rpm:license>MIT</rpm:license>\n")
+        out.write("    <rpm:sourcerpm>%s</rpm:sourcerpm>\n" % ("" if p["arch"] == "src" else "%s-%s-%s.src.rpm" % (p["name"], p["ver"], p["rel"])))
+        out.write('    <rpm:header-range start="0" end="0"/>\n')
+        provides = list(p["provides"])
+        if p["arch"] != "src":
+            evr = ("%s:" % p["epoch"] if p["epoch"] != "0" else "") + "%s-%s" % (p["ver"], p["rel"])
+            provides = ["%s = %s" % (p["name"], evr)] + provides
+        for tag, deps in (("provides", provides), ("requires", p["requires"]),
+                          ("conflicts", p["conflicts"]), ("obsoletes", p["obsoletes"]),
+                          ("recommends", p["recommends"]), ("supplements", p["supplements"])):
+            if not deps:
+                continue
+            out.write("    <rpm:%s>\n" % tag)
+            for d in deps:
+                pre = isinstance(d, tuple)
+                out.write(entry(d[0] if pre else d, pre))
+            out.write("    </rpm:%s>\n" % tag)
+        for f in p["files"]:
+            out.write("    <file>%s</file>\n" % escape(f))
+        out.write("  </format>\n</package>\n")
+    out.write("</metadata>\n")
+    return out.getvalue().encode()
+
+
+def filelists_xml(pkgs):
+    out = io.StringIO()
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write('<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="%d">\n' % len(pkgs))
+    for p in pkgs:
+        out.write('<package pkgid="%s" name=%s arch="%s">\n' % (pkgid(p), quoteattr(p["name"]), p["arch"]))
+        out.write('  <version epoch="%s" ver=%s rel=%s/>\n' % (p["epoch"], quoteattr(p["ver"]), quoteattr(p["rel"])))
+        for f in p["files"] + p["fl_files"]:
+            out.write("  <file>%s</file>\n" % escape(f))
+        out.write("</package>\n")
+    out.write("</filelists>\n")
+    return out.getvalue().encode()
+
+
+def comps_xml(groups):
+    out = io.StringIO()
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n<comps>\n')
+    for gid, members in groups.items():
+        out.write("  <group>\n    <id>%s</id>\n    <name>%s</name>\n    <packagelist>\n" % (gid, gid))
+        for m, typ in members:
+            out.write('      <packagereq type="%s">%s</packagereq>\n' % (typ, escape(m)))
+        out.write("    </packagelist>\n  </group>\n")
+    out.write("</comps>\n")
+    return out.getvalue().encode()
+
+
+def compress(data, how):
+    if how == "gz":
+        buf = io.BytesIO()
+        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, filename="") as f:
+            f.write(data)
+        return buf.getvalue(), ".gz"
+    if how == "xz":
+        return lzma.compress(data), ".xz"
+    if how == "zst":
+        return subprocess.run(["zstd", "-q", "-19", "-c"], input=data, check=True, stdout=subprocess.PIPE).stdout, ".zst"
+    return data, ""
+
+
+def write_repo(root, files):
+    """files: list of (type, basename, raw bytes, compression, checksum type)."""
+    if os.path.exists(root):
+        shutil.rmtree(root)
+    os.makedirs(os.path.join(root, "repodata"))
+    data_xml = []
+    for kind, base, raw, how, ctype in files:
+        data, suffix = compress(raw, how)
+        href = "repodata/%s%s" % (base, suffix)
+        with open(os.path.join(root, href), "wb") as f:
+            f.write(data)
+        d = '  <data type="%s">\n    <checksum type="%s">%s</checksum>\n' % (kind, ctype, hashlib.new(ctype, data).hexdigest())
+        if how:
+            d += '    <open-checksum type="sha256">%s</open-checksum>\n' % hashlib.sha256(raw).hexdigest()
+        d += '    <location href="%s"/>\n    <timestamp>%d</timestamp>\n    <size>%d</size>\n' % (href, TIMESTAMP, len(data))
+        if how:
+            d += "    <open-size>%d</open-size>\n" % len(raw)
+        d += "  </data>\n"
+        data_xml.append(d)
+    with open(os.path.join(root, "repodata", "repomd.xml"), "w") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo" '
+                'xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n  <revision>%d</revision>\n' % TIMESTAMP)
+        f.write("".join(data_xml))
+        f.write("</repomd>\n")
+
+
+def case(name, binary, sources, group, primary_how, filelists_how, checksum="sha256"):
+    root = os.path.join(HERE, name)
+    comps = comps_xml({"build": group, "other": [("unrelated", "mandatory")]})
+    write_repo(os.path.join(root, "binary"), [
+        ("primary", "primary.xml", primary_xml(binary), primary_how, checksum),
+        ("filelists", "filelists.xml", filelists_xml(binary), filelists_how, "sha256"),
+        ("group", "comps.xml", comps, "", "sha1"),
+        ("group_gz", "comps.xml", comps, "gz", "sha256"),
+    ])
+    srcs = [pkg(n, ver=v, rel="1", arch="src", requires=brs) for n, v, brs in sources]
+    write_repo(os.path.join(root, "source"), [
+        ("primary", "primary.xml", primary_xml(srcs), "gz", "sha256"),
+        ("filelists", "filelists.xml", filelists_xml(srcs), "gz", "sha256"),
+    ])
+
+
+def problems_case():
+    binary = [
+        pkg("base", arch="noarch", files=["/etc/base.conf"]),
+        pkg("shell", provides=["/bin/sh"], requires=[("base", True)], files=["/bin/sh"]),
+        # A conflict between two libraries needed together.
+        pkg("lib-a", ver="2.0", conflicts=["lib-b"]),
+        pkg("lib-b", ver="3.1"),
+        pkg("tool-x", requires=["lib-a"]),
+        pkg("tool-y", arch="noarch", requires=["lib-b >= 3"]),
+        # A dependency that was removed from the repository.
+        pkg("needs-gone", requires=["libgone.so.1()(64bit)"]),
+        pkg("tool-z", requires=["libz-virtual"]),
+        pkg("libz1", provides=["libz-virtual"], requires=["libgone.so.1()(64bit)"]),
+        # Two versions of one name.
+        pkg("multi", ver="1"),
+        pkg("multi", ver="2"),
+        # Obsoletes.
+        pkg("oldpkg", ver="1"),
+        pkg("newpkg", ver="2", obsoletes=["oldpkg < 2"], provides=["oldpkg = 2"]),
+        # Epochs.
+        pkg("epochpkg", epoch="2", ver="1.5"),
+        # Weak dependencies.
+        pkg("app", arch="noarch", recommends=["app-extra"], requires=["shell"]),
+        pkg("app-extra", arch="noarch"),
+        pkg("plugin", arch="noarch", supplements=["app"]),
+        # Files: one listed only in filelists, one in primary.
+        pkg("frob", fl_files=["/usr/bin/frobnicate", "/usr/share/frob/data"]),
+        pkg("thing", files=["/usr/lib/libthing.so.1"]),
+        pkg("uses-thing", requires=["/usr/lib/libthing.so.1"]),
+        pkg("needs-frobdata", arch="noarch", requires=["/usr/share/frob/data"]),
+        # Wrong architecture only.
+        pkg("only32", arch="i686"),
+        pkg("only-arm", arch="aarch64"),
+        # Alternatives (rich) inside a package.
+        pkg("rich-user", arch="noarch", requires=["(tool-x or tool-y)"]),
+        # A package the build group pulls in that conflicts with a BR target.
+        pkg("grouplib", conflicts=["breaks-group"]),
+        pkg("breaks-group"),
+    ]
+    sources = [
+        ("ok-simple", "1", ["tool-x", "multi >= 2", "epochpkg >= 2:1.0"]),
+        ("conflicting", "1", ["tool-x", "tool-y"]),
+        ("dep-removed", "1", ["needs-gone"]),
+        ("providers-broken", "1", ["tool-z"]),
+        ("two-versions", "1", ["multi = 1", "multi = 2"]),
+        ("obsoleted", "1", ["oldpkg = 1", "newpkg"]),
+        ("missing-br", "1", ["tool-x", "missing >= 2", "(nothing or nowhere)"]),
+        ("weak", "1", ["app"]),
+        ("file-br", "1", ["/usr/bin/frobnicate", "uses-thing", "/bin/sh"]),
+        ("file-missing", "1", ["/usr/bin/nowhere"]),
+        ("file-in-filelists", "1", ["/usr/share/frob/data"]),
+        ("file-requires", "1", ["needs-frobdata"]),
+        ("rich-br", "1", ["(tool-x or tool-y)", "rich-user", "(lib-b if tool-y)"]),
+        ("wrong-arch", "1", ["only32"]),
+        ("incompatible-arch", "1", ["only-arm"]),
+        ("epoch-too-low", "1", ["epochpkg >= 3:1"]),
+        ("group-conflict", "1", ["breaks-group"]),
+        ("many-problems", "1", ["tool-x", "tool-y", "needs-gone", "multi = 1", "multi = 2"]),
+        ("no-brs", "1", []),
+    ]
+    group = [("base", "mandatory"), ("shell", "default"), ("grouplib", "mandatory"),
+             ("not-in-repo", "mandatory"), ("optional-thing", "optional")]
+    case("problems", binary, sources, group, "xz", "gz", checksum="sha512")
+
+
+def distance_case():
+    # spec 3.4: BR A, F; A->B, F->B,C,E; E->D; B->C; build group member R.
+    binary = [
+        pkg("A", arch="noarch", requires=["B"]),
+        pkg("B", arch="noarch", requires=["C"]),
+        pkg("C", arch="noarch"),
+        pkg("D", arch="noarch"),
+        pkg("E", arch="noarch", requires=["D"]),
+        pkg("F", arch="noarch", requires=["B", "C", "E"]),
+        pkg("R", arch="noarch"),
+    ]
+    sources = [("example", "1", ["A", "F"])]
+    case("distance", binary, sources, [("R", "mandatory")], "zst", "", checksum="sha1")
+
+
+if __name__ == "__main__":
+    problems_case()
+    distance_case()

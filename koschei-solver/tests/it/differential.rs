@@ -1,0 +1,148 @@
+//! Differential tests: our answers against python3-hawkey resolving the same
+//! repositories exactly as Koschei does (tests/hawkey_reference.py).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use koschei_solver::{ResolveOptions, read_source_packages, resolve_all};
+use serde_json::Value;
+
+use crate::support::{TempDir, fixture, load, manifest_dir, shared_data};
+
+/// name -> (resolved, installs, problems) from the reference script.
+fn hawkey_answers(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap<String, Value> {
+    let cache = TempDir::new("hawkey-cache");
+    let script = manifest_dir().join("tests").join("hawkey_reference.py");
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(&script)
+        .arg("--repo")
+        .arg(binary)
+        .arg("--sources")
+        .arg(source)
+        .arg("--cachedir")
+        .arg(cache.path());
+    if ignore_weak_deps {
+        cmd.arg("--ignore-weak-deps");
+    }
+    let out = cmd.output().expect(
+        "cannot run /usr/bin/python3: the differential test needs python3-hawkey and rpm-common \
+         (apt-get install python3-hawkey rpm-common)",
+    );
+    assert!(
+        out.status.success(),
+        "hawkey reference failed (needs python3-hawkey and rpm-common): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut answers = BTreeMap::new();
+    for line in String::from_utf8(out.stdout).expect("utf-8").lines() {
+        let v: Value = serde_json::from_str(line).expect("json line");
+        if v.get("summary").is_some() {
+            continue;
+        }
+        let name = v["name"].as_str().expect("name").to_owned();
+        answers.insert(
+            name,
+            serde_json::json!([v["resolved"], v["installs"], v["problems"]]),
+        );
+    }
+    answers
+}
+
+fn our_answers(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap<String, Value> {
+    let cache = TempDir::new("our-cache");
+    let repo = load(binary, cache.path());
+    let sources = read_source_packages(source).expect("sources");
+    let group = repo.build_group().unwrap_or_default().to_vec();
+    let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
+    let mut answers = BTreeMap::new();
+    let mut next = 0;
+    resolve_all(
+        &[&repo],
+        &group,
+        &requests,
+        ResolveOptions { ignore_weak_deps },
+        2,
+        |r| {
+            assert_eq!(r.index, next, "results arrive in input order");
+            next += 1;
+            let res = r.resolution;
+            answers.insert(
+                sources[r.index].name.clone(),
+                serde_json::json!([res.resolved, res.installs, res.problems]),
+            );
+        },
+    )
+    .expect("resolve_all");
+    answers
+}
+
+fn assert_same(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap<String, Value> {
+    let theirs = hawkey_answers(binary, source, ignore_weak_deps);
+    let ours = our_answers(binary, source, ignore_weak_deps);
+    assert_eq!(theirs.len(), ours.len(), "same number of source packages");
+    let differing: Vec<&String> = theirs
+        .keys()
+        .filter(|k| theirs.get(*k) != ours.get(*k))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} of {} packages differ from hawkey (ignore_weak_deps={ignore_weak_deps}); first: {}\nhawkey: {}\nours:   {}",
+        differing.len(),
+        theirs.len(),
+        differing[0],
+        theirs[differing[0]],
+        ours.get(differing[0]).cloned().unwrap_or_default()
+    );
+    ours
+}
+
+#[test]
+fn small_repo_identical_to_hawkey_with_weak_deps() {
+    let small = shared_data("small");
+    let ours = assert_same(&small.join("binary"), &small.join("source"), false);
+    assert_eq!(ours.len(), 300);
+    let unresolved = ours.values().filter(|v| v[0] == false).count();
+    assert_eq!(unresolved, 14, "the 14 known unresolvable sources");
+}
+
+#[test]
+fn small_repo_identical_to_hawkey_ignoring_weak_deps() {
+    let small = shared_data("small");
+    assert_same(&small.join("binary"), &small.join("source"), true);
+}
+
+#[test]
+fn solver_problem_texts_identical_to_hawkey() {
+    let case = fixture("problems");
+    for weak in [false, true] {
+        let ours = assert_same(&case.join("binary"), &case.join("source"), weak);
+        // The fixture really makes the solver report problems of each kind.
+        let all: String = ours.values().map(|v| v[2].to_string()).collect();
+        for needle in [
+            "conflicts with lib-b provided by lib-b-3.1-1.x86_64",
+            "nothing provides libgone.so.1()(64bit) needed by needs-gone-1.0-1.x86_64",
+            "requires libz-virtual, but none of the providers can be installed",
+            "cannot install both multi-2-1.x86_64 and multi-1-1.x86_64",
+            "package newpkg-2-1.x86_64 obsoletes oldpkg < 2 provided by oldpkg-1-1.x86_64",
+            "No package found for: missing >= 2",
+        ] {
+            assert!(
+                all.contains(needle),
+                "no problem text containing `{needle}` (weak={weak})"
+            );
+        }
+    }
+}
+
+#[test]
+fn weak_dependencies_change_the_install_set() {
+    let case = fixture("problems");
+    let with = our_answers(&case.join("binary"), &case.join("source"), false);
+    let without = our_answers(&case.join("binary"), &case.join("source"), true);
+    let installs = |m: &BTreeMap<String, Value>| m["weak"][1].to_string();
+    assert!(installs(&with).contains("app-extra-0:1.0-1.noarch"));
+    assert!(installs(&with).contains("plugin-0:1.0-1.noarch"));
+    assert!(!installs(&without).contains("app-extra"));
+    assert!(!installs(&without).contains("plugin"));
+}
