@@ -70,12 +70,12 @@ impl FakeHub {
         let bar = hub.add_build("f40", "bar-2.0-3.fc40", &[]);
         hub.set_build_arches(bar, &[], &["x86_64", "aarch64"]);
         hub.set_build_epoch(bar, Some(1));
-        let foo = hub.add_build(
+        let foo_build = hub.add_build(
             "f40",
             "foo-1.0-1.fc40",
             &["bar >= 2.0", "python3-devel", "(baz or qux)"],
         );
-        hub.set_build_arches(foo, &["noarch"], &[]);
+        hub.set_build_arches(foo_build, &["noarch"], &[]);
         hub.add_repo_state("f40-build", None, 2);
         hub.add_repo_state("f40-build", None, 1);
         Ok(hub)
