@@ -10,5 +10,6 @@ pub mod config;
 pub mod db;
 pub mod koji;
 pub mod model;
+pub mod repo;
 
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};

@@ -4,4 +4,6 @@
 mod config;
 mod db_cluster;
 mod db_migrate;
+mod koji;
+mod repo;
 mod support;

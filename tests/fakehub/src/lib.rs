@@ -71,12 +71,12 @@ impl FakeHub {
         let bar = hub.add_build("f40", "bar-2.0-3.fc40", &[]);
         hub.set_build_arches(bar, &[], &["x86_64", "aarch64"]);
         hub.set_build_epoch(bar, Some(1));
-        let foo = hub.add_build(
+        let foo_build = hub.add_build(
             "f40",
             "foo-1.0-1.fc40",
             &["bar >= 2.0", "python3-devel", "(baz or qux)"],
         );
-        hub.set_build_arches(foo, &["noarch"], &[]);
+        hub.set_build_arches(foo_build, &["noarch"], &[]);
         hub.add_repo_state("f40-build", None, 2);
         hub.add_repo_state("f40-build", None, 1);
         Ok(hub)
@@ -191,6 +191,11 @@ impl FakeHub {
     /// Every XML-RPC call received (multicall entries appear as their own records after the `multiCall`).
     pub fn calls(&self) -> Vec<RecordedCall> {
         self.st().calls.clone()
+    }
+
+    /// Paths of every GET request received (static files), in order.
+    pub fn file_requests(&self) -> Vec<String> {
+        self.st().file_requests.clone()
     }
 
     /// The state of a task (`TASK_STATES`), if it exists.

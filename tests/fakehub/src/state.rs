@@ -190,6 +190,7 @@ pub(crate) struct State {
     pub(crate) files: BTreeMap<String, Vec<u8>>,
     pub(crate) submitted: Vec<SubmittedBuild>,
     pub(crate) calls: Vec<RecordedCall>,
+    pub(crate) file_requests: Vec<String>,
     pub(crate) inject: Inject,
 }
 
@@ -292,6 +293,7 @@ impl State {
             files: BTreeMap::new(),
             submitted: Vec::new(),
             calls: Vec::new(),
+            file_requests: Vec::new(),
             inject: Inject::default(),
         }
     }
@@ -704,6 +706,7 @@ impl State {
 
     pub(crate) fn handle(&mut self, req: Request) -> Reply {
         if req.method == "GET" {
+            self.file_requests.push(req.target.clone());
             return self.serve_file(&req.target);
         }
         if req.method != "POST" || !req.target.starts_with("/kojihub") {
@@ -804,15 +807,15 @@ impl State {
                 .repos
                 .iter()
                 .find(|r| r.id.to_string() == id && self.tag_name(r.tag) == tag);
-            if let Some(dir) = repo.and_then(|r| r.dir.as_ref()) {
-                if let Ok(bytes) = std::fs::read(dir.join(rest)) {
-                    return Reply::Respond {
-                        status: 200,
-                        reason: "OK",
-                        content_type: "application/octet-stream",
-                        body: bytes,
-                    };
-                }
+            if let Some(dir) = repo.and_then(|r| r.dir.as_ref())
+                && let Ok(bytes) = std::fs::read(dir.join(rest))
+            {
+                return Reply::Respond {
+                    status: 200,
+                    reason: "OK",
+                    content_type: "application/octet-stream",
+                    body: bytes,
+                };
             }
         }
         not_found()
@@ -863,16 +866,18 @@ impl State {
         if is_login {
             return self.login(call, sess_idx, ssl);
         }
-        let result = self.dispatch(call, user, sess_idx);
-        if result.is_ok() && is_write_call(call) {
-            if let (Some(idx), Some(n)) = (sess_idx, callnum) {
-                self.sessions[idx].callnum = Some(n);
-            }
+        let result = check_signature(call).and_then(|()| self.dispatch(call, user, sess_idx));
+        if result.is_ok()
+            && is_write_call(call)
+            && let (Some(idx), Some(n)) = (sess_idx, callnum)
+        {
+            self.sessions[idx].callnum = Some(n);
         }
         result
     }
 
     fn login(&mut self, call: &Call, old: Option<usize>, ssl: bool) -> Result<Value, Fault> {
+        check_signature(call)?;
         let renew = matches!(call.kwarg_value("renew"), Some(Value::Bool(true)));
         let (user, authtype) = if call.method == "sslLogin" {
             if !ssl {
@@ -922,6 +927,7 @@ impl State {
         params: Vec<Value>,
     ) -> Result<Value, Fault> {
         let call = Call::from_wire(method, params);
+        check_signature(&call)?;
         self.dispatch(&call, None, None)
     }
 
@@ -1025,7 +1031,7 @@ impl State {
                     .arg(arg(call, 0, "tag")?.clone())
                     .kwarg("latest", true)
                     .kwarg("inherit", true);
-                if let Some(p) = call.param(3, "package") {
+                if let Some(p) = call.param(2, "package") {
                     c = c.kwarg("package", p.clone());
                 }
                 self.list_tagged(&c)
@@ -1060,7 +1066,9 @@ impl State {
                         .map(|b| {
                             let mut v = self.build_value(b);
                             if let Value::Struct(s) = &mut v {
-                                s.remove("id");
+                                for k in ["id", "cg_id", "cg_name"] {
+                                    s.remove(k);
+                                }
                             }
                             v
                         })
@@ -1329,7 +1337,7 @@ impl State {
             let r = if matches!(c.method.as_str(), "multiCall" | "system.multicall") {
                 Err(fault(1000, "multicall is not allowed inside multicall"))
             } else {
-                self.dispatch(&c, user, sess)
+                check_signature(&c).and_then(|()| self.dispatch(&c, user, sess))
             };
             out.push(match r {
                 Ok(v) => Value::Array(vec![v]),
@@ -1687,6 +1695,141 @@ impl State {
             ("version", Value::from(b.version.as_str())),
         ])
     }
+}
+
+/// Python parameter names of the methods the hub implements (from the live hub's `_listapi`).
+fn signature(method: &str) -> Option<&'static [&'static str]> {
+    Some(match method {
+        "getAPIVersion" | "getKojiVersion" | "getLoggedInUser" | "getBuildTargets_" => &[],
+        "getLastEvent" => &["before", "strict"],
+        "login" => &["user", "password", "opts", "renew", "exclusive"],
+        "sslLogin" => &["proxyuser", "proxyauthtype", "renew", "exclusive"],
+        "logout" => &["session_id"],
+        "multiCall" | "system.multicall" => &["calls"],
+        "getTag" => &["tagInfo", "strict", "event", "blocked"],
+        "getBuildConfig" => &["tag", "event"],
+        "getBuildTarget" => &["info", "event", "strict"],
+        "getBuildTargets" => &["info", "event", "buildTagID", "destTagID", "queryOpts"],
+        "getRepo" => &["tag", "state", "event", "dist", "min_event"],
+        "repoInfo" => &["repo_id", "strict"],
+        "getTagGroups" => &[
+            "tag",
+            "event",
+            "inherit",
+            "incl_pkgs",
+            "incl_reqs",
+            "incl_blocked",
+        ],
+        "listTagged" => &[
+            "tag", "event", "inherit", "prefix", "latest", "package", "owner", "type", "strict",
+            "extra", "draft",
+        ],
+        "getLatestBuilds" => &["tag", "event", "package", "type", "draft"],
+        "listPackages" => &[
+            "tagID",
+            "userID",
+            "pkgID",
+            "prefix",
+            "inherited",
+            "with_dups",
+            "event",
+            "queryOpts",
+            "with_owners",
+            "with_blocked",
+        ],
+        "getPackageConfig" => &["tag", "pkg", "event"],
+        "getBuild" => &["buildInfo", "strict"],
+        "listBuilds" => &[
+            "packageID",
+            "userID",
+            "taskID",
+            "prefix",
+            "state",
+            "volumeID",
+            "source",
+            "createdBefore",
+            "createdAfter",
+            "completeBefore",
+            "completeAfter",
+            "type",
+            "typeInfo",
+            "queryOpts",
+            "pattern",
+            "cgID",
+            "draft",
+        ],
+        "listRPMs" => &[
+            "buildID",
+            "buildrootID",
+            "imageID",
+            "componentBuildrootID",
+            "hostID",
+            "arches",
+            "queryOpts",
+            "draft",
+        ],
+        "getRPMDeps" => &["rpmID", "depType", "queryOpts", "strict"],
+        "getRPMHeaders" => &["rpmID", "taskID", "filepath", "headers", "strict"],
+        "getChannel" => &["channelInfo", "strict"],
+        "listHosts" => &[
+            "arches",
+            "channelID",
+            "ready",
+            "enabled",
+            "userID",
+            "queryOpts",
+        ],
+        "build" => &["src", "target", "opts", "priority", "channel"],
+        "getTaskInfo" | "getTaskChildren" => &["task_id", "request", "strict"],
+        "getTaskResult" => &["taskId", "raise_fault"],
+        "cancelTask" => &["task_id", "recurse"],
+        _ => return None,
+    })
+}
+
+/// Python-style argument checks: too many positional arguments or an unknown keyword is a `ParameterError`.
+fn check_signature(call: &Call) -> Result<(), Fault> {
+    let Some(names) = signature(&call.method) else {
+        return Ok(());
+    };
+    let py = snake(&call.method);
+    if call.params.len() > names.len() {
+        return Err(param_error(&format!(
+            "{py}() takes at most {} positional arguments but {} were given",
+            names.len(),
+            call.params.len()
+        )));
+    }
+    for (k, _) in &call.kwargs {
+        if !names.contains(&k.as_str()) {
+            return Err(param_error(&format!(
+                "{py}() got an unexpected keyword argument '{k}'"
+            )));
+        }
+        if names
+            .iter()
+            .position(|n| n == k)
+            .is_some_and(|i| i < call.params.len())
+        {
+            return Err(param_error(&format!(
+                "{py}() got multiple values for argument '{k}'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn snake(method: &str) -> String {
+    let mut out = String::new();
+    for c in method.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn task_value(t: &Task, request: bool) -> Value {
