@@ -7,5 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod model;
+pub mod priority;
+pub mod resolve;
+pub mod schedule;
 
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};
