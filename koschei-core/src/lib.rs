@@ -6,9 +6,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod db;
 pub mod model;
 pub mod priority;
 pub mod resolve;
 pub mod schedule;
+pub mod service;
 
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};

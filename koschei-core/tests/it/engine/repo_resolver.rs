@@ -1,0 +1,1 @@
+//! Polling pass: build state updates, package list refresh, real builds.

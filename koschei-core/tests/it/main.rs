@@ -1,0 +1,3 @@
+//! Integration tests of koschei-core (one test binary, submodules per area).
+
+mod engine;
