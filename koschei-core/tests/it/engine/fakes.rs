@@ -36,6 +36,8 @@ pub(crate) struct State {
     pub(crate) submit_delay: Duration,
     pub(crate) next_task: i32,
     pub(crate) calls: Vec<&'static str>,
+    /// `getRPMDeps` fails in transport while set.
+    pub(crate) requires_down: bool,
 }
 
 pub(crate) struct FakeKoji(pub(crate) Mutex<State>);
@@ -141,6 +143,9 @@ impl KojiPort for FakeKoji {
     }
     fn rpm_requires(&self, srpms: &[SrpmNvr]) -> Result<Vec<Option<Vec<RpmDep>>>, KojiError> {
         self.call("getRPMDeps");
+        if self.with(|s| s.requires_down) {
+            return Err(transport("getRPMDeps"));
+        }
         Ok(self.with(|s| {
             srpms
                 .iter()
@@ -245,9 +250,14 @@ impl KojiPort for FakeKoji {
 /// A name-level resolver: each repo maps package names to a NEVRA and required names.
 /// Installs the closure of the build group and the BuildRequires; distances are BFS levels
 /// from the BuildRequires (1..4), `None` for group-only packages.
+/// Package name → (NEVRA, required names).
+pub(crate) type RepoContent = BTreeMap<String, (Nevra, Vec<String>)>;
+
 #[derive(Default)]
 pub(crate) struct FakeResolver {
-    pub(crate) repos: Mutex<HashMap<RepoId, BTreeMap<String, (Nevra, Vec<String>)>>>,
+    pub(crate) repos: Mutex<HashMap<RepoId, RepoContent>>,
+    /// Runs once during the next resolution (to change the database meanwhile).
+    pub(crate) during: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl FakeResolver {
@@ -294,6 +304,12 @@ impl Resolver for FakeResolver {
         build_group: &[String],
         build_requires: &[Vec<String>],
     ) -> Result<Vec<Resolution>, ResolveError> {
+        // Package resolutions only (not the buildroot).
+        if build_requires.iter().any(|b| !b.is_empty())
+            && let Some(f) = self.during.lock().expect("lock").take()
+        {
+            f();
+        }
         let repos = self.repos.lock().expect("lock");
         let Some(pkgs) = repos.get(&repo.repo_id) else {
             return Err(ResolveError::RepoUnavailable {
@@ -348,7 +364,15 @@ impl Resolver for FakeResolver {
                     }
                     dist.insert(name.clone(), None);
                     if let Some((_, reqs)) = pkgs.get(&name) {
-                        stack.extend(reqs.iter().filter(|r| pkgs.contains_key(*r)).cloned());
+                        for r in reqs {
+                            if pkgs.contains_key(r) {
+                                stack.push(r.clone());
+                            } else {
+                                problems.insert(format!(
+                                    "Problem: nothing provides {r} needed by {name}"
+                                ));
+                            }
+                        }
                     }
                 }
                 if !problems.is_empty() {

@@ -144,3 +144,6 @@ pub(crate) fn set(c: &mut Client, sql: &str, id: i32) {
 pub(crate) fn count(c: &mut Client, sql: &str) -> i64 {
     c.query_one(sql, &[]).expect(sql).get(0)
 }
+
+/// A dependency change as the tests read it back: name, old EVR, new EVR, distance.
+pub(crate) type ChangeView = (String, Option<String>, Option<String>, Option<i32>);
