@@ -978,32 +978,32 @@ pub fn refresh_stats(c: &mut impl GenericClient) -> Result<()> {
 pub struct ScheduleRow {
     /// Package.
     pub package_id: PackageId,
-    /// Name.
-    pub name: String,
     /// Collection.
     pub collection_id: CollectionId,
     /// Priority inputs.
     pub input: crate::priority::PriorityInput,
-    /// Arch override.
-    pub arch_override: Option<String>,
     /// Last build.
     pub last_build_id: Option<BuildId>,
-    /// Skip reason.
-    pub skip_reason: Option<i32>,
 }
 
-/// Tracked, unblocked packages with their priority inputs.
+/// Tracked, unblocked packages that can have a current priority, with their priority inputs.
+///
+/// The query leaves out rows whose priority is certainly NULL (running build, unresolved,
+/// not resolved yet, no build, collection buildroot not resolved) and packages waiting for
+/// the end of the no-SRPM backoff (skip reason 1); the priority itself is computed by
+/// [`crate::priority::current_priority`].
 pub fn schedule_rows(c: &mut impl GenericClient) -> Result<Vec<ScheduleRow>> {
     let rows = c
         .query(
-            "SELECT p.id, p.name, p.collection_id, p.resolved, p.skip_resolution,
-                    p.last_build_id IS DISTINCT FROM p.last_complete_build_id, lb.started,
+            "SELECT p.id, p.collection_id, p.resolved, p.skip_resolution, lb.started,
                     c.latest_repo_resolved, c.priority_coefficient, p.manual_priority,
-                    p.static_priority, p.dependency_priority, p.build_priority, p.arch_override,
-                    p.last_build_id, p.scheduler_skip_reason
+                    p.static_priority, p.dependency_priority, p.build_priority, p.last_build_id
              FROM package p JOIN collection c ON c.id = p.collection_id
-             LEFT JOIN build lb ON lb.id = p.last_build_id
-             WHERE p.tracked AND NOT p.blocked",
+             JOIN build lb ON lb.id = p.last_build_id
+             WHERE p.tracked AND NOT p.blocked AND c.latest_repo_resolved
+               AND p.last_build_id = p.last_complete_build_id
+               AND (p.resolved OR (p.resolved IS NULL AND p.skip_resolution))
+               AND p.scheduler_skip_reason IS DISTINCT FROM 1",
             &[],
         )
         .map_err(ctx("load schedule rows"))?;
@@ -1011,27 +1011,38 @@ pub fn schedule_rows(c: &mut impl GenericClient) -> Result<Vec<ScheduleRow>> {
         .iter()
         .map(|r| ScheduleRow {
             package_id: PackageId(r.get(0)),
-            name: r.get(1),
-            collection_id: CollectionId(r.get(2)),
+            collection_id: CollectionId(r.get(1)),
             input: crate::priority::PriorityInput {
                 blocked: false,
                 tracked: true,
-                resolved: r.get(3),
-                skip_resolution: r.get(4),
-                running_build: r.get(5),
-                last_build_started: r.get(6),
-                collection_resolved: r.get(7),
-                coefficient: r.get(8),
-                manual: r.get(9),
-                static_: r.get(10),
-                dependency: r.get(11),
-                build: r.get(12),
+                resolved: r.get(2),
+                skip_resolution: r.get(3),
+                running_build: false,
+                last_build_started: Some(r.get(4)),
+                collection_resolved: r.get(5),
+                coefficient: r.get(6),
+                manual: r.get(7),
+                static_: r.get(8),
+                dependency: r.get(9),
+                build: r.get(10),
             },
-            arch_override: r.get(13),
-            last_build_id: r.get::<_, Option<i32>>(14).map(BuildId),
-            skip_reason: r.get(15),
+            last_build_id: r.get::<_, Option<i32>>(11).map(BuildId),
         })
         .collect())
+}
+
+/// Name and arch override of a package.
+pub fn package_name_and_override(
+    c: &mut impl GenericClient,
+    package: PackageId,
+) -> Result<Option<(String, Option<String>)>> {
+    let row = c
+        .query_opt(
+            "SELECT name, arch_override FROM package WHERE id = $1",
+            &[&package.0],
+        )
+        .map_err(ctx("load package name"))?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
 /// Sets a scheduler skip reason (1 no SRPM, 2 no arch); for 2 also lowers the manual

@@ -68,8 +68,6 @@ fn pass(
     let threshold = f64::from(settings.priorities.build_threshold);
     let candidates: Vec<Candidate> = rows
         .iter()
-        // Skip reason 1 (no SRPM) waits until polling ends the backoff.
-        .filter(|r| r.skip_reason != Some(1))
         .filter_map(|r| {
             current_priority(&r.input, &settings.priorities, now)
                 .ok()
@@ -104,6 +102,10 @@ fn pass(
         ) else {
             continue;
         };
+        let Some((name, arch_override)) = db::package_name_and_override(client, row.package_id)?
+        else {
+            continue;
+        };
         let Some(repo) = coll.latest_repo_id else {
             continue;
         };
@@ -115,7 +117,7 @@ fn pass(
                 a
             }
         };
-        let srpm = koji.latest_srpm(&coll.dest_tag, &row.name)?;
+        let srpm = koji.latest_srpm(&coll.dest_tag, &name)?;
         let headers = match &srpm {
             Some(s) => koji.srpm_arch_headers(&s.nvr)?,
             None => None,
@@ -123,17 +125,17 @@ fn pass(
         let (decision, arches) = decide_arches(
             &all_arches,
             headers.as_ref(),
-            row.arch_override.as_deref(),
+            arch_override.as_deref(),
             &settings.build_arches,
         );
         match decision {
             ArchDecision::NoSrpm => {
-                tracing::info!(package = %row.name, collection = %coll.name, "no suitable SRPM, retrying after the next polling pass");
+                tracing::info!(package = %name, collection = %coll.name, "no suitable SRPM, retrying after the next polling pass");
                 db::set_skip_reason(client, row.package_id, 1)?;
                 continue;
             }
             ArchDecision::NoArch => {
-                tracing::info!(package = %row.name, collection = %coll.name, "no allowed build arch");
+                tracing::info!(package = %name, collection = %coll.name, "no allowed build arch");
                 db::set_skip_reason(client, row.package_id, 2)?;
                 continue;
             }
@@ -160,9 +162,11 @@ fn pass(
                     priority: settings.task_priority,
                 };
                 let build_repo = settings.build_from_repo_id.then_some(repo);
-                match submit(client, koji, settings, row, &evr, build_repo, &request, now)? {
+                match submit(
+                    client, koji, settings, row, &name, &evr, build_repo, &request, now,
+                )? {
                     Some((build_id, task_id)) => {
-                        tracing::info!(package = %row.name, collection = %coll.name, task = task_id.0, "submitted scratch build");
+                        tracing::info!(package = %name, collection = %coll.name, task = task_id.0, "submitted scratch build");
                         return Ok(Outcome::Submitted {
                             package_id: row.package_id,
                             build_id,
@@ -184,6 +188,7 @@ fn submit(
     koji: &dyn KojiPort,
     settings: &Settings,
     row: &db::ScheduleRow,
+    name: &str,
     evr: &Evr,
     repo: Option<crate::model::RepoId>,
     request: &ScratchBuild,
@@ -201,7 +206,7 @@ fn submit(
     )?;
     tx.commit().map_err(tx_err)?;
     let Some(build_id) = reserved else {
-        tracing::info!(package = %row.name, "package changed meanwhile, not submitting");
+        tracing::info!(package = %name, "package changed meanwhile, not submitting");
         return Ok(None);
     };
     match koji.submit_scratch_build(request) {
@@ -217,7 +222,7 @@ fn submit(
             Err(e.into())
         }
         Err(e) => {
-            tracing::warn!(package = %row.name, build = build_id.0, "submission outcome unknown, keeping the reservation");
+            tracing::warn!(package = %name, build = build_id.0, "submission outcome unknown, keeping the reservation");
             Err(e.into())
         }
     }
