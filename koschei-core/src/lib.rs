@@ -10,6 +10,10 @@ pub mod config;
 pub mod db;
 pub mod koji;
 pub mod model;
+pub mod priority;
 pub mod repo;
+pub mod resolve;
+pub mod schedule;
+pub mod service;
 
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};

@@ -21,6 +21,7 @@
 
 pub mod cluster;
 pub mod collection;
+pub mod engine;
 mod error;
 pub mod log;
 pub mod maintenance;

@@ -4,6 +4,7 @@
 mod config;
 mod db_cluster;
 mod db_migrate;
+mod engine;
 mod koji;
 mod repo;
 mod support;

@@ -1,0 +1,420 @@
+//! Priority scoring (spec section 4.1): time priority, current priority and its NULL cases,
+//! dependency priority and the failed-build bump.
+//!
+//! This module is pure: every function takes its data and the current time as arguments.
+
+use std::time::{Duration, SystemTime};
+
+use crate::model::BuildState;
+
+/// The `priorities` settings (defaults are the original's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Priorities {
+    /// Build priority given to a package whose last build's dependencies are unresolvable.
+    pub newly_added: i32,
+    /// A package is schedulable when its current priority is at least this.
+    pub build_threshold: i32,
+    /// Weight of one dependency update (divided by the distance, or 8 when unknown).
+    pub package_update: i32,
+    /// Build priority after a build fails when the previous one did not.
+    pub failed_build_priority: i32,
+    /// Hours after the last build at which the time priority is 0.
+    pub t0: f64,
+    /// Hours after the last build at which the time priority reaches `build_threshold`.
+    pub t1: f64,
+}
+
+impl Default for Priorities {
+    fn default() -> Self {
+        Priorities {
+            newly_added: 3000,
+            build_threshold: 256,
+            package_update: 256,
+            failed_build_priority: 200,
+            t0: 6.0,
+            t1: 168.0,
+        }
+    }
+}
+
+/// The lowest time priority.
+pub const TIME_PRIORITY_FLOOR: f64 = -30.0;
+
+/// Distance used for a dependency change without a known distance.
+pub const UNKNOWN_DISTANCE: i32 = 8;
+
+/// Time priority after `hours` hours since the last build:
+/// `max(a * log10(max(1e-6, hours)) + b, -30)` with `a = threshold / (log10 t1 - log10 t0)`
+/// and `b = -a * log10 t0`.
+pub fn time_priority(settings: &Priorities, hours: f64) -> f64 {
+    let a = f64::from(settings.build_threshold) / (settings.t1.log10() - settings.t0.log10());
+    let b = -a * settings.t0.log10();
+    let value = a * hours.max(1e-6).log10() + b;
+    if value.is_nan() {
+        TIME_PRIORITY_FLOOR
+    } else {
+        value.max(TIME_PRIORITY_FLOOR)
+    }
+}
+
+/// Hours from `started` to `now` (negative when `started` is in the future).
+pub fn hours_between(started: SystemTime, now: SystemTime) -> f64 {
+    match now.duration_since(started) {
+        Ok(d) => d.as_secs_f64() / 3600.0,
+        Err(e) => -e.duration().as_secs_f64() / 3600.0,
+    }
+}
+
+/// `now` minus `hours` hours (test and fixture helper; saturates at the epoch).
+pub fn hours_before(now: SystemTime, hours: f64) -> SystemTime {
+    now.checked_sub(Duration::from_secs_f64(hours.max(0.0) * 3600.0))
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// Everything the current priority of one package depends on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorityInput {
+    /// Blocked in Koji.
+    pub blocked: bool,
+    /// Tracked by Koschei.
+    pub tracked: bool,
+    /// `package.resolved`.
+    pub resolved: Option<bool>,
+    /// `package.skip_resolution`.
+    pub skip_resolution: bool,
+    /// `last_build_id` differs from `last_complete_build_id` (a build is running).
+    pub running_build: bool,
+    /// `started` of the last build, `None` when the package has no build.
+    pub last_build_started: Option<SystemTime>,
+    /// `collection.latest_repo_resolved`.
+    pub collection_resolved: Option<bool>,
+    /// `collection.priority_coefficient`.
+    pub coefficient: f64,
+    /// `package.manual_priority`.
+    pub manual: i32,
+    /// `package.static_priority`.
+    pub static_: i32,
+    /// `package.dependency_priority`.
+    pub dependency: i32,
+    /// `package.build_priority`.
+    pub build: i32,
+}
+
+/// Why a package has no current priority (the original's skip texts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NotSchedulable {
+    /// The package is not tracked.
+    Untracked,
+    /// The package is blocked in Koji.
+    Blocked,
+    /// A build of the package is running.
+    RunningBuild,
+    /// The dependencies are not resolvable.
+    Unresolved,
+    /// The dependencies were not resolved yet.
+    NotResolvedYet,
+    /// The package has no known build.
+    NoBuild,
+    /// The collection's base buildroot is not resolvable.
+    BuildrootUnresolved,
+    /// The collection's base buildroot was not resolved yet.
+    BuildrootNotResolvedYet,
+}
+
+impl NotSchedulable {
+    /// The text shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotSchedulable::Untracked => "not tracked",
+            NotSchedulable::Blocked => "blocked in Koji",
+            NotSchedulable::RunningBuild => "has a running build",
+            NotSchedulable::Unresolved => "dependencies not resolvable",
+            NotSchedulable::NotResolvedYet => "dependencies not resolved yet",
+            NotSchedulable::NoBuild => "no known build",
+            NotSchedulable::BuildrootUnresolved => "base buildroot not resolvable",
+            NotSchedulable::BuildrootNotResolvedYet => "base buildroot not resolved yet",
+        }
+    }
+}
+
+/// The current priority: `manual + static + coefficient * (dependency + build + time)`,
+/// or the reason why the package cannot be scheduled (the original's NULL).
+pub fn current_priority(
+    input: &PriorityInput,
+    settings: &Priorities,
+    now: SystemTime,
+) -> Result<f64, NotSchedulable> {
+    if !input.tracked {
+        return Err(NotSchedulable::Untracked);
+    }
+    if input.blocked {
+        return Err(NotSchedulable::Blocked);
+    }
+    if input.running_build {
+        return Err(NotSchedulable::RunningBuild);
+    }
+    match (input.resolved, input.skip_resolution) {
+        (Some(false), _) => return Err(NotSchedulable::Unresolved),
+        (None, false) => return Err(NotSchedulable::NotResolvedYet),
+        _ => {}
+    }
+    let Some(started) = input.last_build_started else {
+        return Err(NotSchedulable::NoBuild);
+    };
+    match input.collection_resolved {
+        Some(true) => {}
+        Some(false) => return Err(NotSchedulable::BuildrootUnresolved),
+        None => return Err(NotSchedulable::BuildrootNotResolvedYet),
+    }
+    let time = time_priority(settings, hours_between(started, now));
+    let dynamic = f64::from(input.dependency) + f64::from(input.build) + time;
+    Ok(f64::from(input.manual) + f64::from(input.static_) + dynamic * input.coefficient)
+}
+
+/// Dependency priority of a set of changes: `int(Σ package_update / (distance or 8))`.
+pub fn dependency_priority<I>(settings: &Priorities, distances: I) -> i32
+where
+    I: IntoIterator<Item = Option<i32>>,
+{
+    let sum: f64 = distances
+        .into_iter()
+        .map(|d| {
+            let d = match d {
+                Some(d) if d > 0 => d,
+                _ => UNKNOWN_DISTANCE,
+            };
+            f64::from(settings.package_update) / f64::from(d)
+        })
+        .sum();
+    // Truncation toward zero, like Python's int(); the sum is bounded by the change count.
+    if sum >= f64::from(i32::MAX) {
+        i32::MAX
+    } else {
+        sum as i32
+    }
+}
+
+/// Build priority after a build of a package completes in state `new_state`.
+///
+/// `previous` is the state of the package's previous complete build (the newest finished
+/// build of the *same package* before this one; the original forgot the package filter).
+/// A failure after a success, or a first build that fails, gets `failed_build_priority`;
+/// anything else resets the build priority to 0.
+pub fn failed_build_priority(
+    settings: &Priorities,
+    new_state: BuildState,
+    previous: Option<BuildState>,
+) -> i32 {
+    match (new_state, previous) {
+        (BuildState::Failed, Some(BuildState::Failed)) => 0,
+        (BuildState::Failed, _) => settings.failed_build_priority,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, eps: f64) -> bool {
+        (a - b).abs() < eps
+    }
+
+    #[test]
+    fn time_priority_matches_reference_values() {
+        let s = Priorities::default();
+        let cases = [
+            (2.0, -30.0, 1e-9),
+            (10.0, 39.2446980024098, 1e-9),
+            (24.0, 106.50, 0.01),
+            (34.0, 133.26248998925, 1e-9),
+            (168.0, 256.0, 1e-9),
+            (730.0, 368.863607520133, 1e-9),
+            (6.0, 0.0, 1e-9),
+            (0.0, -30.0, 1e-9),
+            (-5.0, -30.0, 1e-9),
+        ];
+        for (hours, want, eps) in cases {
+            let got = time_priority(&s, hours);
+            assert!(close(got, want, eps), "{hours} h: got {got}, want {want}");
+        }
+    }
+
+    fn input(now: SystemTime) -> PriorityInput {
+        PriorityInput {
+            blocked: false,
+            tracked: true,
+            resolved: Some(true),
+            skip_resolution: false,
+            running_build: false,
+            last_build_started: Some(now),
+            collection_resolved: Some(true),
+            coefficient: 1.0,
+            manual: 0,
+            static_: 0,
+            dependency: 0,
+            build: 0,
+        }
+    }
+
+    #[test]
+    fn current_priority_cases() {
+        let s = Priorities::default();
+        // 2017-10-10 10:00 UTC, as in the original's model test.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let base = input(now);
+        let check = |i: &PriorityInput, want: Result<f64, NotSchedulable>| {
+            let got = current_priority(i, &s, now);
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert!(close(g, w, 1e-9), "{i:?}: {g} != {w}"),
+                (g, w) => assert_eq!(g, w, "{i:?}"),
+            }
+        };
+        check(&base, Ok(-30.0));
+        check(
+            &PriorityInput {
+                manual: 10,
+                static_: 20,
+                dependency: 40,
+                build: 50,
+                coefficient: 0.5,
+                ..base.clone()
+            },
+            Ok(60.0),
+        );
+        for (hours, want) in [
+            (2.0, -30.0),
+            (10.0, 39.2446980024098),
+            (34.0, 133.26248998925),
+            (730.0, 368.863607520133),
+        ] {
+            let started = hours_before(now, hours);
+            check(
+                &PriorityInput {
+                    last_build_started: Some(started),
+                    ..base.clone()
+                },
+                Ok(want),
+            );
+        }
+        let nulls = [
+            (
+                PriorityInput {
+                    tracked: false,
+                    ..base.clone()
+                },
+                NotSchedulable::Untracked,
+            ),
+            (
+                PriorityInput {
+                    blocked: true,
+                    ..base.clone()
+                },
+                NotSchedulable::Blocked,
+            ),
+            (
+                PriorityInput {
+                    resolved: Some(false),
+                    ..base.clone()
+                },
+                NotSchedulable::Unresolved,
+            ),
+            (
+                PriorityInput {
+                    running_build: true,
+                    ..base.clone()
+                },
+                NotSchedulable::RunningBuild,
+            ),
+            (
+                PriorityInput {
+                    last_build_started: None,
+                    ..base.clone()
+                },
+                NotSchedulable::NoBuild,
+            ),
+            (
+                PriorityInput {
+                    resolved: None,
+                    ..base.clone()
+                },
+                NotSchedulable::NotResolvedYet,
+            ),
+            (
+                PriorityInput {
+                    collection_resolved: Some(false),
+                    ..base.clone()
+                },
+                NotSchedulable::BuildrootUnresolved,
+            ),
+            (
+                PriorityInput {
+                    collection_resolved: None,
+                    ..base.clone()
+                },
+                NotSchedulable::BuildrootNotResolvedYet,
+            ),
+        ];
+        for (i, why) in nulls {
+            check(&i, Err(why));
+        }
+        check(
+            &PriorityInput {
+                resolved: None,
+                skip_resolution: true,
+                ..base.clone()
+            },
+            Ok(-30.0),
+        );
+    }
+
+    #[test]
+    fn dependency_priority_divides_by_distance() {
+        let s = Priorities::default();
+        let cases: [(&[Option<i32>], i32); 7] = [
+            (&[], 0),
+            (&[Some(1)], 256),
+            (&[Some(2)], 128),
+            (&[Some(3)], 85),
+            (&[Some(4)], 64),
+            (&[None], 32),
+            (&[Some(3), Some(3), Some(3)], 256),
+        ];
+        for (d, want) in cases {
+            assert_eq!(dependency_priority(&s, d.iter().copied()), want, "{d:?}");
+        }
+        // The original's resolver test: package_update 20, two changes at distance 2.
+        let s20 = Priorities {
+            package_update: 20,
+            ..s
+        };
+        assert_eq!(dependency_priority(&s20, [Some(2), Some(2)]), 20);
+    }
+
+    #[test]
+    fn failed_build_priority_only_on_first_failure() {
+        use BuildState::*;
+        let s = Priorities::default();
+        assert_eq!(failed_build_priority(&s, Failed, Some(Complete)), 200);
+        assert_eq!(failed_build_priority(&s, Failed, None), 200);
+        assert_eq!(failed_build_priority(&s, Failed, Some(Failed)), 0);
+        assert_eq!(failed_build_priority(&s, Complete, Some(Failed)), 0);
+        assert_eq!(failed_build_priority(&s, Complete, None), 0);
+    }
+
+    #[test]
+    fn hours_between_handles_future_start() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(7200);
+        assert!(close(
+            hours_between(SystemTime::UNIX_EPOCH, now),
+            2.0,
+            1e-12
+        ));
+        assert!(close(
+            hours_between(now, SystemTime::UNIX_EPOCH),
+            -2.0,
+            1e-12
+        ));
+    }
+}

@@ -1,0 +1,345 @@
+//! The polling pass (spec sections 4.4, 5.1, 5.2): sync running builds with Koji, refresh
+//! package lists and blocked flags, register new real builds, refresh statistics.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::SystemTime;
+
+use postgres::Client;
+
+use super::koji_port::{ChildTask, KojiError, KojiPort, TaskInfo};
+use super::{Error, Settings, StateChange, state_event, tx_err};
+use crate::db::engine::{self as db, LockSpace, NewBuild, TaskRow};
+use crate::model::{BuildState, Evr, KojiTaskId, RepoId, TaskState};
+use crate::priority::failed_build_priority;
+
+/// Options of a polling pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// Never write to Koji (no `cancelTask`).
+    pub passive: bool,
+}
+
+/// What one polling pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Another polling pass held the lock; nothing was done.
+    pub locked: bool,
+    /// Builds that finished (complete or failed).
+    pub finished: usize,
+    /// Builds deleted (canceled, Koji fault, no repo, orphaned reservation).
+    pub deleted: usize,
+    /// Packages inserted into collections.
+    pub new_packages: usize,
+    /// Real builds registered.
+    pub real_builds: usize,
+    /// Package state changes.
+    pub events: Vec<StateChange>,
+}
+
+/// Runs one polling pass at time `now`.
+pub fn run_once(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    settings: &Settings,
+    options: Options,
+    now: SystemTime,
+) -> Result<Report, Error> {
+    if !db::try_lock(client, LockSpace::Polling, 0)? {
+        return Ok(Report {
+            locked: true,
+            ..Report::default()
+        });
+    }
+    let mut report = Report::default();
+    let result = pass(client, koji, settings, options, now, &mut report);
+    let unlocked = db::unlock(client, LockSpace::Polling, 0);
+    result?;
+    unlocked?;
+    Ok(report)
+}
+
+fn pass(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    settings: &Settings,
+    options: Options,
+    now: SystemTime,
+    report: &mut Report,
+) -> Result<(), Error> {
+    poll_running_builds(client, koji, settings, options, now, report)?;
+    for coll in db::collections(client)? {
+        refresh_packages(client, koji, &coll, report)?;
+        refresh_latest_builds(client, koji, settings, &coll, now, report)?;
+    }
+    // End of the "no SRPM" backoff: the scheduler tries those packages again.
+    db::clear_no_srpm_skips(client)?;
+    db::refresh_stats(client)?;
+    Ok(())
+}
+
+fn chunked<T, R>(
+    items: &[T],
+    size: usize,
+    mut f: impl FnMut(&[T]) -> Result<Vec<R>, KojiError>,
+) -> Result<Vec<R>, KojiError> {
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(size.max(1)) {
+        out.extend(f(chunk)?);
+    }
+    Ok(out)
+}
+
+/// The repo a build task used: from the first `buildArch` or `rebuildSRPM` child.
+fn repo_of(children: &[ChildTask]) -> Option<RepoId> {
+    children
+        .iter()
+        .filter(|c| c.method == "buildArch" || c.method == "rebuildSRPM")
+        .find_map(|c| c.repo_id)
+}
+
+fn task_rows(children: &[ChildTask]) -> Vec<TaskRow> {
+    children
+        .iter()
+        .filter(|c| c.method == "buildArch")
+        .map(|c| TaskRow {
+            task_id: c.id,
+            arch: c.arch.clone(),
+            state: c.state.to_koji(),
+            started: c.create_ts,
+            finished: c.completion_ts,
+        })
+        .collect()
+}
+
+fn poll_running_builds(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    settings: &Settings,
+    options: Options,
+    now: SystemTime,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let builds = db::running_builds(client)?;
+    let mut submitted = Vec::new();
+    for b in builds {
+        if b.task_id == db::RESERVED_TASK {
+            let age = now.duration_since(b.started).unwrap_or_default();
+            if age > settings.orphan_timeout {
+                let msg = format!(
+                    "Removing build reservation {} without a Koji task (submission outcome unknown)",
+                    b.id
+                );
+                tracing::warn!(build = b.id.0, "{msg}");
+                let mut tx = client.transaction().map_err(tx_err)?;
+                db::delete_build(&mut tx, b.id)?;
+                db::log_backend(&mut tx, &msg, Some(b.package_id))?;
+                tx.commit().map_err(tx_err)?;
+                report.deleted += 1;
+            }
+            continue;
+        }
+        submitted.push(b);
+    }
+    if submitted.is_empty() {
+        return Ok(());
+    }
+    let tasks: Vec<KojiTaskId> = submitted.iter().map(|b| b.task_id).collect();
+    let infos = chunked(&tasks, settings.multicall_chunk_size, |c| koji.task_info(c))?;
+    let children = chunked(&tasks, settings.multicall_chunk_size, |c| {
+        koji.task_children(c)
+    })?;
+    for ((b, info), children) in submitted.iter().zip(infos).zip(children) {
+        let Some(info) = info else {
+            tracing::warn!(
+                task = b.task_id.0,
+                "koji does not know the task, retrying later"
+            );
+            continue;
+        };
+        let mut state = info.state;
+        if !state.is_finished() {
+            let timed_out =
+                now.duration_since(b.started).unwrap_or_default() > settings.task_timeout;
+            if (timed_out || b.cancel_requested) && !options.passive {
+                match koji.cancel_task(b.task_id) {
+                    Ok(()) | Err(KojiError::Fault { .. }) => state = TaskState::Canceled,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if !state.is_finished() {
+            let mut tx = client.transaction().map_err(tx_err)?;
+            if let Some(repo) = repo_of(&children) {
+                db::set_build_repo(&mut tx, b.id, repo)?;
+            }
+            db::upsert_tasks(&mut tx, b.id, &task_rows(&children))?;
+            tx.commit().map_err(tx_err)?;
+            continue;
+        }
+        let delete = state == TaskState::Canceled
+            || koji.task_faulted(b.task_id)?
+            || repo_of(&children).is_none();
+        finish(
+            client, settings, b, &info, state, &children, delete, now, report,
+        )?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    client: &mut Client,
+    settings: &Settings,
+    b: &db::RunningBuild,
+    info: &TaskInfo,
+    state: TaskState,
+    children: &[ChildTask],
+    delete: bool,
+    now: SystemTime,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let mut tx = client.transaction().map_err(tx_err)?;
+    if db::lock_build(&mut tx, b.id)? != Some(BuildState::Running) {
+        return Ok(());
+    }
+    if delete {
+        db::delete_build(&mut tx, b.id)?;
+        tx.commit().map_err(tx_err)?;
+        report.deleted += 1;
+        return Ok(());
+    }
+    let (Some(repo), new_state) = (
+        repo_of(children),
+        if state == TaskState::Closed {
+            BuildState::Complete
+        } else {
+            BuildState::Failed
+        },
+    ) else {
+        return Ok(());
+    };
+    let prev = db::package_state(&mut tx, b.package_id)?;
+    db::upsert_tasks(&mut tx, b.id, &task_rows(children))?;
+    db::clear_priority_data(&mut tx, b.package_id)?;
+    let finished = info.completion_ts.unwrap_or(now);
+    db::finish_build(&mut tx, b.id, new_state, repo, info.create_ts, finished)?;
+    let previous = db::previous_complete_state(&mut tx, b.package_id, b.id)?;
+    let bump = failed_build_priority(&settings.priorities, new_state, previous);
+    db::set_build_priority(&mut tx, b.package_id, bump)?;
+    let new = db::package_state(&mut tx, b.package_id)?;
+    tx.commit().map_err(tx_err)?;
+    report.finished += 1;
+    report.events.extend(state_event(b.package_id, prev, new));
+    Ok(())
+}
+
+fn refresh_packages(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    coll: &db::CollectionRow,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let listed = koji.list_packages(&coll.dest_tag)?;
+    let mut tx = client.transaction().map_err(tx_err)?;
+    let existing = db::collection_packages(&mut tx, coll.id)?;
+    let (mut block, mut unblock, mut new) = (Vec::new(), Vec::new(), Vec::new());
+    let mut seen = BTreeSet::new();
+    for p in &listed {
+        if !seen.insert(p.name.as_str()) {
+            continue;
+        }
+        match existing.get(&p.name) {
+            Some(&(id, blocked)) if blocked != p.blocked => {
+                if p.blocked {
+                    block.push(id);
+                } else {
+                    unblock.push(id);
+                }
+            }
+            Some(_) => {}
+            None => new.push((p.name.clone(), p.blocked)),
+        }
+    }
+    db::set_blocked(&mut tx, &block, true)?;
+    db::set_blocked(&mut tx, &unblock, false)?;
+    db::insert_packages(&mut tx, coll.id, &new)?;
+    tx.commit().map_err(tx_err)?;
+    report.new_packages += new.len();
+    Ok(())
+}
+
+fn refresh_latest_builds(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    settings: &Settings,
+    coll: &db::CollectionRow,
+    now: SystemTime,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let tagged = koji.latest_tagged_builds(&coll.dest_tag, None)?;
+    let known = db::real_build_task_ids(client, coll.id)?;
+    let targets = db::real_build_targets(client, coll.id)?;
+    let mut new = Vec::new();
+    for t in &tagged {
+        let Some(task) = t.task_id else { continue };
+        let state = match t.state {
+            1 => BuildState::Complete,
+            3 => BuildState::Failed,
+            _ => continue,
+        };
+        if known.contains(&task) {
+            continue;
+        }
+        let Some(target) = targets.get(&t.package_name) else {
+            continue;
+        };
+        if !target.tracked && !coll.poll_untracked {
+            continue;
+        }
+        let evr = Evr::new(t.epoch, t.version.clone(), t.release.clone());
+        if target.last_build.as_ref().is_some_and(|last| evr <= *last) {
+            continue;
+        }
+        new.push((target.id, task, state, evr));
+    }
+    if new.is_empty() {
+        return Ok(());
+    }
+    let tasks: Vec<KojiTaskId> = new.iter().map(|n| n.1).collect();
+    let infos = chunked(&tasks, settings.multicall_chunk_size, |c| koji.task_info(c))?;
+    let children = chunked(&tasks, settings.multicall_chunk_size, |c| {
+        koji.task_children(c)
+    })?;
+    let mut tx = client.transaction().map_err(tx_err)?;
+    let mut touched = HashMap::new();
+    for (((package, task, state, evr), info), children) in new.into_iter().zip(infos).zip(children)
+    {
+        let Some(repo) = repo_of(&children) else {
+            tracing::info!(task = task.0, "real build without repo, ignored");
+            continue;
+        };
+        let started = info.as_ref().map_or(now, |i| i.create_ts);
+        let finished = info.as_ref().and_then(|i| i.completion_ts).or(Some(now));
+        let build = NewBuild {
+            package_id: package,
+            state,
+            task_id: task,
+            started,
+            finished,
+            evr: Some(evr),
+            repo_id: Some(repo),
+            real: true,
+        };
+        if let Some(id) = db::insert_build(&mut tx, &build)? {
+            db::upsert_tasks(&mut tx, id, &task_rows(&children))?;
+            touched.insert(package, ());
+            report.real_builds += 1;
+        }
+    }
+    for package in touched.keys() {
+        db::clear_priority_data(&mut tx, *package)?;
+    }
+    tx.commit().map_err(tx_err)?;
+    Ok(())
+}

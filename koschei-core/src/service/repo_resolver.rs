@@ -1,0 +1,389 @@
+//! The repo resolver pass (spec section 3.6): on a new repo of a collection's build tag,
+//! resolve the base buildroot, then every eligible package; store unapplied dependency
+//! changes, dependency priority and resolution history. Without a new repo, resolve the
+//! packages never resolved (newly tracked ones) in the latest repo.
+//!
+//! Differences from the original (spec section 12):
+//! * the collection's `latest_repo_id` moves to a resolved repo only after all its packages
+//!   are persisted, so a crash or a Koji error in the middle makes the next pass redo the
+//!   repo instead of silently skipping its dependency changes;
+//! * a result dropped because the package's last build changed during resolution sets
+//!   `resolved` to NULL, so the next pass resolves the package again instead of leaving it
+//!   without changes until the next repo;
+//! * a dead repo is logged and retried, not a crash.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::SystemTime;
+
+use postgres::Client;
+
+use super::koji_port::{KojiPort, SrpmNvr};
+use super::{Error, Settings, StateChange, state_event, tx_err};
+use crate::db::engine::{self as db, ChangeRow, LockSpace};
+use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId};
+use crate::priority::dependency_priority;
+use crate::resolve::{
+    DependencyChange, RepoDescriptor, Resolution, ResolveError, Resolver, build_requires_from_deps,
+    dependency_changes,
+};
+
+/// What one repo resolver pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Collections skipped because another pass holds their lock.
+    pub locked: usize,
+    /// Collections whose new repo was processed.
+    pub new_repos: usize,
+    /// Package results persisted.
+    pub resolved_packages: usize,
+    /// Package state changes.
+    pub events: Vec<StateChange>,
+    /// Collection state changes (collection name, old, new).
+    pub collection_events: Vec<(String, &'static str, &'static str)>,
+}
+
+/// Runs one repo resolver pass.
+pub fn run_once(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    resolver: &dyn Resolver,
+    settings: &Settings,
+    _now: SystemTime,
+) -> Result<Report, Error> {
+    let mut report = Report::default();
+    for coll in db::collections(client)? {
+        if !db::try_lock(client, LockSpace::RepoResolver, coll.id.0)? {
+            report.locked += 1;
+            continue;
+        }
+        let result = process_collection(client, koji, resolver, settings, &coll, &mut report);
+        let unlocked = db::unlock(client, LockSpace::RepoResolver, coll.id.0);
+        result?;
+        unlocked?;
+    }
+    Ok(report)
+}
+
+fn process_collection(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    resolver: &dyn Resolver,
+    settings: &Settings,
+    coll: &db::CollectionRow,
+    report: &mut Report,
+) -> Result<(), Error> {
+    // Re-read under the lock: another pass may have moved the repo.
+    let Some(coll) = db::collection(client, coll.id)? else {
+        return Ok(());
+    };
+    let latest = koji.latest_repo(&coll.build_tag)?;
+    let is_new = latest.is_some_and(|r| coll.latest_repo_id.is_none_or(|l| r.0 > l.0));
+    if !is_new {
+        if let (Some(repo), Some(true)) = (coll.latest_repo_id, coll.latest_repo_resolved) {
+            let desc = RepoDescriptor {
+                build_tag: coll.build_tag.clone(),
+                repo_id: repo,
+            };
+            if let Some(info) = usable_repo(koji, &desc)? {
+                let group = koji
+                    .build_group(&coll.build_tag, &coll.build_group, info)?
+                    .unwrap_or_default();
+                resolve_packages(
+                    client, koji, resolver, settings, &coll, &desc, &group, true, report,
+                )?;
+            }
+        }
+        return Ok(());
+    }
+    let Some(repo) = latest else { return Ok(()) };
+    let desc = RepoDescriptor {
+        build_tag: coll.build_tag.clone(),
+        repo_id: repo,
+    };
+    let Some(event) = usable_repo(koji, &desc)? else {
+        return Ok(());
+    };
+    let group = koji.build_group(&coll.build_tag, &coll.build_group, event)?;
+    let buildroot = match &group {
+        Some(group) => match resolver.resolve_buildroot(&desc, group) {
+            Ok(r) => r,
+            Err(ResolveError::RepoUnavailable { .. }) => {
+                tracing::warn!(collection = %coll.name, repo = repo.0, "repo not available, retrying later");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => Resolution {
+            resolved: false,
+            installs: Vec::new(),
+            problems: BTreeSet::from([format!("build group `{}` not found", coll.build_group)]),
+        },
+    };
+    report.new_repos += 1;
+    let old_state = CollectionState::from_resolved(coll.latest_repo_resolved).as_str();
+    if buildroot.resolved {
+        let group = group.unwrap_or_default();
+        let done = resolve_packages(
+            client, koji, resolver, settings, &coll, &desc, &group, false, report,
+        )?;
+        if !done {
+            return Ok(());
+        }
+    }
+    let mut tx = client.transaction().map_err(tx_err)?;
+    db::set_collection_repo(
+        &mut tx,
+        coll.id,
+        repo,
+        buildroot.resolved,
+        &buildroot.problems,
+    )?;
+    tx.commit().map_err(tx_err)?;
+    let new_state = CollectionState::from_resolved(Some(buildroot.resolved)).as_str();
+    tracing::info!(collection = %coll.name, repo = repo.0, state = new_state, "new repo processed");
+    if old_state != new_state {
+        report
+            .collection_events
+            .push((coll.name.clone(), old_state, new_state));
+    }
+    Ok(())
+}
+
+/// The create event of a usable repo, `None` (logged) when the repo is dead.
+fn usable_repo(koji: &dyn KojiPort, desc: &RepoDescriptor) -> Result<Option<i64>, Error> {
+    match koji.repo_info(desc.repo_id)? {
+        Some(info) if info.is_usable() => Ok(Some(info.create_event)),
+        _ => {
+            tracing::warn!(repo = desc.repo_id.0, tag = %desc.build_tag, "repo is dead");
+            Ok(None)
+        }
+    }
+}
+
+/// One package's computed result, ready to persist.
+struct Computed {
+    package_id: PackageId,
+    last_build_id: Option<BuildId>,
+    resolved: bool,
+    problems: BTreeSet<String>,
+    changes: Vec<DependencyChange>,
+    dependency_priority: i32,
+}
+
+/// Pure step: changes and dependency priority of one resolution against its comparison set.
+fn compute(
+    settings: &Settings,
+    cand: &db::ResolveCandidate,
+    resolution: Resolution,
+    comparison: Option<&Vec<(DependencyId, Nevra)>>,
+) -> Computed {
+    let changes = match (resolution.resolved, comparison) {
+        (true, Some(old)) => {
+            let old: Vec<Nevra> = old.iter().map(|(_, n)| n.clone()).collect();
+            dependency_changes(&old, &resolution.installs)
+        }
+        _ => Vec::new(),
+    };
+    let priority = dependency_priority(&settings.priorities, changes.iter().map(|c| c.distance));
+    Computed {
+        package_id: cand.package_id,
+        last_build_id: cand.last_build_id,
+        resolved: resolution.resolved,
+        problems: resolution.problems,
+        changes,
+        dependency_priority: priority,
+    }
+}
+
+/// Resolves and persists the eligible packages; returns false when the repo vanished.
+#[allow(clippy::too_many_arguments)]
+fn resolve_packages(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    resolver: &dyn Resolver,
+    settings: &Settings,
+    coll: &db::CollectionRow,
+    desc: &RepoDescriptor,
+    group: &[String],
+    only_unresolved: bool,
+    report: &mut Report,
+) -> Result<bool, Error> {
+    let candidates = db::resolve_candidates(client, coll.id, only_unresolved)?;
+    for chunk in candidates.chunks(settings.persist_chunk_size.max(1)) {
+        // Load: BuildRequires from Koji, comparison sets from the database.
+        let nvrs: Vec<SrpmNvr> = chunk
+            .iter()
+            .map(|c| SrpmNvr {
+                name: c.name.clone(),
+                version: c.version.clone(),
+                release: c.release.clone(),
+            })
+            .collect();
+        let mut deps = Vec::with_capacity(nvrs.len());
+        for part in nvrs.chunks(settings.multicall_chunk_size.max(1)) {
+            deps.extend(koji.rpm_requires(part)?);
+        }
+        let mut todo = Vec::new();
+        let mut brs = Vec::new();
+        for (cand, d) in chunk.iter().zip(deps) {
+            match d {
+                Some(d) => {
+                    todo.push(cand);
+                    brs.push(build_requires_from_deps(&d));
+                }
+                None => tracing::warn!(package = %cand.name, "no BuildRequires from koji, skipped"),
+            }
+        }
+        let results = match resolver.resolve_many(desc, group, &brs) {
+            Ok(r) => r,
+            Err(ResolveError::RepoUnavailable { .. }) => {
+                tracing::warn!(
+                    repo = desc.repo_id.0,
+                    "repo vanished during resolution, retrying later"
+                );
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let comparison_ids: Vec<BuildId> = todo.iter().filter_map(|c| c.comparison_build).collect();
+        let comparison = db::build_dependencies(client, &comparison_ids)?;
+        // Compute.
+        let computed: Vec<Computed> = todo
+            .iter()
+            .zip(results)
+            .map(|(cand, res)| {
+                let old = cand.comparison_build.and_then(|b| comparison.get(&b));
+                compute(settings, cand, res, old)
+            })
+            .collect();
+        // Persist.
+        persist(client, &computed, report)?;
+    }
+    Ok(true)
+}
+
+fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> Result<(), Error> {
+    let mut tx = client.transaction().map_err(tx_err)?;
+    let ids: Vec<PackageId> = computed.iter().map(|c| c.package_id).collect();
+    let locked: HashMap<PackageId, db::LockedPackage> =
+        db::lock_packages_for_resolution(&mut tx, &ids)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    // Dependency ids of all new NEVRAs of the chunk, in one round trip.
+    let curr: Vec<Nevra> = computed
+        .iter()
+        .flat_map(|c| c.changes.iter().filter_map(|ch| ch.curr.clone()))
+        .chain(
+            computed
+                .iter()
+                .flat_map(|c| c.changes.iter().filter_map(|ch| ch.prev.clone())),
+        )
+        .collect();
+    let curr_ids = db::dependency_ids(&mut tx, &curr)?;
+    let id_of: HashMap<&Nevra, DependencyId> = curr.iter().zip(curr_ids).collect();
+    let mut persisted = Vec::new();
+    let mut changes = Vec::new();
+    let mut events = Vec::new();
+    for c in computed {
+        let Some(p) = locked.get(&c.package_id) else {
+            continue;
+        };
+        if p.last_build_id != c.last_build_id {
+            // A build was submitted or registered meanwhile: resolve again next pass.
+            db::set_package_resolution(&mut tx, c.package_id, None, 0)?;
+            persisted.push(c.package_id);
+            continue;
+        }
+        let prev = db::package_state(&mut tx, c.package_id)?;
+        db::set_package_resolution(
+            &mut tx,
+            c.package_id,
+            Some(c.resolved),
+            c.dependency_priority,
+        )?;
+        let record = match (&p.last_change, p.resolved) {
+            _ if p.resolved != Some(c.resolved) => true,
+            (Some((false, old)), Some(false)) => *old != c.problems,
+            (None, Some(false)) => true,
+            _ => false,
+        };
+        if record {
+            db::insert_resolution_change(&mut tx, c.package_id, c.resolved, &c.problems)?;
+        }
+        for ch in &c.changes {
+            let lookup = |n: &Option<Nevra>| n.as_ref().and_then(|n| id_of.get(n).copied());
+            changes.push((
+                c.package_id,
+                ChangeRow {
+                    prev: lookup(&ch.prev),
+                    curr: lookup(&ch.curr),
+                    distance: ch.distance,
+                },
+            ));
+        }
+        persisted.push(c.package_id);
+        let new = db::package_state(&mut tx, c.package_id)?;
+        events.extend(state_event(c.package_id, prev, new));
+    }
+    db::replace_unapplied_changes(&mut tx, &persisted, &changes)?;
+    tx.commit().map_err(tx_err)?;
+    report.resolved_packages += persisted.len();
+    report.events.extend(events);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::InstalledDep;
+
+    #[test]
+    fn compute_diffs_against_comparison_and_sums_priority() {
+        let settings = Settings {
+            priorities: crate::priority::Priorities {
+                package_update: 20,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let cand = db::ResolveCandidate {
+            package_id: PackageId(1),
+            name: "foo".into(),
+            last_build_id: Some(BuildId(7)),
+            version: "1".into(),
+            release: "1".into(),
+            comparison_build: Some(BuildId(7)),
+        };
+        let n = |s: &str| Nevra::parse(s).expect("nevra");
+        let old = vec![
+            (DependencyId(1), n("A-0:1-1.x86_64")),
+            (DependencyId(2), n("C-1:2-1.x86_64")),
+        ];
+        let res = Resolution {
+            resolved: true,
+            installs: vec![
+                InstalledDep {
+                    nevra: n("A-0:1-1.x86_64"),
+                    distance: Some(1),
+                },
+                InstalledDep {
+                    nevra: n("C-1:3-1.x86_64"),
+                    distance: Some(2),
+                },
+                InstalledDep {
+                    nevra: n("E-0:0.1-1.noarch"),
+                    distance: Some(2),
+                },
+            ],
+            problems: BTreeSet::new(),
+        };
+        let c = compute(&settings, &cand, res.clone(), Some(&old));
+        assert_eq!(c.changes.len(), 2);
+        assert_eq!(c.dependency_priority, 20);
+        let none = compute(&settings, &cand, res, None);
+        assert!(none.changes.is_empty());
+        assert_eq!(none.dependency_priority, 0);
+    }
+}

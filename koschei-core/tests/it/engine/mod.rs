@@ -1,0 +1,9 @@
+//! Engine services against a real PostgreSQL, with a fake Koji port and a fake resolver.
+
+mod fakes;
+mod harness;
+
+mod build_resolver;
+mod polling;
+mod repo_resolver;
+mod scheduler;
