@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod db;
 pub mod model;
 
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};

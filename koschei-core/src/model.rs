@@ -113,7 +113,12 @@ impl Evr {
 
     /// The form `E:V-R` with the epoch always written (0 when absent), as the JSON outputs use.
     pub fn to_full_string(&self) -> String {
-        format!("{}:{}-{}", self.epoch.unwrap_or(0), self.version, self.release)
+        format!(
+            "{}:{}-{}",
+            self.epoch.unwrap_or(0),
+            self.version,
+            self.release
+        )
     }
 
     /// A byte string whose memcmp order is RPM version order (stored as `dependency.evr_key`).
@@ -192,7 +197,13 @@ impl Nevra {
 impl fmt::Display for Nevra {
     /// `name-E:V-R.arch` with the epoch always written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}.{}", self.name, self.evr.to_full_string(), self.arch)
+        write!(
+            f,
+            "{}-{}.{}",
+            self.name,
+            self.evr.to_full_string(),
+            self.arch
+        )
     }
 }
 
@@ -455,13 +466,28 @@ mod tests {
         use PackageState::*;
         let c = Some(BuildState::Complete);
         let f = Some(BuildState::Failed);
-        assert_eq!(PackageState::from_flags(true, false, Some(false), f), Blocked);
-        assert_eq!(PackageState::from_flags(false, false, Some(false), f), Untracked);
-        assert_eq!(PackageState::from_flags(false, true, Some(false), c), Unresolved);
+        assert_eq!(
+            PackageState::from_flags(true, false, Some(false), f),
+            Blocked
+        );
+        assert_eq!(
+            PackageState::from_flags(false, false, Some(false), f),
+            Untracked
+        );
+        assert_eq!(
+            PackageState::from_flags(false, true, Some(false), c),
+            Unresolved
+        );
         assert_eq!(PackageState::from_flags(false, true, None, c), Ok);
-        assert_eq!(PackageState::from_flags(false, true, Some(true), f), Failing);
+        assert_eq!(
+            PackageState::from_flags(false, true, Some(true), f),
+            Failing
+        );
         assert_eq!(PackageState::from_flags(false, true, None, None), Unknown);
-        assert_eq!(PackageState::from_flags(false, true, Some(true), None), Unknown);
+        assert_eq!(
+            PackageState::from_flags(false, true, Some(true), None),
+            Unknown
+        );
         assert_eq!(Blocked.msg_state(), "ignored");
         assert_eq!(Failing.msg_state(), "failing");
     }

@@ -1,0 +1,3 @@
+//! PostgreSQL access: migrations and query functions.
+
+pub mod web;
