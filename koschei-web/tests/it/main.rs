@@ -1,0 +1,5 @@
+//! Integration tests of koschei-web: routes over real HTTP against PostgreSQL, and pages in
+//! headless Chromium.
+
+mod harness;
+mod routes;
