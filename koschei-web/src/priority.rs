@@ -60,7 +60,7 @@ pub(crate) fn current_priority(
         && flags.tracked
         && !flags.running
         && flags.resolved != Some(false)
-        && !(flags.resolved.is_none() && !flags.skip_resolution)
+        && (flags.resolved.is_some() || flags.skip_resolution)
         && flags.collection_resolved == Some(true);
     if !schedulable {
         return None;
