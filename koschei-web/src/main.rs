@@ -1,3 +1,83 @@
-//! The `koschei-web` read-only web frontend.
+//! The `koschei-web` binary: parses flags, opens the database pool and runs the server.
 #![forbid(unsafe_code)]
-fn main() {}
+#![allow(clippy::print_stderr)]
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres::NoTls;
+
+/// Read-only web frontend and JSON API of Koschei.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    listen: String,
+    /// PostgreSQL URL (default: `$KOSCHEI_DATABASE_URL`, else the local server).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Worker threads answering requests.
+    #[arg(long, default_value_t = 8)]
+    workers: usize,
+    /// Maximum database connections.
+    #[arg(long, default_value_t = 8)]
+    db_connections: u32,
+    /// Koji web UI URL (taskinfo links).
+    #[arg(long, default_value = "https://koji.fedoraproject.org/koji")]
+    koji_weburl: String,
+    /// Koji top URL (task results and logs).
+    #[arg(long, default_value = "https://kojipkgs.fedoraproject.org")]
+    koji_topurl: String,
+}
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "until the shared config loader is merged, the binary reads its database URL here"
+)]
+fn database_url_from_env() -> Option<String> {
+    std::env::var("KOSCHEI_DATABASE_URL").ok()
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let url = args
+        .database_url
+        .or_else(database_url_from_env)
+        .unwrap_or_else(|| "postgresql://postgres@127.0.0.1:5432/koschei".to_owned());
+    let config: r2d2_postgres::postgres::Config = url.parse().context("invalid database URL")?;
+    let manager = PostgresConnectionManager::new(config, NoTls);
+    // Connections are made lazily: the server starts (and answers 503) while the database
+    // is down, and recovers when it comes back.
+    let pool = r2d2::Pool::builder()
+        .max_size(args.db_connections.max(1))
+        .min_idle(Some(0))
+        .test_on_check_out(false)
+        .connection_timeout(Duration::from_secs(2))
+        .build_unchecked(manager);
+    let options = koschei_web::Options {
+        workers: args.workers,
+        koji_weburl: args.koji_weburl,
+        koji_topurl: args.koji_topurl,
+        ..koschei_web::Options::default()
+    };
+    let server = koschei_web::serve(&args.listen, pool, options)?;
+    eprintln!("koschei-web listening on {}", server.url());
+    server.wait();
+    Ok(())
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

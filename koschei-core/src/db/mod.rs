@@ -31,6 +31,7 @@ pub mod overview;
 pub mod package;
 pub mod package_group;
 pub mod testing;
+pub mod web;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,0 +1,473 @@
+//! Package and build detail: state, dependency changes, history, Koji tasks.
+
+use std::time::SystemTime;
+
+use postgres::GenericClient;
+
+use super::{
+    BuildSummary, Error, PackageFlags, Result, build_state, build_summary, flags, get, groups_of,
+    query,
+};
+use crate::model::{
+    BasePackageId, BuildId, CollectionId, Evr, KojiTaskId, PackageId, PackageState, TaskState,
+};
+
+/// A package in one collection, with everything its page shows except the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageDetail {
+    /// Package id.
+    pub id: PackageId,
+    /// Base package id.
+    pub base_id: BasePackageId,
+    /// Name.
+    pub name: String,
+    /// Collection.
+    pub collection_id: CollectionId,
+    /// Space-separated arch override, if set.
+    pub arch_override: Option<String>,
+    /// State and priority inputs.
+    pub flags: PackageFlags,
+    /// Last build (maybe running).
+    pub last_build: Option<BuildSummary>,
+    /// Last complete build.
+    pub last_complete_build: Option<BuildSummary>,
+    /// The package's state in the other collections that have it.
+    pub other_collections: Vec<OtherCollectionState>,
+    /// Full names of the package's groups.
+    pub groups: Vec<String>,
+    /// Problems of the latest resolution change, when it says unresolvable.
+    pub problems: Vec<String>,
+}
+
+/// The state of the same package in another collection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherCollectionState {
+    /// The other collection.
+    pub collection_id: CollectionId,
+    /// State there.
+    pub state: PackageState,
+    /// Whether a build runs there.
+    pub running: bool,
+}
+
+/// Loads the package `name` of `collection`; `None` when it does not exist there.
+pub fn package_detail(
+    client: &mut impl GenericClient,
+    name: &str,
+    collection: CollectionId,
+) -> Result<Option<PackageDetail>> {
+    const N: &str = "package detail";
+    let rows = query(client, N, PACKAGE_DETAIL_SQL, &[&name, &collection.0])?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let id = PackageId(get(r, N, "id")?);
+    let base_id = BasePackageId(get(r, N, "base_id")?);
+    let last_build = build_summary(
+        r,
+        N,
+        [
+            "lb_id",
+            "lb_task_id",
+            "lb_state",
+            "lb_started",
+            "lb_finished",
+            "lb_epoch",
+            "lb_version",
+            "lb_release",
+        ],
+    )?;
+    let last_complete_build = build_summary(
+        r,
+        N,
+        [
+            "lcb_id",
+            "lcb_task_id",
+            "lcb_state",
+            "lcb_started",
+            "lcb_finished",
+            "lcb_epoch",
+            "lcb_version",
+            "lcb_release",
+        ],
+    )?;
+    let mut detail = PackageDetail {
+        id,
+        base_id,
+        name: get(r, N, "name")?,
+        collection_id: collection,
+        arch_override: get(r, N, "arch_override")?,
+        flags: flags(r, N)?,
+        last_build,
+        last_complete_build,
+        other_collections: Vec::new(),
+        groups: Vec::new(),
+        problems: Vec::new(),
+    };
+
+    const O: &str = "package in other collections";
+    for r in query(
+        client,
+        O,
+        "SELECT p.collection_id, p.blocked, p.tracked, p.resolved, p.last_complete_build_state,
+                (p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running
+         FROM package p JOIN collection c ON c.id = p.collection_id
+         WHERE p.base_id = $1 AND p.id <> $2
+         ORDER BY c.\"order\" DESC, c.name DESC",
+        &[&base_id.0, &id.0],
+    )? {
+        let lcb = build_state(
+            "package.last_complete_build_state",
+            get(&r, O, "last_complete_build_state")?,
+        )?;
+        detail.other_collections.push(OtherCollectionState {
+            collection_id: CollectionId(get(&r, O, "collection_id")?),
+            state: PackageState::from_flags(
+                get(&r, O, "blocked")?,
+                get(&r, O, "tracked")?,
+                get(&r, O, "resolved")?,
+                lcb,
+            ),
+            running: get(&r, O, "running")?,
+        });
+    }
+    detail.groups = groups_of(client, &[base_id])?
+        .into_iter()
+        .map(|(_, g)| g)
+        .collect();
+    detail.problems = current_problems(client, id)?;
+    Ok(Some(detail))
+}
+
+/// The flag columns are spelled out as in `FLAG_COLUMNS` because `concat!` needs literals.
+const PACKAGE_DETAIL_SQL: &str = concat!(
+    "SELECT p.id, p.base_id, p.name, p.arch_override, ",
+    "p.blocked, p.tracked, p.resolved, p.skip_resolution, p.last_complete_build_state, ",
+    "(p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running, ",
+    "lb.started AS lb_started, p.manual_priority, p.static_priority, p.dependency_priority, ",
+    "p.build_priority, p.scheduler_skip_reason, c.priority_coefficient, ",
+    "c.latest_repo_resolved AS collection_resolved, ",
+    "lb.id AS lb_id, lb.task_id AS lb_task_id, lb.state AS lb_state, ",
+    "lb.finished AS lb_finished, lb.epoch AS lb_epoch, lb.version AS lb_version, ",
+    "lb.release AS lb_release, ",
+    "lcb.id AS lcb_id, lcb.task_id AS lcb_task_id, lcb.state AS lcb_state, ",
+    "lcb.started AS lcb_started, lcb.finished AS lcb_finished, lcb.epoch AS lcb_epoch, ",
+    "lcb.version AS lcb_version, lcb.release AS lcb_release ",
+    "FROM package p JOIN collection c ON c.id = p.collection_id ",
+    "LEFT JOIN build lb ON lb.id = p.last_build_id ",
+    "LEFT JOIN build lcb ON lcb.id = p.last_complete_build_id ",
+    "WHERE p.name = $1 AND p.collection_id = $2"
+);
+
+/// Problems of the newest resolution change of the package, if it says unresolvable.
+fn current_problems(client: &mut impl GenericClient, package: PackageId) -> Result<Vec<String>> {
+    const N: &str = "current resolution problems";
+    let rows = query(
+        client,
+        N,
+        "SELECT pr.problem FROM resolution_problem pr
+         WHERE pr.resolution_id = (
+             SELECT rc.id FROM resolution_change rc
+             WHERE rc.package_id = $1 AND NOT rc.resolved
+               AND rc.id = (SELECT max(x.id) FROM resolution_change x WHERE x.package_id = $1))
+         ORDER BY pr.problem",
+        &[&package.0],
+    )?;
+    rows.iter().map(|r| get(r, N, "problem")).collect()
+}
+
+/// A dependency change: an applied change of a build or an unapplied change of a package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedChange {
+    /// Dependency (binary package) name.
+    pub dep_name: String,
+    /// Previous EVR (`None` = added).
+    pub prev: Option<Evr>,
+    /// Current EVR (`None` = removed).
+    pub curr: Option<Evr>,
+    /// Distance in the dependency graph (1 = direct BuildRequires).
+    pub distance: Option<i32>,
+}
+
+fn change(row: &postgres::Row, name: &'static str) -> Result<AppliedChange> {
+    let evr = |e: &str, v: &str, r: &str| -> Result<Option<Evr>> {
+        let v: Option<String> = get(row, name, v)?;
+        let r: Option<String> = get(row, name, r)?;
+        Ok(match (v, r) {
+            (Some(v), Some(r)) => Some(Evr::new(get(row, name, e)?, v, r)),
+            _ => None,
+        })
+    };
+    Ok(AppliedChange {
+        dep_name: get(row, name, "dep_name")?,
+        prev: evr("e1", "v1", "r1")?,
+        curr: evr("e2", "v2", "r2")?,
+        distance: get(row, name, "distance")?,
+    })
+}
+
+/// The package's unapplied dependency changes (against the latest repo), ordered by
+/// distance (nulls last) then name.
+pub fn unapplied_changes(
+    client: &mut impl GenericClient,
+    package: PackageId,
+) -> Result<Vec<AppliedChange>> {
+    dependency_changes_of_package(client, package)
+}
+
+/// Same as [`unapplied_changes`]; the name the JSON API uses.
+pub fn dependency_changes_of_package(
+    client: &mut impl GenericClient,
+    package: PackageId,
+) -> Result<Vec<AppliedChange>> {
+    const N: &str = "unapplied changes";
+    let sql: &str = concat!(
+        "SELECT coalesce(d1.name, d2.name) AS dep_name, ",
+        "d1.epoch AS e1, d1.version AS v1, d1.release AS r1, ",
+        "d2.epoch AS e2, d2.version AS v2, d2.release AS r2, ch.distance ",
+        "FROM unapplied_change ch ",
+        "LEFT JOIN dependency d1 ON d1.id = ch.prev_dep_id ",
+        "LEFT JOIN dependency d2 ON d2.id = ch.curr_dep_id ",
+        "WHERE ch.package_id = $1 ORDER BY ch.distance NULLS LAST, dep_name, ch.id"
+    );
+    query(client, N, sql, &[&package.0])?
+        .iter()
+        .map(|r| change(r, N))
+        .collect()
+}
+
+/// A buildArch subtask of a build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KojiTaskRow {
+    /// Koji task id.
+    pub task_id: KojiTaskId,
+    /// Koji arch name.
+    pub arch: String,
+    /// Koji task state.
+    pub state: TaskState,
+    /// Start time.
+    pub started: SystemTime,
+    /// End time.
+    pub finished: Option<SystemTime>,
+}
+
+/// A build with its flags, tasks and applied changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildHistoryEntry {
+    /// The build.
+    pub build: BuildSummary,
+    /// A real (non-scratch) build.
+    pub real: bool,
+    /// Untagged from the collection's tag.
+    pub untagged: bool,
+    /// `None` = dependencies not processed yet, `Some(false)` = could not be processed.
+    pub deps_resolved: Option<bool>,
+    /// Koji repo the build ran in.
+    pub repo_id: Option<i32>,
+    /// Cancellation requested.
+    pub cancel_requested: bool,
+    /// Per-arch subtasks, ordered by arch.
+    pub tasks: Vec<KojiTaskRow>,
+    /// Dependency changes against the previous build, ordered by distance then name.
+    pub changes: Vec<AppliedChange>,
+}
+
+/// A change of resolvability with its problems.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolutionHistoryEntry {
+    /// Whether the package became resolvable.
+    pub resolved: bool,
+    /// When.
+    pub timestamp: SystemTime,
+    /// Problems (empty when resolved).
+    pub problems: Vec<String>,
+}
+
+/// One entry of a package's history.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryEntry {
+    /// A build (at its start time).
+    Build(BuildHistoryEntry),
+    /// A resolution change.
+    Resolution(ResolutionHistoryEntry),
+}
+
+impl HistoryEntry {
+    /// The time the entry is ordered by.
+    pub fn time(&self) -> SystemTime {
+        match self {
+            HistoryEntry::Build(b) => b.build.started,
+            HistoryEntry::Resolution(r) => r.timestamp,
+        }
+    }
+}
+
+fn build_entry(row: &postgres::Row, name: &'static str) -> Result<BuildHistoryEntry> {
+    let build = build_summary(
+        row,
+        name,
+        [
+            "id", "task_id", "state", "started", "finished", "epoch", "version", "release",
+        ],
+    )?
+    .ok_or(Error::BadValue {
+        column: "build.id",
+        value: 0,
+    })?;
+    Ok(BuildHistoryEntry {
+        build,
+        real: get(row, name, "real")?,
+        untagged: get(row, name, "untagged")?,
+        deps_resolved: get(row, name, "deps_resolved")?,
+        repo_id: get(row, name, "repo_id")?,
+        cancel_requested: get(row, name, "cancel_requested")?,
+        tasks: Vec::new(),
+        changes: Vec::new(),
+    })
+}
+
+/// Fills in tasks and applied changes of the given builds.
+fn attach_tasks_and_changes(
+    client: &mut impl GenericClient,
+    builds: &mut [&mut BuildHistoryEntry],
+) -> Result<()> {
+    if builds.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = builds.iter().map(|b| b.build.id.0).collect();
+    const T: &str = "koji tasks";
+    for r in query(
+        client,
+        T,
+        "SELECT build_id, task_id, arch, state, started, finished FROM koji_task
+         WHERE build_id = ANY($1) ORDER BY arch, task_id",
+        &[&ids],
+    )? {
+        let bid = BuildId(get(&r, T, "build_id")?);
+        let state_v: i32 = get(&r, T, "state")?;
+        let state = TaskState::from_koji(i64::from(state_v)).ok_or(Error::BadValue {
+            column: "koji_task.state",
+            value: i64::from(state_v),
+        })?;
+        if let Some(b) = builds.iter_mut().find(|b| b.build.id == bid) {
+            b.tasks.push(KojiTaskRow {
+                task_id: KojiTaskId(get(&r, T, "task_id")?),
+                arch: get(&r, T, "arch")?,
+                state,
+                started: get(&r, T, "started")?,
+                finished: get(&r, T, "finished")?,
+            });
+        }
+    }
+    const C: &str = "applied changes";
+    let sql: &str = concat!(
+        "SELECT ch.build_id, coalesce(d1.name, d2.name) AS dep_name, ",
+        "d1.epoch AS e1, d1.version AS v1, d1.release AS r1, ",
+        "d2.epoch AS e2, d2.version AS v2, d2.release AS r2, ch.distance ",
+        "FROM applied_change ch ",
+        "LEFT JOIN dependency d1 ON d1.id = ch.prev_dep_id ",
+        "LEFT JOIN dependency d2 ON d2.id = ch.curr_dep_id ",
+        "WHERE ch.build_id = ANY($1) ORDER BY ch.distance NULLS LAST, dep_name, ch.id"
+    );
+    for r in query(client, C, sql, &[&ids])? {
+        let bid = BuildId(get(&r, C, "build_id")?);
+        let c = change(&r, C)?;
+        if let Some(b) = builds.iter_mut().find(|b| b.build.id == bid) {
+            b.changes.push(c);
+        }
+    }
+    Ok(())
+}
+
+/// The newest `limit` history entries of a package (builds by start time and resolution
+/// changes by timestamp, merged), strictly older than `before` when given.
+pub fn package_history(
+    client: &mut impl GenericClient,
+    package: PackageId,
+    before: Option<SystemTime>,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>> {
+    const B: &str = "build history";
+    let builds_sql: &str = concat!(
+        "SELECT b.id, b.task_id, b.state, b.started, b.finished, b.epoch, ",
+        "b.version, b.release, b.real, b.untagged, b.deps_resolved, b.repo_id, ",
+        "b.cancel_requested, b.package_id FROM build b ",
+        "WHERE b.package_id = $1 AND ($2::timestamptz IS NULL OR b.started < $2) ",
+        "ORDER BY b.started DESC, b.id DESC LIMIT $3"
+    );
+    let mut entries: Vec<HistoryEntry> = Vec::new();
+    for r in query(client, B, builds_sql, &[&package.0, &before, &limit])? {
+        entries.push(HistoryEntry::Build(build_entry(&r, B)?));
+    }
+    const R: &str = "resolution history";
+    let res_rows = query(
+        client,
+        R,
+        "SELECT rc.id, rc.resolved, rc.\"timestamp\",
+                coalesce((SELECT array_agg(pr.problem ORDER BY pr.problem)
+                          FROM resolution_problem pr WHERE pr.resolution_id = rc.id),
+                         '{}') AS problems
+         FROM resolution_change rc
+         WHERE rc.package_id = $1 AND ($2::timestamptz IS NULL OR rc.\"timestamp\" < $2)
+         ORDER BY rc.\"timestamp\" DESC, rc.id DESC LIMIT $3",
+        &[&package.0, &before, &limit],
+    )?;
+    for r in &res_rows {
+        entries.push(HistoryEntry::Resolution(ResolutionHistoryEntry {
+            resolved: get(r, R, "resolved")?,
+            timestamp: get(r, R, "timestamp")?,
+            problems: get(r, R, "problems")?,
+        }));
+    }
+    // Stable sort keeps builds before resolution changes of the same instant.
+    entries.sort_by_key(|e| std::cmp::Reverse(e.time()));
+    entries.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut builds: Vec<&mut BuildHistoryEntry> = entries
+        .iter_mut()
+        .filter_map(|e| match e {
+            HistoryEntry::Build(b) => Some(b),
+            HistoryEntry::Resolution(_) => None,
+        })
+        .collect();
+    attach_tasks_and_changes(client, &mut builds)?;
+    Ok(entries)
+}
+
+/// A build with its package, for the build page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildDetail {
+    /// The build, its tasks and applied changes.
+    pub entry: BuildHistoryEntry,
+    /// The package's name.
+    pub package_name: String,
+    /// The package's collection.
+    pub collection_id: CollectionId,
+    /// Whether this is the package's last build (shown as current).
+    pub is_last_build: bool,
+}
+
+/// Loads build `id`; `None` when it does not exist.
+pub fn build_detail(client: &mut impl GenericClient, id: BuildId) -> Result<Option<BuildDetail>> {
+    const N: &str = "build detail";
+    let rows = query(
+        client,
+        N,
+        "SELECT b.id, b.task_id, b.state, b.started, b.finished, b.epoch,
+                b.version, b.release, b.real, b.untagged, b.deps_resolved, b.repo_id,
+                b.cancel_requested, p.name AS package_name, p.collection_id,
+                (p.last_build_id = b.id) AS is_last
+         FROM build b JOIN package p ON p.id = b.package_id WHERE b.id = $1",
+        &[&id.0],
+    )?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let mut entry = build_entry(r, N)?;
+    attach_tasks_and_changes(client, &mut [&mut entry])?;
+    Ok(Some(BuildDetail {
+        entry,
+        package_name: get(r, N, "package_name")?,
+        collection_id: CollectionId(get(r, N, "collection_id")?),
+        is_last_build: get::<Option<bool>>(r, N, "is_last")?.unwrap_or(false),
+    }))
+}

@@ -1,0 +1,488 @@
+//! Read-only queries behind the web frontend and the JSON API, and the view-model structs
+//! they return.
+//!
+//! Every function takes a [`postgres::GenericClient`], so it runs the same way on a plain
+//! connection and inside the read-only transaction the web server opens per request.
+//! SQL text is assembled only from `&'static str` fragments chosen from closed lists
+//! (see [`Sql`]); every value coming from a request is a bound parameter.
+
+use std::fmt::Write as _;
+use std::time::SystemTime;
+
+use postgres::GenericClient;
+use postgres::types::{FromSql, ToSql};
+
+use crate::model::{
+    BasePackageId, BuildId, BuildState, CollectionId, CollectionState, Evr, KojiTaskId, PackageId,
+    PackageState,
+};
+
+mod detail;
+mod list;
+mod misc;
+
+pub use detail::{
+    AppliedChange, BuildDetail, BuildHistoryEntry, HistoryEntry, KojiTaskRow, OtherCollectionState,
+    PackageDetail, ResolutionHistoryEntry, build_detail, dependency_changes_of_package,
+    package_detail, package_history, unapplied_changes,
+};
+pub use list::{
+    Direction, ListFilter, ListQuery, OrderKey, PackageListPage, PackageListRow, TimePriority,
+    UnifiedCell, UnifiedOrderKey, UnifiedPage, UnifiedQuery, UnifiedRow, package_list,
+    unified_list,
+};
+pub use misc::{
+    AffectedByRow, ApiBuild, ApiPackage, CollectionGroupRow, GroupRow, ResourceRow, ScalarStats,
+    StateDiffRow, affected_by, api_packages, collection_diff, collection_groups, global_groups,
+    group_by_name, healthcheck, package_state, resource_stats, scalar_stats,
+};
+
+/// An error from a web query.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database refused or failed the query (or the connection is gone).
+    #[error("database query `{query}` failed")]
+    Query {
+        /// Which query failed.
+        query: &'static str,
+        /// The driver error.
+        #[source]
+        source: postgres::Error,
+    },
+    /// A row held a value this code does not know (for example a build state outside 2, 3, 5).
+    #[error("unexpected value {value} in column `{column}`")]
+    BadValue {
+        /// The column.
+        column: &'static str,
+        /// The value found.
+        value: i64,
+    },
+}
+
+impl Error {
+    /// Whether the error means the database is unreachable (connection refused, closed,
+    /// shutting down) rather than a problem with one query.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Query { source, .. } => {
+                if source.is_closed() {
+                    return true;
+                }
+                match source.code() {
+                    // No SQLSTATE: an I/O or protocol error on the connection.
+                    None => true,
+                    Some(code) => {
+                        let c = code.code();
+                        c.starts_with("08") || c.starts_with("57P")
+                    }
+                }
+            }
+            Error::BadValue { .. } => false,
+        }
+    }
+}
+
+/// Result of the web queries.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// SQL text built only from static fragments, with numbered parameters.
+///
+/// This is the only way the web queries build SQL: [`Sql::push`] accepts `&'static str`
+/// alone, so request data can reach the server only through [`Sql::param`].
+#[derive(Default)]
+pub(crate) struct Sql {
+    text: String,
+    params: Vec<Box<dyn ToSql + Sync>>,
+}
+
+impl std::fmt::Debug for Sql {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sql")
+            .field("text", &self.text)
+            .field("params", &self.params.len())
+            .finish()
+    }
+}
+
+impl Sql {
+    pub(crate) fn new(start: &'static str) -> Self {
+        Sql {
+            text: start.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Self {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// Appends `$n` for a new bound parameter.
+    pub(crate) fn param<T: ToSql + Sync + 'static>(&mut self, value: T) -> &mut Self {
+        self.params.push(Box::new(value));
+        // Writing to a String cannot fail.
+        let _ = write!(self.text, "${}", self.params.len());
+        self
+    }
+
+    pub(crate) fn query(
+        &self,
+        client: &mut impl GenericClient,
+        name: &'static str,
+    ) -> Result<Vec<postgres::Row>> {
+        let params: Vec<&(dyn ToSql + Sync)> = self.params.iter().map(|p| p.as_ref()).collect();
+        client
+            .query(self.text.as_str(), &params)
+            .map_err(|source| Error::Query {
+                query: name,
+                source,
+            })
+    }
+}
+
+pub(crate) fn query(
+    client: &mut impl GenericClient,
+    name: &'static str,
+    sql: &'static str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<postgres::Row>> {
+    client.query(sql, params).map_err(|source| Error::Query {
+        query: name,
+        source,
+    })
+}
+
+/// Reads column `idx` of `row`; a type mismatch is reported as a query error of `name`.
+pub(crate) fn get<'a, T: FromSql<'a>>(
+    row: &'a postgres::Row,
+    name: &'static str,
+    idx: &str,
+) -> Result<T> {
+    row.try_get(idx).map_err(|source| Error::Query {
+        query: name,
+        source,
+    })
+}
+
+pub(crate) fn build_state(column: &'static str, v: Option<i32>) -> Result<Option<BuildState>> {
+    match v {
+        None => Ok(None),
+        Some(v) => BuildState::from_db(v).map(Some).ok_or(Error::BadValue {
+            column,
+            value: i64::from(v),
+        }),
+    }
+}
+
+/// A collection with all its attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectionRow {
+    /// Id.
+    pub id: CollectionId,
+    /// Machine name used in URLs.
+    pub name: String,
+    /// Human name.
+    pub display_name: String,
+    /// Display order (highest first).
+    pub order: i32,
+    /// Whether the collection uses the secondary Koji.
+    pub secondary_mode: bool,
+    /// Koji target for scratch builds.
+    pub target: String,
+    /// Koji destination tag.
+    pub dest_tag: String,
+    /// Koji build tag.
+    pub build_tag: String,
+    /// Bugzilla product, if bug links are enabled.
+    pub bugzilla_product: Option<String>,
+    /// Bugzilla version, if bug links are enabled.
+    pub bugzilla_version: Option<String>,
+    /// Multiplier of the dynamic priority.
+    pub priority_coefficient: f64,
+    /// Name of the Koji build group.
+    pub build_group: String,
+    /// Latest Koji repo seen.
+    pub latest_repo_id: Option<i32>,
+    /// Whether the build group of the latest repo installs.
+    pub latest_repo_resolved: Option<bool>,
+    /// Whether untracked packages are polled too.
+    pub poll_untracked: bool,
+}
+
+impl CollectionRow {
+    /// `ok`, `unresolved` or `unknown`.
+    pub fn state(&self) -> CollectionState {
+        CollectionState::from_resolved(self.latest_repo_resolved)
+    }
+}
+
+/// What every page shows: the collections, the admin notice and the buildroot problems.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Chrome {
+    /// All collections, ordered by `order` descending then name descending.
+    pub collections: Vec<CollectionRow>,
+    /// The `global_notice` admin notice, if set.
+    pub notice: Option<String>,
+    /// Buildroot problems per collection (only collections that have some).
+    pub buildroot_problems: Vec<(CollectionId, Vec<String>)>,
+}
+
+/// Loads the collections, the admin notice and the buildroot problems.
+pub fn chrome(client: &mut impl GenericClient) -> Result<Chrome> {
+    let collections = collections(client)?;
+    const N: &str = "admin notice";
+    let notice = query(
+        client,
+        N,
+        "SELECT content FROM admin_notice WHERE key = 'global_notice'",
+        &[],
+    )?
+    .first()
+    .map(|r| get::<String>(r, N, "content"))
+    .transpose()?;
+    const P: &str = "buildroot problems";
+    let rows = query(
+        client,
+        P,
+        "SELECT collection_id, problem FROM buildroot_problem ORDER BY collection_id, id",
+        &[],
+    )?;
+    let mut buildroot_problems: Vec<(CollectionId, Vec<String>)> = Vec::new();
+    for r in &rows {
+        let cid = CollectionId(get(r, P, "collection_id")?);
+        let problem: String = get(r, P, "problem")?;
+        match buildroot_problems.last_mut() {
+            Some((c, v)) if *c == cid => v.push(problem),
+            _ => buildroot_problems.push((cid, vec![problem])),
+        }
+    }
+    Ok(Chrome {
+        collections,
+        notice,
+        buildroot_problems,
+    })
+}
+
+/// All collections, ordered by `order` descending then name descending.
+pub fn collections(client: &mut impl GenericClient) -> Result<Vec<CollectionRow>> {
+    const N: &str = "collections";
+    let rows = query(
+        client,
+        N,
+        "SELECT id, name, display_name, \"order\", secondary_mode, target, dest_tag, build_tag,
+                bugzilla_product, bugzilla_version, priority_coefficient, build_group,
+                latest_repo_id, latest_repo_resolved, poll_untracked
+         FROM collection ORDER BY \"order\" DESC, name DESC",
+        &[],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(CollectionRow {
+                id: CollectionId(get(r, N, "id")?),
+                name: get(r, N, "name")?,
+                display_name: get(r, N, "display_name")?,
+                order: get(r, N, "order")?,
+                secondary_mode: get(r, N, "secondary_mode")?,
+                target: get(r, N, "target")?,
+                dest_tag: get(r, N, "dest_tag")?,
+                build_tag: get(r, N, "build_tag")?,
+                bugzilla_product: get(r, N, "bugzilla_product")?,
+                bugzilla_version: get(r, N, "bugzilla_version")?,
+                priority_coefficient: get(r, N, "priority_coefficient")?,
+                build_group: get(r, N, "build_group")?,
+                latest_repo_id: get(r, N, "latest_repo_id")?,
+                latest_repo_resolved: get(r, N, "latest_repo_resolved")?,
+                poll_untracked: get(r, N, "poll_untracked")?,
+            })
+        })
+        .collect()
+}
+
+/// The inputs of a package's current priority and state, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageFlags {
+    /// Blocked in Koji.
+    pub blocked: bool,
+    /// Tracked by Koschei.
+    pub tracked: bool,
+    /// Whether the build dependencies resolve (`None` = not resolved yet).
+    pub resolved: Option<bool>,
+    /// Whether resolution is skipped.
+    pub skip_resolution: bool,
+    /// State of the last complete build.
+    pub last_complete_build_state: Option<BuildState>,
+    /// Whether the last build is still running.
+    pub running: bool,
+    /// Start of the last build, if any.
+    pub last_build_started: Option<SystemTime>,
+    /// `manual_priority`.
+    pub manual_priority: i32,
+    /// `static_priority`.
+    pub static_priority: i32,
+    /// `dependency_priority`.
+    pub dependency_priority: i32,
+    /// `build_priority`.
+    pub build_priority: i32,
+    /// `scheduler_skip_reason` (1 = no SRPM, 2 = no allowed arch).
+    pub scheduler_skip_reason: Option<i32>,
+    /// The collection's `priority_coefficient`.
+    pub priority_coefficient: f64,
+    /// The collection's `latest_repo_resolved`.
+    pub collection_resolved: Option<bool>,
+}
+
+impl PackageFlags {
+    /// The state with the original's precedence.
+    pub fn state(&self) -> PackageState {
+        PackageState::from_flags(
+            self.blocked,
+            self.tracked,
+            self.resolved,
+            self.last_complete_build_state,
+        )
+    }
+}
+
+/// Columns selected by every query that fills [`PackageFlags`]; needs `p` (package),
+/// `c` (collection) and `lb` (last build, left-joined).
+pub(crate) const FLAG_COLUMNS: &str = "p.blocked, p.tracked, p.resolved, p.skip_resolution,
+    p.last_complete_build_state,
+    (p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running,
+    lb.started AS lb_started, p.manual_priority, p.static_priority, p.dependency_priority,
+    p.build_priority, p.scheduler_skip_reason, c.priority_coefficient,
+    c.latest_repo_resolved AS collection_resolved";
+
+pub(crate) fn flags(row: &postgres::Row, name: &'static str) -> Result<PackageFlags> {
+    Ok(PackageFlags {
+        blocked: get(row, name, "blocked")?,
+        tracked: get(row, name, "tracked")?,
+        resolved: get(row, name, "resolved")?,
+        skip_resolution: get(row, name, "skip_resolution")?,
+        last_complete_build_state: build_state(
+            "package.last_complete_build_state",
+            get(row, name, "last_complete_build_state")?,
+        )?,
+        running: get(row, name, "running")?,
+        last_build_started: get(row, name, "lb_started")?,
+        manual_priority: get(row, name, "manual_priority")?,
+        static_priority: get(row, name, "static_priority")?,
+        dependency_priority: get(row, name, "dependency_priority")?,
+        build_priority: get(row, name, "build_priority")?,
+        scheduler_skip_reason: get(row, name, "scheduler_skip_reason")?,
+        priority_coefficient: get(row, name, "priority_coefficient")?,
+        collection_resolved: get(row, name, "collection_resolved")?,
+    })
+}
+
+/// A build as shown in lists: ids, state, times and the SRPM EVR.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildSummary {
+    /// Id.
+    pub id: BuildId,
+    /// Koji build task.
+    pub task_id: KojiTaskId,
+    /// State.
+    pub state: BuildState,
+    /// Start time.
+    pub started: SystemTime,
+    /// End time, unless running.
+    pub finished: Option<SystemTime>,
+    /// SRPM EVR (absent while running).
+    pub evr: Option<Evr>,
+}
+
+/// Builds a [`BuildSummary`] from columns prefixed with `prefix` (`lcb_` etc.); `None` when
+/// the id column is null (no such build).
+pub(crate) fn build_summary(
+    row: &postgres::Row,
+    name: &'static str,
+    cols: [&str; 8],
+) -> Result<Option<BuildSummary>> {
+    let [
+        id,
+        task_id,
+        state,
+        started,
+        finished,
+        epoch,
+        version,
+        release,
+    ] = cols;
+    let Some(id) = get::<Option<i32>>(row, name, id)? else {
+        return Ok(None);
+    };
+    let state_v: i32 = get(row, name, state)?;
+    let state = build_state("build.state", Some(state_v))?.ok_or(Error::BadValue {
+        column: "build.state",
+        value: i64::from(state_v),
+    })?;
+    let version: Option<String> = get(row, name, version)?;
+    let release: Option<String> = get(row, name, release)?;
+    let evr = match (version, release) {
+        (Some(v), Some(r)) => Some(Evr::new(get(row, name, epoch)?, v, r)),
+        _ => None,
+    };
+    Ok(Some(BuildSummary {
+        id: BuildId(id),
+        task_id: KojiTaskId(get(row, name, task_id)?),
+        state,
+        started: get(row, name, started)?,
+        finished: get(row, name, finished)?,
+        evr,
+    }))
+}
+
+/// The package row a detail page or badge is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageKey {
+    /// Package id.
+    pub id: PackageId,
+    /// Base package id.
+    pub base_id: BasePackageId,
+    /// Collection id.
+    pub collection_id: CollectionId,
+}
+
+/// Names of the global groups (namespace null) and namespaced groups (`ns/name`) of the
+/// given base packages, as `(base id, full group name)` sorted by base id then name.
+pub fn groups_of(
+    client: &mut impl GenericClient,
+    base_ids: &[BasePackageId],
+) -> Result<Vec<(BasePackageId, String)>> {
+    const N: &str = "groups of packages";
+    let ids: Vec<i32> = base_ids.iter().map(|b| b.0).collect();
+    let rows = query(
+        client,
+        N,
+        "SELECT r.base_id, g.namespace, g.name FROM package_group_relation r
+         JOIN package_group g ON g.id = r.group_id
+         WHERE r.base_id = ANY($1)
+         ORDER BY r.base_id, g.namespace NULLS FIRST, g.name",
+        &[&ids],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let ns: Option<String> = get(r, N, "namespace")?;
+            let name: String = get(r, N, "name")?;
+            let full = match ns {
+                Some(ns) => format!("{ns}/{name}"),
+                None => name,
+            };
+            Ok((BasePackageId(get(r, N, "base_id")?), full))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_builder_numbers_parameters_in_order() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.param(1_i32).push(" AND b = ").param("x".to_owned());
+        assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b = $2");
+        assert_eq!(sql.params.len(), 2);
+    }
+}

@@ -1,0 +1,251 @@
+//! The current priority of a package and the reasons it cannot be scheduled (spec 4.1, 2.3).
+//! Pure.
+//!
+//! The engine has its own copy of this formula in `koschei_core::priority`; the two are
+//! meant to be merged into that module.
+
+use std::time::SystemTime;
+
+use koschei_core::db::web::{CollectionRow, PackageFlags, TimePriority};
+
+/// The priority weights of the configuration that the frontend needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PriorityWeights {
+    /// `priorities.build_threshold` (default 256).
+    pub build_threshold: f64,
+    /// `priorities.t0` in hours (default 6).
+    pub t0: f64,
+    /// `priorities.t1` in hours (default 168).
+    pub t1: f64,
+}
+
+impl Default for PriorityWeights {
+    fn default() -> Self {
+        PriorityWeights {
+            build_threshold: 256.0,
+            t0: 6.0,
+            t1: 168.0,
+        }
+    }
+}
+
+impl PriorityWeights {
+    /// The constants `(a, b)` of `a·log10(hours) + b`.
+    pub fn time_constants(&self) -> (f64, f64) {
+        let a = self.build_threshold / (self.t1.log10() - self.t0.log10());
+        let b = -a * self.t0.log10();
+        (a, b)
+    }
+
+    /// The constants for ordering by priority in SQL, evaluated at `now`.
+    pub fn time_priority(&self, now: SystemTime) -> TimePriority {
+        let (a, b) = self.time_constants();
+        TimePriority { a, b, now }
+    }
+}
+
+/// `max(a·log10(max(1e-6, hours)) + b, -30)`.
+pub(crate) fn time_priority(hours: f64, w: &PriorityWeights) -> f64 {
+    let (a, b) = w.time_constants();
+    (a * hours.max(1e-6).log10() + b).max(-30.0)
+}
+
+/// The current priority, or `None` when the package cannot be scheduled.
+pub(crate) fn current_priority(
+    flags: &PackageFlags,
+    w: &PriorityWeights,
+    now: SystemTime,
+) -> Option<f64> {
+    let schedulable = !flags.blocked
+        && flags.tracked
+        && !flags.running
+        && flags.resolved != Some(false)
+        && (flags.resolved.is_some() || flags.skip_resolution)
+        && flags.collection_resolved == Some(true);
+    if !schedulable {
+        return None;
+    }
+    let started = flags.last_build_started?;
+    let hours = match now.duration_since(started) {
+        Ok(d) => d.as_secs_f64() / 3600.0,
+        Err(e) => -e.duration().as_secs_f64() / 3600.0,
+    };
+    let dynamic = f64::from(flags.dependency_priority)
+        + f64::from(flags.build_priority)
+        + time_priority(hours, w);
+    Some(
+        f64::from(flags.manual_priority)
+            + f64::from(flags.static_priority)
+            + dynamic * flags.priority_coefficient,
+    )
+}
+
+/// Why a package is not schedulable, in the original's words; empty when it is.
+pub(crate) fn skip_reasons(flags: &PackageFlags, collection: &CollectionRow) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    match flags.scheduler_skip_reason {
+        Some(1) => out.push("No suitable SRPM was found".into()),
+        Some(2) => out.push("No build architecture allowed".into()),
+        _ => {}
+    }
+    if !flags.tracked {
+        out.push("Package is not tracked".into());
+    }
+    if flags.blocked {
+        out.push("Package is blocked in Koji".into());
+    }
+    if flags.running {
+        out.push("Package has a running build".into());
+    }
+    if flags.resolved == Some(false) {
+        out.push("Package dependencies are not resolvable".into());
+    }
+    if flags.resolved.is_none() && !flags.skip_resolution {
+        out.push("Package dependencies were not resolved yet".into());
+    }
+    if flags.last_build_started.is_none() {
+        out.push("Package has no known build".into());
+    }
+    match collection.latest_repo_resolved {
+        Some(false) => out.push(format!(
+            "Base buildroot for {} is not resolvable",
+            collection.display_name
+        )),
+        None => out.push(format!(
+            "Base buildroot for {} was not resolved yet",
+            collection.display_name
+        )),
+        Some(true) => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use koschei_core::model::{BuildState, CollectionId};
+
+    fn flags(hours_ago: f64, now: SystemTime) -> PackageFlags {
+        PackageFlags {
+            blocked: false,
+            tracked: true,
+            resolved: Some(true),
+            skip_resolution: false,
+            last_complete_build_state: Some(BuildState::Complete),
+            running: false,
+            last_build_started: Some(now - Duration::from_secs_f64(hours_ago * 3600.0)),
+            manual_priority: 0,
+            static_priority: 0,
+            dependency_priority: 0,
+            build_priority: 0,
+            scheduler_skip_reason: None,
+            priority_coefficient: 1.0,
+            collection_resolved: Some(true),
+        }
+    }
+
+    fn collection(resolved: Option<bool>) -> CollectionRow {
+        CollectionRow {
+            id: CollectionId(1),
+            name: "f25".into(),
+            display_name: "Fedora Rawhide".into(),
+            order: 100,
+            secondary_mode: false,
+            target: "f25".into(),
+            dest_tag: "f25".into(),
+            build_tag: "f25-build".into(),
+            bugzilla_product: None,
+            bugzilla_version: None,
+            priority_coefficient: 1.0,
+            build_group: "build".into(),
+            latest_repo_id: Some(123),
+            latest_repo_resolved: resolved,
+            poll_untracked: true,
+        }
+    }
+
+    #[test]
+    fn time_priority_matches_reference_values() {
+        let w = PriorityWeights::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let cases = [
+            (0.0, -30.0),
+            (2.0, -30.0),
+            (10.0, 39.2446980024098),
+            (34.0, 133.26248998925),
+            (168.0, 256.0),
+            (730.0, 368.863607520133),
+        ];
+        for (hours, want) in cases {
+            let got = current_priority(&flags(hours, now), &w, now).unwrap();
+            assert!((got - want).abs() < 1e-6, "{hours} h: {got} != {want}");
+        }
+    }
+
+    #[test]
+    fn coefficient_multiplies_only_dynamic_part() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let mut f = flags(0.0, now);
+        f.manual_priority = 10;
+        f.static_priority = 20;
+        f.dependency_priority = 40;
+        f.build_priority = 50;
+        f.priority_coefficient = 0.5;
+        let got = current_priority(&f, &PriorityWeights::default(), now).unwrap();
+        assert!((got - 60.0).abs() < 1e-9, "{got}");
+    }
+
+    #[test]
+    fn unschedulable_packages_have_no_priority_and_say_why() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let w = PriorityWeights::default();
+        let c = collection(Some(true));
+        type Case = (fn(&mut PackageFlags), &'static str);
+        let cases: [Case; 6] = [
+            (|f| f.tracked = false, "Package is not tracked"),
+            (|f| f.blocked = true, "Package is blocked in Koji"),
+            (
+                |f| f.resolved = Some(false),
+                "Package dependencies are not resolvable",
+            ),
+            (|f| f.running = true, "Package has a running build"),
+            (
+                |f| f.last_build_started = None,
+                "Package has no known build",
+            ),
+            (
+                |f| f.resolved = None,
+                "Package dependencies were not resolved yet",
+            ),
+        ];
+        for (change, reason) in cases {
+            let mut f = flags(10.0, now);
+            change(&mut f);
+            assert_eq!(current_priority(&f, &w, now), None, "{reason}");
+            assert_eq!(skip_reasons(&f, &c), [reason]);
+        }
+        let mut f = flags(0.0, now);
+        f.resolved = None;
+        f.skip_resolution = true;
+        assert_eq!(current_priority(&f, &w, now), Some(-30.0));
+        assert!(skip_reasons(&f, &c).is_empty());
+
+        let mut f = flags(0.0, now);
+        f.collection_resolved = Some(false);
+        assert_eq!(current_priority(&f, &w, now), None);
+        assert_eq!(
+            skip_reasons(&f, &collection(Some(false))),
+            ["Base buildroot for Fedora Rawhide is not resolvable"]
+        );
+        f.scheduler_skip_reason = Some(2);
+        assert_eq!(
+            skip_reasons(&f, &collection(None)),
+            [
+                "No build architecture allowed",
+                "Base buildroot for Fedora Rawhide was not resolved yet"
+            ]
+        );
+    }
+}

@@ -1,0 +1,565 @@
+//! The router: request target in, [`Reply`] out. Loads view models through
+//! `koschei_core::db::web` in one read-only transaction per request and hands them to the
+//! page functions.
+
+use std::time::SystemTime;
+
+use postgres::Transaction;
+use tiny_http::Method;
+
+use koschei_core::db::web::{
+    self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery,
+};
+use koschei_core::model::{BuildId, CollectionId, Evr};
+
+use crate::api;
+use crate::format::from_unix;
+use crate::pages::list::{ListBody, ListView};
+use crate::pages::package::PackageView;
+use crate::pages::{self, Context, Tab};
+use crate::params::{
+    self, BadParam, DEFAULT_ORDER, DEFAULT_UNIFIED_ORDER, Target, like_pattern, parse_order,
+    parse_unified_order,
+};
+use crate::server::{AppState, Reply, is_read};
+
+const CSS: &str = include_str!("../static/koschei.css");
+
+/// Why a request did not produce its page.
+#[derive(Debug)]
+enum Failure {
+    NotFound(String),
+    BadRequest(String),
+    Db(q::Error),
+    Pool(r2d2::Error),
+}
+
+impl From<q::Error> for Failure {
+    fn from(e: q::Error) -> Self {
+        Failure::Db(e)
+    }
+}
+
+impl From<BadParam> for Failure {
+    fn from(e: BadParam) -> Self {
+        Failure::BadRequest(e.to_string())
+    }
+}
+
+impl From<postgres::Error> for Failure {
+    fn from(source: postgres::Error) -> Self {
+        Failure::Db(q::Error::Query {
+            query: "transaction",
+            source,
+        })
+    }
+}
+
+/// The reply for failures that are not the page's business (the database is down).
+fn server_failure(f: &Failure) -> Option<Reply> {
+    match f {
+        Failure::Pool(e) => {
+            tracing::warn!(error = %e, "no database connection");
+            Some(Reply::text(503, "database unavailable, try again later\n"))
+        }
+        Failure::Db(e) if e.is_unavailable() => {
+            tracing::warn!(error = %format!("{e:#}"), "database unavailable");
+            Some(Reply::text(503, "database unavailable, try again later\n"))
+        }
+        Failure::Db(e) => {
+            tracing::error!(error = ?e, "database query failed");
+            Some(Reply::text(500, "internal server error\n"))
+        }
+        Failure::NotFound(_) | Failure::BadRequest(_) => None,
+    }
+}
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the server is the shell: it reads the clock once per request and passes `now` on"
+)]
+fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// Runs `f` in a read-only transaction on a pooled connection.
+fn with_tx<T>(
+    state: &AppState,
+    f: impl FnOnce(&mut Transaction<'_>) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let mut conn = state.pool.get().map_err(Failure::Pool)?;
+    let mut tx = conn.build_transaction().read_only(true).start()?;
+    let out = f(&mut tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// Answers one request.
+pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
+    if !is_read(method) {
+        return Reply::text(405, "method not allowed: this site is read-only\n")
+            .with_header("Allow", "GET, HEAD");
+    }
+    let t = Target::parse(url);
+    let segs: Vec<&str> = t.segments.iter().map(String::as_str).collect();
+    match segs.as_slice() {
+        ["static", "koschei.css"] => {
+            let mut r = Reply::text(200, CSS).with_header("Cache-Control", "public, max-age=86400");
+            r.content_type = "text/css; charset=utf-8";
+            r
+        }
+        ["healthz"] => match with_tx(state, |tx| Ok(q::healthcheck(tx)?)) {
+            Ok(()) => Reply::text(200, "ok\n"),
+            Err(f) => {
+                server_failure(&f).unwrap_or_else(|| Reply::text(503, "database unavailable\n"))
+            }
+        },
+        ["api", "v1", rest @ ..] => api_route(state, &t, rest),
+        ["badge", coll, file] => badge(state, coll, file),
+        _ => page_route(state, &t, &segs),
+    }
+}
+
+fn json_error(status: u16, message: &str) -> Reply {
+    Reply::json(status, &serde_json::json!({ "error": message }))
+}
+
+fn api_route(state: &AppState, t: &Target, rest: &[&str]) -> Reply {
+    let result = with_tx(state, |tx| {
+        let collections = q::collections(tx)?;
+        let find = |name: &str| -> Result<&CollectionRow, Failure> {
+            collections
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| Failure::NotFound(format!("collection `{name}` not found")))
+        };
+        match rest {
+            ["packages"] => {
+                let names: Vec<String> = t.all("name").into_iter().map(str::to_owned).collect();
+                let mut cids = Vec::new();
+                for c in t.all("collection") {
+                    cids.push(find(c)?.id);
+                }
+                Ok(api::packages(&q::api_packages(tx, &names, &cids)?))
+            }
+            ["packages", name] => {
+                let selected: Vec<&CollectionRow> = match t.get("collection") {
+                    Some(sel) if !sel.is_empty() => sel
+                        .split(',')
+                        .map(|n| find(n.trim()))
+                        .collect::<Result<_, _>>()?,
+                    _ => collections.iter().collect(),
+                };
+                let now = now();
+                let mut entries = Vec::new();
+                for c in selected {
+                    if let Some(d) = q::package_detail(tx, name, c.id)? {
+                        let changes = q::dependency_changes_of_package(tx, d.id)?;
+                        entries.push(api::package_detail(
+                            &d,
+                            c,
+                            &changes,
+                            &state.options.priority,
+                            now,
+                        ));
+                    }
+                }
+                if entries.is_empty() {
+                    return Err(Failure::NotFound(format!("package `{name}` not found")));
+                }
+                Ok(serde_json::json!({ "name": name, "collections": entries }))
+            }
+            ["collections", "diff", c1, c2] => {
+                let (a, b) = (find(c1)?, find(c2)?);
+                Ok(api::diff(
+                    &a.name,
+                    &b.name,
+                    &q::collection_diff(tx, a.id, b.id)?,
+                ))
+            }
+            _ => Err(Failure::NotFound("no such API endpoint".into())),
+        }
+    });
+    match result {
+        Ok(v) => Reply::json(200, &v),
+        Err(Failure::NotFound(m)) => json_error(404, &m),
+        Err(Failure::BadRequest(m)) => json_error(400, &m),
+        Err(f) => server_failure(&f).unwrap_or_else(|| json_error(500, "internal error")),
+    }
+}
+
+fn badge(state: &AppState, coll: &str, file: &str) -> Reply {
+    let Some(name) = file.strip_suffix(".svg") else {
+        return Reply::text(404, "badges are available as .svg\n");
+    };
+    let result = with_tx(state, |tx| {
+        let collections = q::collections(tx)?;
+        let c = collections
+            .iter()
+            .find(|c| c.name == coll)
+            .ok_or_else(|| Failure::NotFound(format!("collection `{coll}` not found")))?;
+        q::package_state(tx, c.id, name)?
+            .ok_or_else(|| Failure::NotFound(format!("package `{name}` not found")))
+    });
+    match result {
+        Ok(s) => {
+            let mut r = Reply::text(200, &pages::badge::svg(s))
+                .with_header("Cache-Control", "public, max-age=300");
+            r.content_type = "image/svg+xml";
+            r
+        }
+        Err(Failure::NotFound(m)) | Err(Failure::BadRequest(m)) => Reply::text(404, &(m + "\n")),
+        Err(f) => server_failure(&f).unwrap_or_else(|| Reply::text(500, "internal error\n")),
+    }
+}
+
+/// Resolves `?collection=a,b` (unknown → 404); default all collections.
+fn selection<'c>(
+    chrome: &'c Chrome,
+    t: &Target,
+) -> Result<(Vec<&'c CollectionRow>, Option<String>), Failure> {
+    match t.get("collection") {
+        Some(sel) if !sel.trim().is_empty() => {
+            let mut out: Vec<&CollectionRow> = Vec::new();
+            for name in sel.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let c = chrome
+                    .collections
+                    .iter()
+                    .find(|c| c.name == name)
+                    .ok_or_else(|| Failure::NotFound(format!("Collection {name} not found")))?;
+                if !out.iter().any(|x| x.id == c.id) {
+                    out.push(c);
+                }
+            }
+            // Display order, not the order given.
+            out.sort_by_key(|c| {
+                chrome
+                    .collections
+                    .iter()
+                    .position(|x| x.id == c.id)
+                    .unwrap_or(usize::MAX)
+            });
+            Ok((out, Some(sel.to_owned())))
+        }
+        _ => Ok((chrome.collections.iter().collect(), None)),
+    }
+}
+
+fn page_route(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
+    let tab = match segs.first().copied() {
+        None | Some("packages" | "search" | "package" | "build" | "affected-by") => Tab::Packages,
+        Some("collections" | "collection") => Tab::Collections,
+        Some("groups") => Tab::Groups,
+        Some("stats") => Tab::Stats,
+        Some("documentation") => Tab::Documentation,
+        Some(_) => Tab::None,
+    };
+    let result = with_tx(state, |tx| {
+        let chrome = q::chrome(tx)?;
+        let fallback = Context {
+            chrome: &chrome,
+            current: chrome.collections.iter().collect(),
+            selection: None,
+            tab,
+        };
+        let ctx = match selection(&chrome, t) {
+            Ok((current, selection)) => Context {
+                chrome: &chrome,
+                current,
+                selection,
+                tab,
+            },
+            Err(Failure::NotFound(m)) => {
+                return Ok(Reply::html(404, pages::misc::error(&fallback, 404, &m)));
+            }
+            Err(e) => return Err(e),
+        };
+        match dispatch(state, tx, &ctx, t, segs) {
+            Ok(r) => Ok(r),
+            Err(Failure::NotFound(m)) => Ok(Reply::html(404, pages::misc::error(&ctx, 404, &m))),
+            Err(Failure::BadRequest(m)) => Ok(Reply::html(400, pages::misc::error(&ctx, 400, &m))),
+            Err(e) => Err(e),
+        }
+    });
+    match result {
+        Ok(r) => r,
+        Err(f) => server_failure(&f).unwrap_or_else(|| Reply::text(500, "internal error\n")),
+    }
+}
+
+fn dispatch(
+    state: &AppState,
+    tx: &mut Transaction<'_>,
+    ctx: &Context<'_>,
+    t: &Target,
+    segs: &[&str],
+) -> Result<Reply, Failure> {
+    let html = |m| Ok(Reply::html(200, m));
+    match segs {
+        [] | ["packages"] => list(state, tx, ctx, t, ListSpec::all()),
+        ["search"] => {
+            let query = t.get("q").unwrap_or_default().trim().to_owned();
+            if query.is_empty() {
+                return Ok(Reply::redirect(&ctx.link("/")));
+            }
+            let spec = ListSpec {
+                heading: format!("Search results for “{query}”"),
+                path: "/search".into(),
+                keep: vec![("q", query.clone())],
+                filter: ListFilter::NameLike(like_pattern(&query)),
+                intro: None,
+            };
+            list(state, tx, ctx, t, spec)
+        }
+        ["groups"] => html(pages::collections::groups(ctx, &q::global_groups(tx)?)),
+        ["groups", rest @ ..] if rest.len() <= 2 => {
+            let (ns, name) = match rest {
+                [ns, name] => (Some(*ns), *name),
+                [name] => (None, *name),
+                _ => return Err(Failure::NotFound("no such group".into())),
+            };
+            let g = q::group_by_name(tx, ns, name)?
+                .ok_or_else(|| Failure::NotFound(format!("Group {} not found", full(ns, name))))?;
+            let path = format!(
+                "/groups/{}",
+                segs[1..]
+                    .iter()
+                    .map(|s| params::percent_encode(s))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            );
+            let intro = maud::html! { p.subtitle { (g.package_count) " packages in this group." } };
+            let spec = ListSpec {
+                heading: format!("Group {}", g.full_name()),
+                path,
+                keep: vec![],
+                filter: ListFilter::Group(g.id),
+                intro: Some(intro),
+            };
+            list(state, tx, ctx, t, spec)
+        }
+        ["package", name] => package(state, tx, ctx, t, name),
+        ["build", id] => {
+            let id: i32 = id
+                .parse()
+                .map_err(|_| Failure::BadRequest(format!("invalid build id `{id}`")))?;
+            let b = q::build_detail(tx, BuildId(id))?
+                .ok_or_else(|| Failure::NotFound(format!("Build {id} not found")))?;
+            let c = ctx
+                .collection(b.collection_id)
+                .ok_or_else(|| Failure::NotFound(format!("Build {id} not found")))?;
+            html(pages::build::page(ctx, &b, c, &state.koji))
+        }
+        ["collections"] => html(pages::collections::list(ctx, &q::collection_groups(tx)?)),
+        ["collection", name] => {
+            let c = ctx
+                .chrome
+                .collections
+                .iter()
+                .find(|c| c.name == *name)
+                .ok_or_else(|| Failure::NotFound(format!("Collection {name} not found")))?;
+            html(pages::collections::detail(ctx, c))
+        }
+        ["affected-by", dep] => affected_by(state, tx, ctx, t, dep),
+        ["stats"] => {
+            let page = t.page()?;
+            let per_page = 20;
+            let scalar = q::scalar_stats(tx)?;
+            let (total, rows) = q::resource_stats(tx, (page - 1) * per_page, per_page)?;
+            html(pages::misc::stats(
+                ctx,
+                scalar.as_ref(),
+                &rows,
+                total,
+                page,
+                per_page,
+            ))
+        }
+        ["documentation"] => html(pages::misc::documentation(ctx)),
+        _ => Err(Failure::NotFound(format!(
+            "There is no page at {}",
+            t.raw_path
+        ))),
+    }
+}
+
+fn full(ns: Option<&str>, name: &str) -> String {
+    match ns {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_owned(),
+    }
+}
+
+struct ListSpec {
+    heading: String,
+    path: String,
+    keep: Vec<(&'static str, String)>,
+    filter: ListFilter,
+    intro: Option<maud::Markup>,
+}
+
+impl ListSpec {
+    fn all() -> Self {
+        ListSpec {
+            heading: "Package summary".into(),
+            path: "/packages".into(),
+            keep: vec![],
+            filter: ListFilter::All,
+            intro: None,
+        }
+    }
+}
+
+fn list(
+    state: &AppState,
+    tx: &mut Transaction<'_>,
+    ctx: &Context<'_>,
+    t: &Target,
+    spec: ListSpec,
+) -> Result<Reply, Failure> {
+    let page = t.page()?;
+    let untracked = t.untracked();
+    let per_page = state.options.packages_per_page;
+    let now = now();
+    let own_path = spec.path;
+    let unified = ctx.current.len() > 1;
+    let default = if unified {
+        DEFAULT_UNIFIED_ORDER
+    } else {
+        DEFAULT_ORDER
+    };
+    let order_spec = match t.get("order_by") {
+        Some(o) if !o.trim().is_empty() => o.to_owned(),
+        _ => default.to_owned(),
+    };
+    let view = ListView {
+        heading: spec.heading,
+        path: &own_path,
+        keep: spec.keep,
+        order_spec: order_spec.clone(),
+        untracked,
+        page,
+        per_page,
+        now,
+        weights: state.options.priority,
+        koji: &state.koji,
+        intro: spec.intro,
+    };
+    let offset = (page - 1) * per_page;
+    let markup = if unified {
+        let names: Vec<(CollectionId, &str)> = ctx
+            .current
+            .iter()
+            .map(|c| (c.id, c.name.as_str()))
+            .collect();
+        let query = UnifiedQuery {
+            collections: ctx.current.iter().map(|c| c.id).collect(),
+            filter: spec.filter,
+            untracked,
+            order: parse_unified_order(&order_spec, &names),
+            offset,
+            limit: per_page,
+        };
+        let rows = q::unified_list(tx, &query)?;
+        pages::list::page(ctx, &view, &ListBody::Unified(&rows, ctx.current.clone()))
+    } else if let Some(c) = ctx.current.first() {
+        let query = ListQuery {
+            collection: c.id,
+            filter: spec.filter,
+            untracked,
+            order: parse_order(&order_spec),
+            offset,
+            limit: per_page,
+            time_priority: state.options.priority.time_priority(now),
+        };
+        let rows = q::package_list(tx, &query)?;
+        pages::list::page(ctx, &view, &ListBody::Single(&rows, c))
+    } else {
+        return Err(Failure::NotFound(
+            "No collections are configured yet.".into(),
+        ));
+    };
+    Ok(Reply::html(200, markup))
+}
+
+fn package(
+    state: &AppState,
+    tx: &mut Transaction<'_>,
+    ctx: &Context<'_>,
+    t: &Target,
+    name: &str,
+) -> Result<Reply, Failure> {
+    let before = match t.get("last_seen_ts") {
+        None | Some("") => None,
+        Some(v) => Some(from_unix(v.parse::<i64>().map_err(|_| BadParam {
+            name: "last_seen_ts".into(),
+            value: v.into(),
+            reason: "expected seconds since 1970",
+        })?)),
+    };
+    let mut found = None;
+    for c in &ctx.current {
+        if let Some(d) = q::package_detail(tx, name, c.id)? {
+            found = Some((d, *c));
+            break;
+        }
+    }
+    let (detail, collection) =
+        found.ok_or_else(|| Failure::NotFound(format!("Package {name} not found")))?;
+    let unapplied = q::unapplied_changes(tx, detail.id)?;
+    let limit = state.options.builds_per_page;
+    let history = q::package_history(tx, detail.id, before, limit)?;
+    let view = PackageView {
+        detail: &detail,
+        collection,
+        unapplied: &unapplied,
+        history: &history,
+        history_limit: usize::try_from(limit).unwrap_or(usize::MAX),
+        older: before.is_some(),
+        now: now(),
+        weights: state.options.priority,
+        koji: &state.koji,
+    };
+    Ok(Reply::html(200, pages::package::page(ctx, &view)))
+}
+
+fn affected_by(
+    state: &AppState,
+    tx: &mut Transaction<'_>,
+    ctx: &Context<'_>,
+    t: &Target,
+    dep: &str,
+) -> Result<Reply, Failure> {
+    let [collection] = ctx.current.as_slice() else {
+        return Err(Failure::BadRequest(
+            "affected-by needs exactly one collection (add ?collection=NAME)".into(),
+        ));
+    };
+    let evr = |n: &str| -> Result<Evr, Failure> {
+        let get = |k: String| -> Result<String, Failure> {
+            match t.get(&k) {
+                Some(v) if !v.is_empty() => Ok(v.to_owned()),
+                _ => Err(Failure::BadRequest(format!("missing parameter `{k}`"))),
+            }
+        };
+        let epoch = match t.get(&format!("epoch{n}")) {
+            None | Some("") => None,
+            Some(e) => Some(e.parse::<i32>().map_err(|_| BadParam {
+                name: format!("epoch{n}"),
+                value: e.into(),
+                reason: "expected a number",
+            })?),
+        };
+        Ok(Evr::new(
+            epoch,
+            get(format!("version{n}"))?,
+            get(format!("release{n}"))?,
+        ))
+    };
+    let (evr1, evr2) = (evr("1")?, evr("2")?);
+    let rows = q::affected_by(tx, collection.id, dep, &evr1, &evr2)?;
+    Ok(Reply::html(
+        200,
+        pages::misc::affected_by(ctx, collection, dep, &evr1, &evr2, &rows, &state.koji),
+    ))
+}

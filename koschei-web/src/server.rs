@@ -1,0 +1,301 @@
+//! The HTTP server: a `tiny_http` listener, a fixed pool of worker threads sharing an r2d2
+//! pool of PostgreSQL connections, and per-request logging and panic isolation.
+
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres::NoTls;
+use tiny_http::{Header, Method, Response};
+
+use crate::format::KojiLinks;
+use crate::priority::PriorityWeights;
+use crate::routes;
+
+/// The pool of PostgreSQL connections the server reads through.
+pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// Settings of the web server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Number of worker threads answering requests (at least 1).
+    pub workers: usize,
+    /// Koji web UI URL, for `taskinfo` links.
+    pub koji_weburl: String,
+    /// Koji top URL, for task results and logs.
+    pub koji_topurl: String,
+    /// Rows per package list page.
+    pub packages_per_page: i64,
+    /// History entries per package page.
+    pub builds_per_page: i64,
+    /// Priority weights (for the current priority shown).
+    pub priority: PriorityWeights,
+}
+
+impl Default for Options {
+    /// The original's defaults (Fedora Koji URLs, 100 packages and 15 builds per page).
+    fn default() -> Self {
+        Options {
+            workers: 8,
+            koji_weburl: "https://koji.fedoraproject.org/koji".into(),
+            koji_topurl: "https://kojipkgs.fedoraproject.org".into(),
+            packages_per_page: 100,
+            builds_per_page: 15,
+            priority: PriorityWeights::default(),
+        }
+    }
+}
+
+/// Starting the server failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The listen address could not be bound.
+    #[error("cannot listen on `{addr}`")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A worker thread could not be started.
+    #[error("cannot start worker thread")]
+    Spawn(#[source] std::io::Error),
+}
+
+/// Shared by all workers.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) pool: Pool,
+    pub(crate) options: Options,
+    pub(crate) koji: KojiLinks,
+}
+
+/// A running server. Dropping it (or [`Server::shutdown`]) stops the workers and closes the
+/// listening socket.
+pub struct Server {
+    addr: SocketAddr,
+    http: Arc<tiny_http::Server>,
+    stop: Arc<AtomicBool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .field("workers", &self.workers.len())
+            .finish()
+    }
+}
+
+impl Server {
+    /// The address actually bound (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets running requests finish and joins the workers.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    /// Blocks until the server stops (it stops only on shutdown from another thread or on
+    /// process exit).
+    pub fn wait(mut self) {
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+
+    fn stop_workers(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for _ in 0..self.workers.len() {
+            self.http.unblock();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_workers();
+    }
+}
+
+/// Starts the server on `listen` (for example `127.0.0.1:5000`, or port 0 for any free
+/// port) and returns once it accepts connections.
+pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error> {
+    let http = tiny_http::Server::http(listen).map_err(|source| Error::Bind {
+        addr: listen.to_owned(),
+        source,
+    })?;
+    let addr = match http.server_addr() {
+        tiny_http::ListenAddr::IP(a) => a,
+        #[allow(unreachable_patterns)]
+        _ => {
+            return Err(Error::Bind {
+                addr: listen.to_owned(),
+                source: "not an IP address".into(),
+            });
+        }
+    };
+    let http = Arc::new(http);
+    let stop = Arc::new(AtomicBool::new(false));
+    let koji = KojiLinks {
+        weburl: options.koji_weburl.clone(),
+        topurl: options.koji_topurl.clone(),
+    };
+    let n = options.workers.max(1);
+    let state = Arc::new(AppState {
+        pool,
+        options,
+        koji,
+    });
+    let mut server = Server {
+        addr,
+        http: Arc::clone(&http),
+        stop: Arc::clone(&stop),
+        workers: Vec::with_capacity(n),
+    };
+    for i in 0..n {
+        let http = Arc::clone(&http);
+        let stop = Arc::clone(&stop);
+        let state = Arc::clone(&state);
+        let handle = std::thread::Builder::new()
+            .name(format!("koschei-web-{i}"))
+            .spawn(move || worker(&http, &stop, &state))
+            .map_err(Error::Spawn)?;
+        server.workers.push(handle);
+    }
+    tracing::info!(%addr, workers = n, "koschei-web listening");
+    Ok(server)
+}
+
+fn worker(http: &tiny_http::Server, stop: &AtomicBool, state: &AppState) {
+    loop {
+        match http.recv() {
+            Ok(request) => handle(state, request),
+            Err(e) => {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                tracing::debug!(error = %e, "accept failed");
+            }
+        }
+    }
+}
+
+fn handle(state: &AppState, request: tiny_http::Request) {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let url = request.url().to_owned();
+    let reply = match catch_unwind(AssertUnwindSafe(|| routes::route(state, &method, &url))) {
+        Ok(reply) => reply,
+        Err(_) => {
+            tracing::error!(%method, url, "request handler panicked");
+            Reply::text(500, "internal server error\n")
+        }
+    };
+    let status = reply.status;
+    let bytes = reply.body.len();
+    if let Err(e) = request.respond(reply.into_response()) {
+        tracing::debug!(error = %e, url, "client went away");
+    }
+    tracing::info!(
+        target: "koschei_web::access",
+        %method,
+        url,
+        status,
+        bytes,
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+}
+
+/// A response before it is handed to `tiny_http`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Vec<u8>,
+    pub(crate) headers: Vec<(&'static str, String)>,
+}
+
+/// Scripts are never needed; forbidding them is a second line of defence behind escaping.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+
+impl Reply {
+    pub(crate) fn html(status: u16, markup: maud::Markup) -> Self {
+        Reply {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: markup.into_string().into_bytes(),
+            headers: vec![("Content-Security-Policy", CSP.to_owned())],
+        }
+    }
+
+    pub(crate) fn text(status: u16, text: &str) -> Self {
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: text.as_bytes().to_vec(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
+        Reply {
+            status,
+            content_type: "application/json",
+            body: value.to_string().into_bytes(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn redirect(location: &str) -> Self {
+        Reply {
+            status: 302,
+            content_type: "text/plain; charset=utf-8",
+            body: Vec::new(),
+            headers: vec![("Location", location.to_owned())],
+        }
+    }
+
+    pub(crate) fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    fn into_response(self) -> Response<std::io::Cursor<Vec<u8>>> {
+        let mut resp = Response::from_data(self.body).with_status_code(self.status);
+        let mut add = |name: &str, value: &str| {
+            if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                resp.add_header(h);
+            }
+        };
+        add("Content-Type", self.content_type);
+        add("X-Content-Type-Options", "nosniff");
+        for (name, value) in &self.headers {
+            add(name, value);
+        }
+        resp
+    }
+}
+
+/// Whether the method is a read (GET or HEAD); anything else gets 405.
+pub(crate) fn is_read(method: &Method) -> bool {
+    matches!(method, Method::Get | Method::Head)
+}

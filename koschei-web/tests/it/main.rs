@@ -1,0 +1,10 @@
+//! Integration tests of koschei-web: routes over real HTTP against PostgreSQL, and pages in
+//! headless Chromium.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
+
+mod browser;
+mod harness;
+mod routes;
