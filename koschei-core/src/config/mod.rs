@@ -20,6 +20,7 @@
 //! # Ok::<(), koschei_core::config::Error>(())
 //! ```
 
+mod convert;
 pub mod raw;
 mod secret;
 mod source;

@@ -22,6 +22,7 @@
 //!   error (the call may have succeeded) keeps it.
 
 pub mod build_resolver;
+pub mod koji_client;
 pub mod koji_port;
 pub mod polling;
 pub mod repo_resolver;

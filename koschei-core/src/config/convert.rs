@@ -1,0 +1,83 @@
+//! From the validated configuration to the settings structs of the Koji client and the
+//! engine services (pure conversions).
+
+use super::{Config, KojiConfig, KojiLogin};
+use crate::koji::{ClientOptions, Login, SslLogin};
+use crate::priority::Priorities;
+use crate::service::Settings;
+
+impl KojiConfig {
+    /// Options of a Koji client for this hub. `serverca` (the hub's CA) wins over `ca`
+    /// for verifying the hub, as in the original's `ssl_login(cert, ca, serverca)`.
+    pub fn client_options(&self) -> ClientOptions {
+        let login = match &self.login {
+            KojiLogin::Anonymous => Login::None,
+            KojiLogin::Ssl {
+                cert,
+                key,
+                ca,
+                serverca,
+            } => Login::Ssl(SslLogin {
+                cert: cert.clone(),
+                key: key.clone(),
+                ca: serverca.clone().or_else(|| ca.clone()),
+            }),
+        };
+        ClientOptions {
+            server: self.server.clone(),
+            topurl: self.topurl.clone(),
+            weburl: self.weburl.clone(),
+            max_retries: self.retries,
+            timeout: self.timeout,
+            multicall_chunk_size: self.multicall_chunk_size,
+            login,
+            ..ClientOptions::default()
+        }
+    }
+}
+
+impl Config {
+    /// Settings of the engine services.
+    pub fn service_settings(&self) -> Settings {
+        let p = &self.priorities;
+        let clamp = |v: i64| i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX });
+        Settings {
+            priorities: Priorities {
+                newly_added: clamp(p.newly_added),
+                build_threshold: clamp(p.build_threshold),
+                package_update: clamp(p.package_update),
+                failed_build_priority: clamp(p.failed_build_priority),
+                t0: p.t0,
+                t1: p.t1,
+            },
+            max_builds: i64::from(self.koji.max_builds),
+            build_arches: self.koji.build_arches.clone(),
+            load_threshold: self.koji.load_threshold,
+            task_priority: self.koji.task_priority,
+            task_timeout: self.koji.task_timeout,
+            build_from_repo_id: self.koji.build_from_repo_id,
+            persist_chunk_size: self.dependency.persist_chunk_size,
+            multicall_chunk_size: self.koji.multicall_chunk_size,
+            ..Settings::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigSources};
+
+    #[test]
+    fn defaults_convert_to_the_originals_settings() {
+        let config = Config::load(&ConfigSources::default()).expect("defaults load");
+        let s = config.service_settings();
+        assert_eq!(s.max_builds, 30);
+        assert_eq!(s.priorities.build_threshold, 256);
+        assert_eq!(s.priorities.package_update, 256);
+        assert_eq!(s.task_priority, 30);
+        assert_eq!(s.build_arches, ["i386", "x86_64", "armhfp"]);
+        let o = config.koji.client_options();
+        assert_eq!(o.server, "https://koji.fedoraproject.org/kojihub");
+        assert_eq!(o.multicall_chunk_size, 100);
+    }
+}
