@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a CLI prints")]
 
 mod commands;
+mod engine;
 mod exit;
 
 use std::path::PathBuf;
@@ -46,6 +47,11 @@ enum Command {
     Admin(commands::admin::Command),
     /// Resolve the BuildRequires of source packages against a build repository (offline).
     Resolve(commands::resolve::Args),
+    /// One pass of every engine service (polling, repo resolver, build resolver, scheduler), for cron.
+    Run(commands::run::Args),
+    /// The engine services as a long-running process.
+    #[command(subcommand)]
+    Service(commands::run::ServiceCommand),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +77,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Package(c) => commands::package::run(&ctx, c).map(|()| 0),
         Command::Admin(c) => commands::admin::run(&ctx, c).map(|()| 0),
         Command::Resolve(a) => commands::resolve::run(&a),
+        Command::Run(a) => commands::run::run_once(&ctx, a),
+        Command::Service(c) => commands::run::service(&ctx, c),
     }
 }
 

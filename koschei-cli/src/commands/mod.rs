@@ -6,6 +6,7 @@ pub(crate) mod config;
 pub(crate) mod db;
 pub(crate) mod package;
 pub(crate) mod resolve;
+pub(crate) mod run;
 pub(crate) mod status;
 
 use koschei_core::config::Config;

@@ -1,0 +1,121 @@
+//! `koschei run --once` (one pass of every service, for cron) and `koschei service run`
+//! (the services in a loop until SIGTERM or SIGINT).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::Context;
+use crate::engine::{Engine, SERVICES, run_service};
+
+/// Arguments shared by `run` and `service run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// One pass of each service, then exit (required: cron mode).
+    #[arg(long)]
+    once: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Options of a run.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct CommonArgs {
+    /// Never write to Koji: no scratch builds, no cancelations, no login.
+    #[arg(long)]
+    passive: bool,
+    /// Run only these services (comma-separated: polling, repo_resolver, build_resolver, scheduler).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    only: Vec<String>,
+}
+
+/// `koschei service ...`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum ServiceCommand {
+    /// Run the services in a loop with their configured intervals until SIGTERM or SIGINT.
+    Run(CommonArgs),
+}
+
+fn selected(common: &CommonArgs) -> anyhow::Result<Vec<&'static str>> {
+    for name in &common.only {
+        if !SERVICES.contains(&name.as_str()) {
+            anyhow::bail!(
+                "unknown service `{name}`\n\nhint: known services are {}",
+                SERVICES.join(", ")
+            );
+        }
+    }
+    Ok(SERVICES
+        .iter()
+        .copied()
+        .filter(|s| common.only.is_empty() || common.only.iter().any(|o| o == s))
+        .collect())
+}
+
+/// One pass of each selected service. Every service runs even when an earlier one failed
+/// (their work is independent and committed per step); any failure makes the exit code 1.
+pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
+    if !args.once {
+        anyhow::bail!(
+            "`koschei run` needs `--once`\n\nhint: use `koschei service run` for the long-running loop"
+        );
+    }
+    let services = selected(&args.common)?;
+    let (_db, mut client) = ctx.connect_current()?;
+    let engine = Engine::new(&ctx.config, args.common.passive)?;
+    let mut failed = 0;
+    for name in services {
+        match run_service(&engine, &mut client, name, args.common.passive) {
+            Ok(summary) => println!("{name}: {summary}"),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {name}: {e:#}");
+            }
+        }
+    }
+    Ok(u8::from(failed > 0))
+}
+
+/// The service loop.
+pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<u8> {
+    let ServiceCommand::Run(common) = command;
+    let services = selected(&common)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let (_db, mut client) = ctx.connect_current()?;
+    let engine = Engine::new(&ctx.config, common.passive)?;
+    let interval = |name: &str| {
+        ctx.config
+            .services
+            .get(name)
+            .map_or(Duration::from_secs(3), |s| s.interval)
+    };
+    let mut next: BTreeMap<&str, Instant> = services.iter().map(|s| (*s, Instant::now())).collect();
+    tracing::info!(services = ?services, passive = common.passive, "services started");
+    while !stop.load(Ordering::Relaxed) {
+        for name in &services {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if next[name] > Instant::now() {
+                continue;
+            }
+            match run_service(&engine, &mut client, name, common.passive) {
+                Ok(summary) => tracing::debug!(service = name, "{summary}"),
+                // The pass committed what it finished; the next one continues.
+                Err(e) => tracing::error!(service = name, "pass failed: {e:#}"),
+            }
+            if client.is_closed() {
+                let (_, fresh) = ctx.connect_current()?;
+                client = fresh;
+            }
+            next.insert(name, Instant::now() + interval(name));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tracing::info!("services stopped");
+    Ok(0)
+}
