@@ -132,6 +132,19 @@ impl FakeHub {
         self.st().add_build(tag, nvr, build_requires)
     }
 
+    /// Imports a COMPLETE build with a CLOSED build task (children in the build tag's latest
+    /// repo), as builders make them; returns the build id. See [`FakeHub::add_build`].
+    pub fn add_build_with_task(
+        &self,
+        tag: &str,
+        target: &str,
+        nvr: &str,
+        build_requires: &[&str],
+    ) -> i64 {
+        self.st()
+            .add_build_with_task(tag, target, nvr, build_requires)
+    }
+
     /// Sets the SRPM's BuildArch and ExclusiveArch headers of a build.
     pub fn set_build_arches(&self, build: i64, build_archs: &[&str], exclusive_arch: &[&str]) {
         self.st()

@@ -1944,6 +1944,39 @@ fn flag(call: &Call, pos: usize, name: &str) -> bool {
     matches!(call.param(pos, name), Some(Value::Bool(true)))
 }
 
+impl State {
+    /// Imports a COMPLETE build like [`State::add_build`] and gives it a CLOSED `build` task
+    /// (with `rebuildSRPM` and `buildArch` children in the tag's latest repo), as a build made
+    /// by Koji's builders has; Koschei only registers real builds that have a task.
+    pub(crate) fn add_build_with_task(
+        &mut self,
+        tag: &str,
+        target: &str,
+        nvr: &str,
+        build_requires: &[&str],
+    ) -> i64 {
+        let build = self.add_build(tag, nvr, build_requires);
+        let src = format!("git+https://src.example/rpms/{nvr}");
+        let task = self.new_task(
+            "build",
+            "noarch",
+            None,
+            1,
+            20,
+            vec![
+                Value::from(src.as_str()),
+                Value::from(target),
+                Value::Struct(Struct::new()),
+            ],
+        );
+        self.finish_task(task, TaskState::Closed, None);
+        if let Some(b) = self.builds.iter_mut().find(|b| b.id == build) {
+            b.task_id = Some(task);
+        }
+        build
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
