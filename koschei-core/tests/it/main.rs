@@ -3,5 +3,6 @@
 
 mod config;
 mod db_cluster;
+mod db_connect;
 mod db_migrate;
 mod support;
