@@ -104,3 +104,33 @@ fn usage_errors_exit_with_code_2() {
     c.arg("no-such-command");
     assert_eq!(run(c).0, 2);
 }
+
+#[test]
+fn status_lists_collections_and_running_builds() {
+    let db = TestDb::new().unwrap();
+    let mut c = db.connect().unwrap();
+    c.batch_execute(
+        "INSERT INTO collection (name, display_name, target, dest_tag, build_tag, latest_repo_id, latest_repo_resolved)
+             VALUES ('f40', 'Fedora 40', 'f40', 'f40', 'f40-build', 5, false);
+         INSERT INTO base_package (name) VALUES ('bash'), ('rpm');
+         INSERT INTO package (base_id, name, collection_id, tracked, resolved)
+             SELECT b.id, b.name, c.id, true, b.name = 'bash' FROM base_package b, collection c;
+         INSERT INTO build (package_id, state, task_id, started)
+             SELECT id, 2, 4242, now() FROM package WHERE name = 'bash';",
+    )
+    .unwrap();
+    let out = ok(&db, &["status"]);
+    assert!(
+        out.contains("f40              unresolved        2        2        0          1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("running builds: 1\n  bash (f40) task 4242 since "),
+        "{out}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(&db, &["status", "--json"])).unwrap();
+    assert_eq!(json["collections"][0]["state"], "unresolved");
+    assert_eq!(json["collections"][0]["unresolved"], 1);
+    assert_eq!(json["running_builds"][0]["task_id"], 4242);
+    assert_eq!(json["running_builds"][0]["package"], "bash");
+}
