@@ -42,6 +42,8 @@ enum Command {
     /// Read packages.
     #[command(subcommand)]
     Package(commands::package::Command),
+    /// Run `psql` on Koschei's database.
+    Psql(commands::psql::Args),
     #[command(flatten)]
     Admin(commands::admin::Command),
 }
@@ -67,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(a) => commands::status::run(&ctx, a),
         Command::Collection(c) => commands::collection::run(&ctx, c),
         Command::Package(c) => commands::package::run(&ctx, c),
+        Command::Psql(a) => commands::psql::run(&ctx, a),
         Command::Admin(c) => commands::admin::run(&ctx, c),
     }
 }

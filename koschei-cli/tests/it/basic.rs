@@ -134,3 +134,12 @@ fn status_lists_collections_and_running_builds() {
     assert_eq!(json["running_builds"][0]["task_id"], 4242);
     assert_eq!(json["running_builds"][0]["package"], "bash");
 }
+
+#[test]
+fn psql_runs_on_the_database_without_a_password_on_the_command_line() {
+    let db = TestDb::new().unwrap();
+    let out = ok(&db, &["psql", "-Atc", "SELECT count(*) FROM collection"]);
+    assert_eq!(out.trim(), "0");
+    let err = fails(&db, &["psql", "-Atc", "SELECT * FROM nonexistent"], 1);
+    assert!(err.contains("`psql` exited with"), "{err}");
+}
