@@ -3,6 +3,7 @@
 
 mod config;
 mod db_cluster;
+mod db_collection;
 mod db_connect;
 mod db_migrate;
 mod support;
