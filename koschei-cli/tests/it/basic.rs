@@ -143,3 +143,48 @@ fn psql_runs_on_the_database_without_a_password_on_the_command_line() {
     let err = fails(&db, &["psql", "-Atc", "SELECT * FROM nonexistent"], 1);
     assert!(err.contains("`psql` exited with"), "{err}");
 }
+
+#[test]
+fn private_cluster_is_shared_by_concurrent_commands_and_stopped_by_the_last() {
+    let state = std::env::temp_dir().join(format!("koschei-cli-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    std::fs::create_dir_all(&state).unwrap();
+    let cluster = state.join("koschei/postgresql");
+
+    let mut slow = koschei(None);
+    slow.env("XDG_STATE_HOME", &state)
+        .args(["psql", "-Atc", "SELECT 'slept', pg_sleep(3)"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let slow = slow.spawn().unwrap();
+    let socket = cluster.join("run/.s.PGSQL.5432");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !socket.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        socket.exists(),
+        "the first command did not start the cluster"
+    );
+
+    // A second command reuses the running cluster and must not stop it under the first.
+    let mut quick = koschei(None);
+    quick.env("XDG_STATE_HOME", &state).args(["db", "migrate"]);
+    let (code, out, err) = run(quick);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("private cluster in `{}`", cluster.display())),
+        "{out}"
+    );
+
+    let slow = slow.wait_with_output().unwrap();
+    assert!(
+        slow.status.success(),
+        "{}",
+        String::from_utf8_lossy(&slow.stderr)
+    );
+    assert!(String::from_utf8_lossy(&slow.stdout).starts_with("slept|"));
+    // Whichever finished last stopped the server.
+    assert!(!cluster.join("data/postmaster.pid").exists());
+    std::fs::remove_dir_all(&state).unwrap();
+}

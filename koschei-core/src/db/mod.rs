@@ -9,13 +9,13 @@
 //! ```no_run
 //! use koschei_core::config::DatabaseUrl;
 //! use koschei_core::db;
-//! let url = DatabaseUrl::parse("postgresql://postgres@127.0.0.1/koschei").map_err(anyhow_like)?;
+//! let url = DatabaseUrl::parse("postgresql://postgres@127.0.0.1/koschei")
+//!     .map_err(|message| db::Error::Invalid { what: "database URL", message })?;
 //! let mut client = db::connect(&url)?;
 //! db::migrate::migrate(&mut client)?;
 //! for c in db::collection::list(&mut client)? {
 //!     println!("{} {}", c.name, c.state.as_str());
 //! }
-//! # fn anyhow_like(e: String) -> db::Error { db::Error::Invalid { what: "url", message: e } }
 //! # Ok::<(), db::Error>(())
 //! ```
 
