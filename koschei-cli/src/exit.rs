@@ -10,15 +10,16 @@ Exit codes:
   0  success
   1  the command failed (bad input, object not found, ...)
   2  invalid command line
-  3  invalid configuration
-  4  database unavailable or schema not usable (run `koschei db migrate`)";
+  3  `koschei impact --fail-on-breakage` found a package the change breaks
+  4  database unavailable or schema not usable (run `koschei db migrate`)
+  5  invalid configuration";
 
 /// The exit code for an error: the first configuration or database error in its chain
 /// decides, anything else is 1.
 pub(crate) fn code_for(error: &anyhow::Error) -> ExitCode {
     for cause in error.chain() {
         if cause.downcast_ref::<config::Error>().is_some() {
-            return ExitCode::from(3);
+            return ExitCode::from(5);
         }
         if let Some(e) = cause.downcast_ref::<db::Error>() {
             match e {

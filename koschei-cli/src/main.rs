@@ -43,6 +43,8 @@ enum Command {
     /// Read packages.
     #[command(subcommand)]
     Package(commands::package::Command),
+    /// Run `psql` on Koschei's database.
+    Psql(commands::psql::Args),
     #[command(flatten)]
     Admin(commands::admin::Command),
     /// Resolve the BuildRequires of source packages against a build repository (offline).
@@ -79,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Resolve(a) => commands::resolve::run(&a),
         Command::Run(a) => commands::run::run_once(&ctx, a),
         Command::Service(c) => commands::run::service(&ctx, c),
+        Command::Psql(a) => commands::psql::run(&ctx, a).map(|()| 0),
     }
 }
 

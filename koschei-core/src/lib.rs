@@ -3,12 +3,31 @@
 //! Koschei watches a Koji build system. When the build dependencies of a package change,
 //! or enough time passes, it submits a scratch build so maintainers learn early that
 //! their package fails to build from source.
+//!
+//! Modules:
+//!
+//! - [`config`]: loading, merging and validating the TOML configuration (the only module
+//!   that reads environment variables);
+//! - [`db`]: PostgreSQL access: pool, migrations, the private cluster, the test harness
+//!   and typed repository functions;
+//! - [`model`]: plain domain types (ids, EVR/NEVRA with RPM order, states).
+//!
+//! ```
+//! use koschei_core::config::{Config, ConfigSources};
+//!
+//! // The built-in defaults alone (no files): the original Koschei's values.
+//! let config = Config::load(&ConfigSources::default())?;
+//! assert_eq!(config.koji.server, "https://koji.fedoraproject.org/kojihub");
+//! assert!(config.database.url.is_none()); // use the private cluster
+//! # Ok::<(), koschei_core::Error>(())
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod db;
 pub mod koji;
+mod error;
 pub mod model;
 pub mod priority;
 pub mod repo;
@@ -16,4 +35,6 @@ pub mod resolve;
 pub mod schedule;
 pub mod service;
 
+pub use config::Config;
+pub use error::Error;
 pub use model::{BuildState, CollectionState, Evr, Nevra, PackageState, TaskState};

@@ -29,6 +29,10 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
                     .map_or("", |m| m.name);
                 println!("applied migration {v} `{name}`");
             }
+            if let Some(role) = &ctx.config.database.unpriv_username {
+                migrate::grant_access(&mut client, role)?;
+                println!("granted access to `{role}`");
+            }
             println!(
                 "database {} is at schema version {}",
                 db.location(),

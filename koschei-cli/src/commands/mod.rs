@@ -7,6 +7,7 @@ pub(crate) mod db;
 pub(crate) mod package;
 pub(crate) mod resolve;
 pub(crate) mod run;
+pub(crate) mod psql;
 pub(crate) mod status;
 
 use koschei_core::config::Config;

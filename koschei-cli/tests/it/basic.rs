@@ -104,3 +104,87 @@ fn usage_errors_exit_with_code_2() {
     c.arg("no-such-command");
     assert_eq!(run(c).0, 2);
 }
+
+#[test]
+fn status_lists_collections_and_running_builds() {
+    let db = TestDb::new().unwrap();
+    let mut c = db.connect().unwrap();
+    c.batch_execute(
+        "INSERT INTO collection (name, display_name, target, dest_tag, build_tag, latest_repo_id, latest_repo_resolved)
+             VALUES ('f40', 'Fedora 40', 'f40', 'f40', 'f40-build', 5, false);
+         INSERT INTO base_package (name) VALUES ('bash'), ('rpm');
+         INSERT INTO package (base_id, name, collection_id, tracked, resolved)
+             SELECT b.id, b.name, c.id, true, b.name = 'bash' FROM base_package b, collection c;
+         INSERT INTO build (package_id, state, task_id, started)
+             SELECT id, 2, 4242, now() FROM package WHERE name = 'bash';",
+    )
+    .unwrap();
+    let out = ok(&db, &["status"]);
+    assert!(
+        out.contains("f40              unresolved        2        2        0          1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("running builds: 1\n  bash (f40) task 4242 since "),
+        "{out}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(&db, &["status", "--json"])).unwrap();
+    assert_eq!(json["collections"][0]["state"], "unresolved");
+    assert_eq!(json["collections"][0]["unresolved"], 1);
+    assert_eq!(json["running_builds"][0]["task_id"], 4242);
+    assert_eq!(json["running_builds"][0]["package"], "bash");
+}
+
+#[test]
+fn psql_runs_on_the_database_without_a_password_on_the_command_line() {
+    let db = TestDb::new().unwrap();
+    let out = ok(&db, &["psql", "-Atc", "SELECT count(*) FROM collection"]);
+    assert_eq!(out.trim(), "0");
+    let err = fails(&db, &["psql", "-Atc", "SELECT * FROM nonexistent"], 1);
+    assert!(err.contains("`psql` exited with"), "{err}");
+}
+
+#[test]
+fn private_cluster_is_shared_by_concurrent_commands_and_stopped_by_the_last() {
+    let state = std::env::temp_dir().join(format!("koschei-cli-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    std::fs::create_dir_all(&state).unwrap();
+    let cluster = state.join("koschei/postgresql");
+
+    let mut slow = koschei(None);
+    slow.env("XDG_STATE_HOME", &state)
+        .args(["psql", "-Atc", "SELECT 'slept', pg_sleep(3)"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let slow = slow.spawn().unwrap();
+    let socket = cluster.join("run/.s.PGSQL.5432");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !socket.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        socket.exists(),
+        "the first command did not start the cluster"
+    );
+
+    // A second command reuses the running cluster and must not stop it under the first.
+    let mut quick = koschei(None);
+    quick.env("XDG_STATE_HOME", &state).args(["db", "migrate"]);
+    let (code, out, err) = run(quick);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("private cluster in `{}`", cluster.display())),
+        "{out}"
+    );
+
+    let slow = slow.wait_with_output().unwrap();
+    assert!(
+        slow.status.success(),
+        "{}",
+        String::from_utf8_lossy(&slow.stderr)
+    );
+    assert!(String::from_utf8_lossy(&slow.stdout).starts_with("slept|"));
+    // Whichever finished last stopped the server.
+    assert!(!cluster.join("data/postmaster.pid").exists());
+    std::fs::remove_dir_all(&state).unwrap();
+}

@@ -274,40 +274,63 @@ pub enum KojiLogin {
     },
 }
 
-/// `[koji]` or `[secondary_koji]`, validated.
+/// `[koji]` or `[secondary_koji]`, validated (URLs without a trailing `/`).
 #[derive(Debug, Clone)]
-#[allow(missing_docs)]
 pub struct KojiConfig {
+    /// XML-RPC hub URL.
     pub server: String,
+    /// Base URL of package and work files.
     pub topurl: String,
+    /// Base URL of the web UI.
     pub weburl: String,
+    /// SRPM path relative to `topurl/packages`.
     pub srpm_relative_path_root: String,
+    /// How to log in.
     pub login: KojiLogin,
+    /// Maximum running scratch builds.
     pub max_builds: u32,
+    /// Arches of scratch builds.
     pub build_arches: Vec<String>,
+    /// Extra options of Koji's `build` call.
     pub build_opts: toml::Table,
+    /// Koji load (0 to 1) above which nothing is submitted.
     pub load_threshold: f64,
+    /// Koji task priority.
     pub task_priority: i32,
+    /// Running builds older than this are cancelled.
     pub task_timeout: Duration,
+    /// Calls per multicall request.
     pub multicall_chunk_size: usize,
+    /// Build in the repo the package was resolved against.
     pub build_from_repo_id: bool,
+    /// Repo URL template (secondary mode).
     pub repo_url: Option<String>,
+    /// Retries of a failed call.
     pub retries: u32,
+    /// Time to connect to the hub.
     pub connect_timeout: Duration,
+    /// Time for a whole response.
     pub timeout: Duration,
 }
 
 /// `[dependency]`, validated.
 #[derive(Debug, Clone)]
-#[allow(missing_docs)]
 pub struct DependencyConfig {
+    /// Leave weak dependencies out of resolution.
     pub ignore_weak_deps: bool,
+    /// Packages persisted per transaction.
     pub persist_chunk_size: usize,
+    /// Interval of progress reports.
     pub perf_report_interval: Duration,
+    /// Capacity of the dependency cache.
     pub dependency_cache_capacity: usize,
+    /// Length of the resolver queue.
     pub resolver_queue_size: usize,
+    /// Repos kept in the on-disk cache.
     pub cache_l2_capacity: usize,
+    /// Arch resolution is done for.
     pub resolve_for_arch: String,
+    /// Arch of the repos downloaded.
     pub repo_arch: String,
 }
 
@@ -357,12 +380,16 @@ impl Default for ServiceConfig {
 
 /// `[directories]`.
 #[derive(Debug, Clone)]
-#[allow(missing_docs)]
 pub struct DirectoryConfig {
+    /// Cache (repodata) directory.
     pub cachedir: PathBuf,
+    /// Shared data directory.
     pub datadir: PathBuf,
+    /// Templates directory.
     pub templates: PathBuf,
+    /// Static files of the web UI.
     pub static_folder: PathBuf,
+    /// URL prefix of the static files.
     pub static_url: String,
 }
 

@@ -127,25 +127,38 @@ pub fn running_as_root() -> bool {
     fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// The directory holding `initdb` and `pg_ctl`.
+/// The directory holding `initdb` and `pg_ctl`: the newest
+/// `/usr/lib/postgresql/<version>/bin`, else the first `PATH` entry that has both.
 pub fn find_server_bin_dir() -> Result<PathBuf, ClusterError> {
-    let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+    find_server_bin_dir_in(
+        Path::new("/usr/lib/postgresql"),
+        &crate::config::executable_search_path(),
+    )
+}
+
+/// [`find_server_bin_dir`] with the versioned root and the search path given.
+pub fn find_server_bin_dir_in(
+    versioned_root: &Path,
+    path: &[PathBuf],
+) -> Result<PathBuf, ClusterError> {
+    let has_both = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir(versioned_root)
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| {
             let version = e.file_name().to_str()?.parse::<u32>().ok()?;
             let bin = e.path().join("bin");
-            (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file()).then_some((version, bin))
+            has_both(&bin).then_some((version, bin))
         })
         .collect();
     versioned.sort();
     if let Some((_, bin)) = versioned.pop() {
         return Ok(bin);
     }
-    crate::config::executable_search_path()
-        .into_iter()
-        .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
+    path.iter()
+        .find(|d| has_both(d))
+        .cloned()
         .ok_or(ClusterError::NoServerBinaries)
 }
 

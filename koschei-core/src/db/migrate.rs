@@ -226,6 +226,28 @@ fn apply_pending(client: &mut Client, migrations: &[Migration]) -> Result<Vec<i3
     Ok(done)
 }
 
+/// Grants `role` the rights the services need on every table and sequence (the original
+/// granted `unpriv_db_username` after creating or migrating the database). The role name
+/// is quoted by the server (`format('%I')`), never pasted into SQL here.
+pub fn grant_access(client: &mut impl GenericClient, role: &str) -> Result<(), Error> {
+    let statements = [
+        "SELECT format('GRANT USAGE ON SCHEMA public TO %I', $1::text)",
+        "SELECT format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', $1::text)",
+        "SELECT format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO %I', $1::text)",
+    ];
+    for build in statements {
+        let sql: String = client
+            .query_one(build, &[&role])
+            .ctx("quote the unprivileged role")?
+            .get(0);
+        client.batch_execute(&sql).map_err(|source| Error::Query {
+            what: "grant access to the unprivileged role",
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

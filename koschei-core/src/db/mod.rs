@@ -9,13 +9,13 @@
 //! ```no_run
 //! use koschei_core::config::DatabaseUrl;
 //! use koschei_core::db;
-//! let url = DatabaseUrl::parse("postgresql://postgres@127.0.0.1/koschei").map_err(anyhow_like)?;
+//! let url = DatabaseUrl::parse("postgresql://postgres@127.0.0.1/koschei")
+//!     .map_err(|message| db::Error::Invalid { what: "database URL", message })?;
 //! let mut client = db::connect(&url)?;
 //! db::migrate::migrate(&mut client)?;
 //! for c in db::collection::list(&mut client)? {
 //!     println!("{} {}", c.name, c.state.as_str());
 //! }
-//! # fn anyhow_like(e: String) -> db::Error { db::Error::Invalid { what: "url", message: e } }
 //! # Ok::<(), db::Error>(())
 //! ```
 
@@ -75,6 +75,38 @@ pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, Error> {
     // Surface a bad URL now, with the driver's error, rather than as a pool timeout.
     connect(url)?;
     Ok(pool)
+}
+
+/// The libpq environment variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
+/// `PGDATABASE`) that point a client such as `psql` at `url`, so no password appears on a
+/// command line.
+pub fn libpq_env(url: &DatabaseUrl) -> Vec<(&'static str, std::ffi::OsString)> {
+    use postgres::config::Host;
+    let config = url.to_pg_config();
+    let mut env = Vec::new();
+    if let Some(host) = config.get_hosts().first() {
+        let value = match host {
+            Host::Tcp(h) => std::ffi::OsString::from(h),
+            Host::Unix(p) => p.clone().into_os_string(),
+        };
+        env.push(("PGHOST", value));
+    }
+    if let Some(port) = config.get_ports().first() {
+        env.push(("PGPORT", port.to_string().into()));
+    }
+    if let Some(user) = config.get_user() {
+        env.push(("PGUSER", user.into()));
+    }
+    if let Some(db) = config.get_dbname() {
+        env.push(("PGDATABASE", db.into()));
+    }
+    if let Some(pw) = config.get_password() {
+        env.push((
+            "PGPASSWORD",
+            String::from_utf8_lossy(pw).into_owned().into(),
+        ));
+    }
+    env
 }
 
 /// The database a command works on: the configured server, or the private cluster
@@ -142,5 +174,31 @@ impl Database {
     /// Creates a pool of up to `size` connections.
     pub fn pool(&self, size: u32) -> Result<Pool, Error> {
         pool(&self.url, size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libpq_env_covers_url_and_socket_forms() {
+        let url = DatabaseUrl::parse("postgresql://u:pw@db.example:6543/kdb").unwrap();
+        let env: Vec<(&str, String)> = libpq_env(&url)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string_lossy().into_owned()))
+            .collect();
+        let want = [
+            ("PGHOST", "db.example"),
+            ("PGPORT", "6543"),
+            ("PGUSER", "u"),
+            ("PGDATABASE", "kdb"),
+            ("PGPASSWORD", "pw"),
+        ];
+        assert_eq!(env, want.map(|(k, v)| (k, v.to_owned())));
+        let sock = DatabaseUrl::parse("host='/tmp/a b/run' port=5432 user=koschei dbname=koschei")
+            .unwrap();
+        let env = libpq_env(&sock);
+        assert_eq!(env[0].1, std::ffi::OsString::from("/tmp/a b/run"));
     }
 }

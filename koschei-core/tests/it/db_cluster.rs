@@ -1,6 +1,7 @@
 //! The private PostgreSQL cluster: start, reuse, stale pid file.
 
-use koschei_core::db::{Cluster, ClusterOptions};
+use koschei_core::db::cluster::find_server_bin_dir_in;
+use koschei_core::db::{Cluster, ClusterError, ClusterOptions};
 
 use crate::support::TempDir;
 
@@ -89,4 +90,33 @@ fn test_harness_starts_a_private_cluster_when_no_server_answers() {
         .unwrap();
     let socket = std::env::temp_dir().join(format!("koschei-test-pg-{uid}/run/.s.PGSQL.5432"));
     assert!(socket.exists(), "{} missing", socket.display());
+}
+
+#[test]
+fn server_binaries_are_found_newest_first_or_named_as_missing() {
+    let dir = TempDir::new("pgbin");
+    let e = find_server_bin_dir_in(&dir.path().join("lib"), &[dir.path().join("bin")]).unwrap_err();
+    assert!(matches!(e, ClusterError::NoServerBinaries));
+    assert!(
+        e.to_string()
+            .contains("install the Debian package `postgresql`"),
+        "{e}"
+    );
+
+    for v in ["13", "15", "9"] {
+        dir.write(&format!("lib/{v}/bin/initdb"), "");
+        dir.write(&format!("lib/{v}/bin/pg_ctl"), "");
+    }
+    dir.write("lib/16/bin/initdb", ""); // incomplete: no pg_ctl
+    let found = find_server_bin_dir_in(&dir.path().join("lib"), &[]).unwrap();
+    assert_eq!(found, dir.path().join("lib/15/bin"));
+
+    dir.write("bin/initdb", "");
+    dir.write("bin/pg_ctl", "");
+    let found = find_server_bin_dir_in(
+        &dir.path().join("nothing"),
+        &[dir.path().join("lib"), dir.path().join("bin")],
+    )
+    .unwrap();
+    assert_eq!(found, dir.path().join("bin"));
 }

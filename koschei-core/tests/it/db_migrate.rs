@@ -200,3 +200,46 @@ fn test_databases_are_separate_and_dropped() {
         assert_eq!(n, 0, "test database {name} was not dropped");
     }
 }
+
+#[test]
+fn grant_access_lets_the_unprivileged_role_use_the_tables() {
+    let db = TestDb::new().unwrap();
+    let mut c = db.connect().unwrap();
+    // Roles are global to the server: use a name unique to this database, odd characters included.
+    let role = format!("{}-Reader", db.name());
+    let create: String = c
+        .query_one(
+            "SELECT format('CREATE ROLE %I NOLOGIN', $1::text)",
+            &[&role],
+        )
+        .unwrap()
+        .get(0);
+    c.batch_execute(&create).unwrap();
+    let result = (|| -> Result<(bool, bool), Error> {
+        migrate::grant_access(&mut c, &role)?;
+        let row = c
+            .query_one(
+                "SELECT has_table_privilege($1, 'package', 'INSERT'), has_sequence_privilege($1, 'package_id_seq', 'USAGE')",
+                &[&role],
+            )
+            .map_err(|source| Error::Query { what: "check privileges", source })?;
+        Ok((row.get(0), row.get(1)))
+    })();
+    drop(c);
+    // Drop the database first so the role holds no privileges any more. (On a private
+    // test cluster the role stays; it is harmless there.)
+    drop(db);
+    let mut admin =
+        postgres::Client::connect(&koschei_core::config::test_database_url(), postgres::NoTls);
+    if let Ok(admin) = admin.as_mut() {
+        let drop_role: String = admin
+            .query_one(
+                "SELECT format('DROP ROLE IF EXISTS %I', $1::text)",
+                &[&role],
+            )
+            .unwrap()
+            .get(0);
+        admin.batch_execute(&drop_role).unwrap();
+    }
+    assert_eq!(result.unwrap(), (true, true));
+}

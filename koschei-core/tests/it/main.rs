@@ -3,6 +3,8 @@
 
 mod config;
 mod db_cluster;
+mod db_collection;
+mod db_connect;
 mod db_migrate;
 mod engine;
 mod koji;

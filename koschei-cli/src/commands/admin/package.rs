@@ -37,9 +37,12 @@ pub(crate) fn add_pkg(tx: &mut Tx<'_>, a: AddPkgArgs) -> anyhow::Result<Vec<Stri
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct SetPriorityArgs {
-    /// Package names, then the priority.
-    #[arg(required = true, num_args = 2.., allow_negative_numbers = true, value_name = "NAME... VALUE")]
-    args: Vec<String>,
+    /// Package names.
+    #[arg(required = true, num_args = 1.., allow_negative_numbers = true)]
+    names: Vec<String>,
+    /// The priority (may be negative).
+    #[arg(allow_negative_numbers = true)]
+    value: i32,
     /// Set the static priority (kept) instead of the manual one (reset after a build).
     #[arg(long = "static")]
     static_: bool,
@@ -49,13 +52,7 @@ pub(crate) struct SetPriorityArgs {
 }
 
 pub(crate) fn set_priority(tx: &mut Tx<'_>, a: SetPriorityArgs) -> anyhow::Result<Vec<String>> {
-    let (value, names) = a
-        .args
-        .split_last()
-        .ok_or_else(|| anyhow::anyhow!("no priority given"))?;
-    let value: i32 = value
-        .parse()
-        .map_err(|_| anyhow::anyhow!("priority `{value}` is not an integer"))?;
+    let (names, value) = (&a.names, a.value);
     let c = coll::get(tx, &a.collection)?;
     let (found, missing) = pkg::find_many(tx, c.id, names)?;
     if !missing.is_empty() {
