@@ -18,12 +18,15 @@ struct Cli {
 enum Command {
     /// Resolve the BuildRequires of source packages against a build repository.
     Resolve(commands::resolve::Args),
+    /// Show what a repository change does to every source package's build dependencies.
+    Impact(commands::impact::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Resolve(args) => commands::resolve::run(&args),
+        Command::Impact(args) => commands::impact::run(&args),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),
