@@ -128,6 +128,7 @@ fn main() {
     let mut resolved = 0usize;
     let options = ResolveOptions {
         ignore_weak_deps: args.ignore_weak_deps,
+        ..ResolveOptions::default()
     };
     let t = Instant::now();
     let stats = resolve_all(&[&repo], &group, &requests, options, args.jobs, |r| {

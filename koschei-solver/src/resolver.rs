@@ -13,6 +13,9 @@ pub struct ResolveOptions {
     /// Ignore weak dependencies (Recommends/Supplements), as Koschei's
     /// `dependency.ignore_weak_deps`.
     pub ignore_weak_deps: bool,
+    /// Across the loaded repositories keep only the highest EVR of each
+    /// package name (Koschei's `copr.overriding_by_exclusions`).
+    pub override_by_exclusion: bool,
 }
 
 /// The outcome of resolving one set of BuildRequires.
@@ -188,6 +191,9 @@ impl Resolver {
         let mut pool = Box::new(Pool::new(arch).map_err(SolverError::Setup)?);
         for repo in repos {
             repo.add_to_pool(&mut pool)?;
+        }
+        if options.override_by_exclusion {
+            pool.exclude_all_but_highest_evr();
         }
         pool.make_provides_ready();
         // SAFETY-free lifetime extension: the solver only holds the libsolv

@@ -82,6 +82,7 @@ def main():
     ap.add_argument("--add-repo", action="append", default=[])
     ap.add_argument("--sources", required=True)
     ap.add_argument("--ignore-weak-deps", action="store_true")
+    ap.add_argument("--override-by-exclusion", action="store_true")
     args = ap.parse_args()
     new_dirs = [args.new_repo] if args.new_repo else [args.old_repo] + args.add_repo
     old_cache = tempfile.mkdtemp(prefix="hawkey-old-")
@@ -90,6 +91,16 @@ def main():
     load_state(new_dirs, new_cache)
     old_sack = load_state([args.old_repo], old_cache)
     new_sack = load_state(new_dirs, new_cache)
+    if args.override_by_exclusion:
+        # Keep only the highest EVR of each name (copr.overriding_by_exclusions).
+        best = {}
+        for pkg in hawkey.Query(new_sack):
+            cur = best.get(pkg.name)
+            if cur is None or new_sack.evr_cmp(pkg.evr, cur) > 0:
+                best[pkg.name] = pkg.evr
+        lower = [p for p in hawkey.Query(new_sack) if new_sack.evr_cmp(p.evr, best[p.name]) != 0]
+        if lower:
+            new_sack.add_excludes(lower)
     old_group = ref.read_group(args.old_repo, "build")
     new_group = ref.read_group(new_dirs[0], "build")
     for name, evr, brs in ref.read_sources(args.sources):

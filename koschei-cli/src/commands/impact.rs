@@ -96,10 +96,6 @@ fn json_line(name: &str, evr: &str, i: &PackageImpact) -> serde_json::Value {
 
 /// Runs the command; returns the exit code.
 pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
-    anyhow::ensure!(
-        !args.override_by_exclusion,
-        "`--override-by-exclusion` is not supported yet"
-    );
     let started = Instant::now();
     let old = load(&args.old_repo, args)?;
     let new_repos: Vec<Repository> = match &args.new_repo {
@@ -146,6 +142,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
     let options = ResolveOptions {
         ignore_weak_deps: args.ignore_weak_deps,
+        override_by_exclusion: false,
+    };
+    let new_options = ResolveOptions {
+        override_by_exclusion: args.override_by_exclusion,
+        ..options
     };
     let show_bar = std::io::stderr().is_terminal();
 
@@ -163,7 +164,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         || {
             Ok((
                 Resolver::new(&[&old], options)?,
-                Resolver::new(&new_state, options)?,
+                Resolver::new(&new_state, new_options)?,
             ))
         },
         |(o, n): &mut (Resolver, Resolver), brs: &[String]| {

@@ -96,6 +96,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let solve_start = Instant::now();
     let opts = ResolveOptions {
         ignore_weak_deps: args.ignore_weak_deps,
+        ..ResolveOptions::default()
     };
     let stats = resolve_all(&[&repo], &group, &requests, opts, jobs, |r| {
         let src = &sources[r.index];

@@ -300,6 +300,7 @@ def impact_case():
         ("plain", "1", ["helper"]),
         ("hopeless", "1", ["missing"]),
         ("direct-libfoo", "1", ["libfoo >= 1.0"]),
+        ("old-libfoo", "1", ["libfoo < 2.0"]),
     ]
     srcs = [pkg(n, ver=v, rel="1", arch="src", requires=brs) for n, v, brs in sources]
     write_repo(os.path.join(root, "source"), [

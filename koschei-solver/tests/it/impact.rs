@@ -34,6 +34,15 @@ fn reference(args: &[&str]) -> Vec<Value> {
 }
 
 fn ours(old: &Repository, new_state: &[&Repository], sources_dir: &Path) -> Vec<Value> {
+    ours_with(old, new_state, sources_dir, ResolveOptions::default())
+}
+
+fn ours_with(
+    old: &Repository,
+    new_state: &[&Repository],
+    sources_dir: &Path,
+    new_options: ResolveOptions,
+) -> Vec<Value> {
     let sources = read_source_packages(sources_dir).expect("sources");
     let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
     let old_group = old.build_group().unwrap_or_default().to_vec();
@@ -45,7 +54,7 @@ fn ours(old: &Repository, new_state: &[&Repository], sources_dir: &Path) -> Vec<
         || {
             Ok((
                 Resolver::new(&[old], ResolveOptions::default())?,
-                Resolver::new(new_state, ResolveOptions::default())?,
+                Resolver::new(new_state, new_options)?,
             ))
         },
         |(o, n): &mut (Resolver, Resolver), brs: &[String]| {
@@ -95,7 +104,8 @@ fn impact_of_a_new_repo_matches_hawkey_field_for_field() {
             "fixed",
             "unchanged",
             "still-broken",
-            "changed"
+            "changed",
+            "broken"
         ]
     );
     // uses-foo: foo-tools -> foo-devel (2) -> libfoo (3): 256/2 + 256/3.
@@ -123,4 +133,39 @@ fn added_side_repo_overrides_a_library() {
     // The side tag's libfoo 3.0 wins over the base's 1.0.
     assert_eq!(got[5]["changes"][0]["curr_evr"], "0:3.0-1");
     assert_eq!(got[0]["status"], json!(ImpactStatus::Changed));
+}
+
+#[test]
+fn override_by_exclusion_keeps_only_the_highest_evr() {
+    let case = fixture("impact");
+    let cache = TempDir::new("impact-override");
+    let old = load(&case.join("old"), cache.path());
+    let side = load(&case.join("side"), cache.path());
+    let options = ResolveOptions {
+        override_by_exclusion: true,
+        ..ResolveOptions::default()
+    };
+    let got = ours_with(&old, &[&old, &side], &case.join("source"), options);
+    let (o, a, s) = (case.join("old"), case.join("side"), case.join("source"));
+    let want = reference(&[
+        "--old-repo",
+        o.to_str().expect("utf-8"),
+        "--add-repo",
+        a.to_str().expect("utf-8"),
+        "--sources",
+        s.to_str().expect("utf-8"),
+        "--override-by-exclusion",
+    ]);
+    assert_eq!(got, want);
+    let old_libfoo = got
+        .iter()
+        .find(|v| v["name"] == "old-libfoo")
+        .expect("old-libfoo");
+    assert_eq!(old_libfoo["status"], "broken");
+    assert!(
+        old_libfoo["new"]["problems"][0]
+            .as_str()
+            .expect("text")
+            .contains("filtered out by exclude filtering")
+    );
 }
