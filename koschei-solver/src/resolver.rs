@@ -196,18 +196,15 @@ impl Resolver {
             pool.exclude_all_but_highest_evr();
         }
         pool.make_provides_ready();
-        // SAFETY-free lifetime extension: the solver only holds the libsolv
-        // pool pointer, which stays valid while `pool` (boxed, never moved
-        // out or replaced) lives; `solver` is declared first so it is
-        // dropped first.
+        // The solver borrows the pool for as long as the Resolver lives: the
+        // borrow checker cannot express a struct borrowing its own field, so
+        // the lifetime is extended by hand.
         let pool_ref: &'static Pool = {
             let p: *const Pool = &*pool;
-            // SAFETY: `p` points into the box owned by the returned Resolver,
-            // which outlives the solver (see field order above).
-            #[allow(unsafe_code)]
-            unsafe {
-                &*p
-            }
+            // SAFETY: `p` points into the box owned by the returned Resolver;
+            // the box is never moved out of or replaced, and `solver` is
+            // declared before `pool`, so it is dropped first.
+            unsafe { &*p }
         };
         let solver = Solver::new(pool_ref, options.ignore_weak_deps);
         Ok(Resolver {
