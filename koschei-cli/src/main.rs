@@ -54,6 +54,8 @@ enum Command {
     /// The engine services as a long-running process.
     #[command(subcommand)]
     Service(commands::run::ServiceCommand),
+    /// Show what a repository change does to every source package's build dependencies.
+    Impact(commands::impact::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Package(c) => commands::package::run(&ctx, c).map(|()| 0),
         Command::Admin(c) => commands::admin::run(&ctx, c).map(|()| 0),
         Command::Resolve(a) => commands::resolve::run(&a),
+        Command::Impact(a) => commands::impact::run(&a),
         Command::Run(a) => commands::run::run_once(&ctx, a),
         Command::Service(c) => commands::run::service(&ctx, c),
         Command::Psql(a) => commands::psql::run(&ctx, a).map(|()| 0),

@@ -10,22 +10,22 @@ use crate::error::SolverError;
 use crate::repository::Repository;
 use crate::resolver::{Resolution, ResolveOptions, Resolver};
 
-/// One result of [`resolve_all`], delivered in input order.
+/// One result of [`resolve_all`] or [`run_batch`], delivered in input order.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub struct Resolved<T = Resolution> {
     /// Index of the request in the input.
     pub index: usize,
     /// The answer.
-    pub resolution: Resolution,
-    /// Time the solve took (for a request sharing an earlier identical
-    /// request's answer: that solve's time).
+    pub resolution: T,
+    /// Time the work took (for a request sharing an earlier identical
+    /// request's answer: that request's time).
     pub solve_time: Duration,
     /// True when an earlier request with identical BuildRequires was solved
     /// and its answer reused.
     pub shared: bool,
 }
 
-/// Figures of one [`resolve_all`] run.
+/// Figures of one batch run.
 #[derive(Debug, Clone, Default)]
 pub struct BatchStats {
     /// Requests answered.
@@ -34,13 +34,13 @@ pub struct BatchStats {
     pub solves: usize,
     /// Worker threads used.
     pub threads: usize,
-    /// Longest time a worker spent loading its pool from the cache.
+    /// Longest time a worker spent setting up (loading its pools).
     pub pool_load: Duration,
 }
 
-enum Msg {
+enum Msg<T> {
     Ready(Duration),
-    Done(usize, Resolution, Duration),
+    Done(usize, T, Duration),
     Failed(SolverError),
 }
 
@@ -57,10 +57,37 @@ pub fn resolve_all<F>(
     requests: &[Vec<String>],
     options: ResolveOptions,
     jobs: usize,
-    mut on_result: F,
+    on_result: F,
 ) -> Result<BatchStats, SolverError>
 where
     F: FnMut(Resolved),
+{
+    run_batch(
+        requests,
+        jobs,
+        || Resolver::new(repos, options),
+        |resolver: &mut Resolver, brs: &[String]| resolver.resolve(build_group, brs),
+        on_result,
+    )
+}
+
+/// The engine of [`resolve_all`], for any per-thread state `S` (e.g. one
+/// resolver per repository state) and any per-request answer `T`.
+///
+/// `init` runs once on each worker thread; `work` runs once per distinct
+/// BuildRequires list; `on_result` gets every request's answer in input order.
+pub fn run_batch<S, T, I, W, F>(
+    requests: &[Vec<String>],
+    jobs: usize,
+    init: I,
+    work: W,
+    mut on_result: F,
+) -> Result<BatchStats, SolverError>
+where
+    T: Clone + Send,
+    I: Fn() -> Result<S, SolverError> + Sync,
+    W: Fn(&mut S, &[String]) -> T + Sync,
+    F: FnMut(Resolved<T>),
 {
     // Distinct lists, in order of first appearance.
     let mut first: HashMap<&[String], usize> = HashMap::new();
@@ -90,14 +117,14 @@ where
     };
 
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel::<Msg>();
+        let (tx, rx) = mpsc::channel::<Msg<T>>();
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, stop, unique) = (&next, &stop, &unique);
+            let (next, stop, unique, init, work) = (&next, &stop, &unique, &init, &work);
             scope.spawn(move || {
                 let started = Instant::now();
-                let mut resolver = match Resolver::new(repos, options) {
-                    Ok(r) => r,
+                let mut state = match init() {
+                    Ok(s) => s,
                     Err(e) => {
                         let _ = tx.send(Msg::Failed(e));
                         return;
@@ -108,7 +135,7 @@ where
                     let u = next.fetch_add(1, Ordering::Relaxed);
                     let Some(brs) = unique.get(u) else { break };
                     let t = Instant::now();
-                    let res = resolver.resolve(build_group, brs);
+                    let res = work(&mut state, brs);
                     if tx.send(Msg::Done(u, res, t.elapsed())).is_err() {
                         break;
                     }
@@ -117,7 +144,7 @@ where
         }
         drop(tx);
 
-        let mut done: Vec<Option<(Resolution, Duration)>> = vec![None; unique.len()];
+        let mut done: Vec<Option<(T, Duration)>> = (0..unique.len()).map(|_| None).collect();
         let mut emitted = 0usize;
         let mut error = None;
         for msg in rx {

@@ -16,6 +16,13 @@ unsafe extern "C" {
     pub(crate) fn solv_xfopen(fn_: *const c_char, mode: *const c_char) -> *mut FILE;
     /// `pool_parserpmrichdep.h`: parses an rpm rich dependency, 0 on error.
     pub(crate) fn pool_parserpmrichdep(pool: *mut Pool, dep: *const c_char) -> Id;
+    /// `evr.h`: compares two EVR ids (mode 0 = `EVRCMP_COMPARE`).
+    pub(crate) fn pool_evrcmp(
+        pool: *const Pool,
+        evr1: Id,
+        evr2: Id,
+        mode: std::os::raw::c_int,
+    ) -> std::os::raw::c_int;
 }
 
 /// `ISRELDEP` from pool.h.

@@ -12,7 +12,8 @@
 //! * [`resolve_all`] resolves many packages on several threads and streams
 //!   the results in input order.
 //! * [`dependency_changes`], [`dependency_priority`] and [`bfs_distances`]
-//!   are pure functions over results (spec sections 3.4 and 3.5).
+//!   are pure functions over results (spec sections 3.4 and 3.5);
+//!   [`resolve_impact`] compares one package across two repository states.
 //!
 //! The raw libsolv calls live in the private `wrapper` module: each C object
 //! has an owning Rust type, nothing is `Send`, and every `unsafe` block
@@ -36,17 +37,19 @@ mod batch;
 mod diff;
 mod error;
 mod ffi;
+mod impact;
 mod metadata;
 mod repository;
 mod resolver;
 mod wrapper;
 
-pub use batch::{BatchStats, Resolved, resolve_all};
+pub use batch::{BatchStats, Resolved, resolve_all, run_batch};
 pub use diff::{
     DependencyChange, bfs_distances, dependency_changes, dependency_priority, nevra_name,
     split_nevra,
 };
 pub use error::SolverError;
+pub use impact::{ImpactStatus, PackageImpact, package_impact, resolve_impact};
 pub use metadata::SourcePackage;
 pub use repository::{LoadOptions, Repository, read_source_packages};
 pub use resolver::{Resolution, ResolveOptions, Resolver};

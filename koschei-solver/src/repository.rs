@@ -198,24 +198,24 @@ impl Repository {
             load_time: Duration::ZERO,
         };
 
+        // Reading the cache back (without building the provides index) both
+        // validates it and counts the packages.
         let cached = repo
             .cache_present(&repomd.sha256)
-            .then(|| repo.load_pool())
+            .then(|| repo.read_cache())
             .and_then(Result::ok);
-        let pool = match cached {
-            Some(pool) => pool,
+        repo.packages = match cached {
+            Some(n) => n,
             None => {
                 tracing::debug!(dir = %dir.display(), "building solver cache");
                 repo.from_cache = false;
                 repo.build_cache(&repomd, primary)?;
-                repo.load_pool().map_err(|e| SolverError::Cache {
+                repo.read_cache().map_err(|e| SolverError::Cache {
                     path: repo.main_solv.clone(),
                     message: format!("cannot reload the cache just written: {e}"),
                 })?
             }
         };
-        repo.packages = pool.package_count();
-        drop(pool);
 
         let group_entry = repomd.entry("group").or_else(|| repomd.entry("group_gz"));
         if let Some(entry) = group_entry {
@@ -289,12 +289,11 @@ impl Repository {
         result
     }
 
-    /// A fresh pool with this repository loaded from the cache, ready to solve.
-    pub(crate) fn load_pool(&self) -> Result<Pool, SolverError> {
+    /// Reads the cache files into a scratch pool; returns the package count.
+    fn read_cache(&self) -> Result<usize, SolverError> {
         let mut pool = Pool::new(&self.arch).map_err(SolverError::Setup)?;
         self.add_to_pool(&mut pool)?;
-        pool.make_provides_ready();
-        Ok(pool)
+        Ok(pool.package_count())
     }
 
     /// Adds this repository (from its cache files) to `pool`.

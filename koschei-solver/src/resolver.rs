@@ -13,6 +13,9 @@ pub struct ResolveOptions {
     /// Ignore weak dependencies (Recommends/Supplements), as Koschei's
     /// `dependency.ignore_weak_deps`.
     pub ignore_weak_deps: bool,
+    /// Across the loaded repositories keep only the highest EVR of each
+    /// package name (Koschei's `copr.overriding_by_exclusions`).
+    pub override_by_exclusion: bool,
 }
 
 /// The outcome of resolving one set of BuildRequires.
@@ -189,19 +192,19 @@ impl Resolver {
         for repo in repos {
             repo.add_to_pool(&mut pool)?;
         }
+        if options.override_by_exclusion {
+            pool.exclude_all_but_highest_evr();
+        }
         pool.make_provides_ready();
-        // SAFETY-free lifetime extension: the solver only holds the libsolv
-        // pool pointer, which stays valid while `pool` (boxed, never moved
-        // out or replaced) lives; `solver` is declared first so it is
-        // dropped first.
+        // The solver borrows the pool for as long as the Resolver lives: the
+        // borrow checker cannot express a struct borrowing its own field, so
+        // the lifetime is extended by hand.
         let pool_ref: &'static Pool = {
             let p: *const Pool = &*pool;
-            // SAFETY: `p` points into the box owned by the returned Resolver,
-            // which outlives the solver (see field order above).
-            #[allow(unsafe_code)]
-            unsafe {
-                &*p
-            }
+            // SAFETY: `p` points into the box owned by the returned Resolver;
+            // the box is never moved out of or replaced, and `solver` is
+            // declared before `pool`, so it is dropped first.
+            unsafe { &*p }
         };
         let solver = Solver::new(pool_ref, options.ignore_weak_deps);
         Ok(Resolver {

@@ -27,13 +27,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-import warnings
-
-warnings.simplefilter("ignore", DeprecationWarning)
-
-import hawkey  # noqa: E402
-
-warnings.simplefilter("ignore", DeprecationWarning)
+import hawkey
 
 COMMON = "{http://linux.duke.edu/metadata/common}"
 RPM = "{http://linux.duke.edu/metadata/rpm}"
@@ -119,7 +113,7 @@ def read_group(repo_dir, group_id):
 def load_sack(repo_dir, name, cachedir):
     locs = repomd_locations(repo_dir)
     sack = hawkey.Sack(arch="x86_64", cachedir=cachedir)
-    repo = hawkey.Repo(name)
+    repo = hawkey._hawkey.Repo(name)  # hawkey.Repo minus its deprecation warning
     repo.repomd_fn = os.path.join(repo_dir, "repodata", "repomd.xml")
     repo.primary_fn = locs["primary"]
     repo.filelists_fn = locs["filelists"]

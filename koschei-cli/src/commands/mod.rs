@@ -5,6 +5,7 @@ pub(crate) mod collection;
 pub(crate) mod config;
 pub(crate) mod db;
 pub(crate) mod package;
+pub(crate) mod impact;
 pub(crate) mod resolve;
 pub(crate) mod run;
 pub(crate) mod psql;

@@ -84,8 +84,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
-    let progress = !args.json || std::io::stderr().is_terminal();
-    let show_bar = progress && std::io::stderr().is_terminal();
+    let show_bar = std::io::stderr().is_terminal();
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -96,6 +95,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let solve_start = Instant::now();
     let opts = ResolveOptions {
         ignore_weak_deps: args.ignore_weak_deps,
+        ..ResolveOptions::default()
     };
     let stats = resolve_all(&[&repo], &group, &requests, opts, jobs, |r| {
         let src = &sources[r.index];

@@ -4,11 +4,11 @@
 //!
 //! * [`Pool`] owns a `Pool*` and frees it (and with it every repository,
 //!   string and solvable it holds) in `Drop`.
-//! * [`Repo`] owns a `Repo*` while it is being loaded: dropping it frees the
+//! * [`pool::Repo`] owns a `Repo*` while it is being loaded: dropping it frees the
 //!   repository, so a failed load never leaves half a repository in the pool.
-//!   [`Repo::commit`] hands the repository over to its pool for good.
+//!   [`pool::Repo::commit`] hands the repository over to its pool for good.
 //! * [`Queue`] owns the heap buffer of a libsolv `Queue` (an `Id` vector).
-//! * [`Solver`] owns a `Solver*`; [`Transaction`] owns a `Transaction*`.
+//! * [`Solver`] owns a `Solver*`; [`solver::Transaction`] owns a `Transaction*`.
 //!
 //! Every wrapper other than `Pool` and `Queue` borrows the `Pool` (or the
 //! `Solver`) it came from through a lifetime, so the borrow checker forbids

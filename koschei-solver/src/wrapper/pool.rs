@@ -59,6 +59,9 @@ fn path_cstring(path: &Path) -> Result<CString, String> {
 /// A libsolv pool set up with RPM semantics for one architecture.
 pub(crate) struct Pool {
     raw: *mut ffi::Pool,
+    /// The `considered` map installed in the pool, owned here (libsolv
+    /// only borrows it, as libdnf's sack does).
+    considered: Option<Box<ffi::Map>>,
 }
 
 impl Pool {
@@ -68,7 +71,10 @@ impl Pool {
         let arch = CString::new(arch).map_err(|_| "arch contains a NUL byte".to_owned())?;
         // SAFETY: pool_create returns a fresh pool (it aborts on OOM).
         let raw = unsafe { ffi::pool_create() };
-        let pool = Pool { raw };
+        let pool = Pool {
+            raw,
+            considered: None,
+        };
         // SAFETY: `raw` is a valid pool. The disttype must be set before the
         // arch (it decides the noarch id); -1 means the library lacks RPM support.
         unsafe {
@@ -208,13 +214,18 @@ impl Pool {
         unsafe { cstr_to_string(ffi::pool_solvable2str(self.raw, self.solvable(p))) }
     }
 
-    /// Whether solvable `p` is in a disabled repository (`pool_disabled_solvable`
-    /// with `considered` unset, as in our pools).
+    /// `pool_disabled_solvable`: in a disabled repository or not considered.
     pub(crate) fn is_disabled(&self, p: ffi::Id) -> bool {
-        // SAFETY: `p` is valid; a non-null repo pointer is a live repo.
+        // SAFETY: `p` is valid; a non-null repo pointer is a live repo; the
+        // considered map, when set, holds `nsolvables` bits.
         unsafe {
             let repo = (*self.solvable(p)).repo;
-            !repo.is_null() && (*repo).disabled != 0
+            if !repo.is_null() && (*repo).disabled != 0 {
+                return true;
+            }
+            let considered = (*self.raw).considered;
+            !considered.is_null()
+                && (*(*considered).map.add((p >> 3) as usize) & (1 << (p & 7))) == 0
         }
     }
 
@@ -262,8 +273,72 @@ impl Pool {
 impl Drop for Pool {
     fn drop(&mut self) {
         // SAFETY: the pool is valid and every wrapper borrowing it is gone
-        // (lifetimes); pool_free also frees the committed repositories.
-        unsafe { ffi::pool_free(self.raw) };
+        // (lifetimes); pool_free also frees the committed repositories. The
+        // considered map is detached first and freed by us (pool_free does not).
+        unsafe {
+            (*self.raw).considered = std::ptr::null_mut();
+            ffi::pool_free(self.raw);
+        }
+        if let Some(mut map) = self.considered.take() {
+            // SAFETY: the map was set up by map_init and nothing refers to it now.
+            unsafe { ffi::map_free(&mut *map) };
+        }
+    }
+}
+
+impl Pool {
+    /// Excludes every package whose EVR is lower than the highest EVR of a
+    /// package with the same name (Koschei's `copr.overriding_by_exclusions`),
+    /// through the pool's `considered` map. Returns how many were excluded.
+    /// Call before `make_provides_ready`.
+    pub(crate) fn exclude_all_but_highest_evr(&mut self) -> usize {
+        let n = self.nsolvables();
+        let mut best: std::collections::HashMap<ffi::Id, ffi::Id> =
+            std::collections::HashMap::new();
+        let evr_of = |p: ffi::Id| {
+            // SAFETY: `p` is a package id of this pool.
+            unsafe { (*self.solvable(p)).evr }
+        };
+        for p in (2..n).filter(|&p| self.is_package(p)) {
+            let (name, evr) = (self.solvable_name(p), evr_of(p));
+            best.entry(name)
+                .and_modify(|b| {
+                    // SAFETY: both are EVR ids of this pool.
+                    if unsafe { ffi::pool_evrcmp(self.raw, evr, *b, 0) } > 0 {
+                        *b = evr;
+                    }
+                })
+                .or_insert(evr);
+        }
+        let mut map = Box::new(ffi::Map {
+            map: std::ptr::null_mut(),
+            size: 0,
+        });
+        // SAFETY: map_init allocates a zeroed bitmap for `n` bits.
+        unsafe { ffi::map_init(&mut *map, n) };
+        let mut excluded = 0;
+        for p in 0..n {
+            let keep = !self.is_package(p) || {
+                // SAFETY: evr ids of this pool.
+                unsafe {
+                    ffi::pool_evrcmp(self.raw, evr_of(p), best[&self.solvable_name(p)], 0) == 0
+                }
+            };
+            if keep {
+                // SAFETY: `p < n` and the bitmap holds `n` bits (MAPSET).
+                unsafe { *map.map.add((p >> 3) as usize) |= 1 << (p & 7) };
+            } else {
+                excluded += 1;
+            }
+        }
+        // SAFETY: the boxed map lives as long as the pool (freed in Drop after
+        // being detached), so the pointer stays valid.
+        unsafe { (*self.raw).considered = &mut *map };
+        if let Some(mut old) = self.considered.replace(map) {
+            // SAFETY: the old map is no longer referenced by the pool.
+            unsafe { ffi::map_free(&mut *old) };
+        }
+        excluded
     }
 }
 

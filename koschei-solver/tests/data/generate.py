@@ -256,6 +256,59 @@ def distance_case():
     case("distance", binary, sources, [("R", "mandatory")], "zst", "", checksum="sha1")
 
 
+def impact_case():
+    """An old and a new state of one repo, plus a side-tag repo to add."""
+    root = os.path.join(HERE, "impact")
+    group = [("glibc", "mandatory"), ("shell", "mandatory")]
+    comps = comps_xml({"build": group})
+    common = [
+        pkg("glibc", ver="2.36"),
+        pkg("shell", requires=["glibc"]),
+        pkg("tool", arch="noarch", requires=["shell"]),
+        pkg("helper", arch="noarch", requires=["tool"]),
+    ]
+    old = common + [
+        pkg("libfoo", ver="1.0", provides=["libfoo.so.1()(64bit)"], requires=["glibc"]),
+        pkg("foo-devel", ver="1.0", requires=["libfoo.so.1()(64bit)"]),
+        pkg("foo-tools", ver="1.0", requires=["foo-devel"]),
+        pkg("libbar", ver="1.0"),
+        pkg("bar-devel", ver="1.0", requires=["libbar"]),
+    ]
+    new = common + [
+        pkg("libfoo", ver="2.0", provides=["libfoo.so.2()(64bit)"], requires=["glibc"]),
+        pkg("foo-devel", ver="2.0", requires=["libfoo.so.2()(64bit)"]),
+        pkg("foo-tools", ver="1.0", requires=["foo-devel"]),
+        pkg("bar-devel", ver="1.0", requires=["libbar"]),
+        pkg("newlib", ver="1.0", requires=["glibc"]),
+    ]
+    side = [
+        pkg("libfoo", ver="3.0", provides=["libfoo.so.1()(64bit)"], requires=["glibc"]),
+        pkg("newlib", ver="0.9"),
+    ]
+    for sub, pkgs, with_comps in (("old", old, True), ("new", new, True), ("side", side, False)):
+        files = [
+            ("primary", "primary.xml", primary_xml(pkgs), "gz", "sha256"),
+            ("filelists", "filelists.xml", filelists_xml(pkgs), "gz", "sha256"),
+        ]
+        if with_comps:
+            files.append(("group", "comps.xml", comps, "", "sha256"))
+        write_repo(os.path.join(root, sub), files)
+    sources = [
+        ("uses-foo", "1", ["foo-tools"]),
+        ("uses-bar", "1", ["bar-devel", "tool"]),
+        ("wants-newlib", "1", ["newlib"]),
+        ("plain", "1", ["helper"]),
+        ("hopeless", "1", ["missing"]),
+        ("direct-libfoo", "1", ["libfoo >= 1.0"]),
+        ("old-libfoo", "1", ["libfoo < 2.0"]),
+    ]
+    srcs = [pkg(n, ver=v, rel="1", arch="src", requires=brs) for n, v, brs in sources]
+    write_repo(os.path.join(root, "source"), [
+        ("primary", "primary.xml", primary_xml(srcs), "gz", "sha256"),
+    ])
+
+
 if __name__ == "__main__":
     problems_case()
     distance_case()
+    impact_case()

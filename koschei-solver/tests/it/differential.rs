@@ -61,7 +61,10 @@ fn our_answers(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap
         &[&repo],
         &group,
         &requests,
-        ResolveOptions { ignore_weak_deps },
+        ResolveOptions {
+            ignore_weak_deps,
+            ..ResolveOptions::default()
+        },
         2,
         |r| {
             assert_eq!(r.index, next, "results arrive in input order");

@@ -3,5 +3,6 @@
 mod batch;
 mod differential;
 mod distance;
+mod impact;
 mod loading;
 mod support;
