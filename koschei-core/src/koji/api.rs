@@ -1124,7 +1124,8 @@ mod tests {
         let set = |a: &[&str]| Some(a.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>());
         let all = v(&["x86_64", "aarch64", "i686"]);
         let build = v(&["x86_64", "aarch64", "i386"]);
-        let cases: &[(Struct, Option<&str>, Option<BTreeSet<String>>)] = &[
+        type Case<'a> = (Struct, Option<&'a str>, Option<BTreeSet<String>>);
+        let cases: &[Case<'_>] = &[
             (
                 headers(&[], &[], &[]),
                 None,
