@@ -1,16 +1,14 @@
-//! Typed Koji calls (spec sections 8 and 10), the [`KojiApi`] trait the engine uses, and Koschei's pure
-//! helpers on their results (dependency strings, build group, load).
+//! Typed Koji calls (spec sections 8 and 10) and the [`KojiApi`] trait the engine uses.
 //!
 //! Result structs tolerate unknown members and missing optional ones, since field sets differ across hub
 //! versions.
-
-use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
 use super::client::Client;
 use super::de::from_value;
 use super::error::Error;
+use super::policy::{dependency_strings, load};
 use super::xmlrpc::{Call, Fault, Struct, Value};
 
 macro_rules! id_type {
@@ -498,103 +496,6 @@ impl ScratchBuildOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pure helpers.
-
-const RPMSENSE_LESS: i64 = 1 << 1;
-const RPMSENSE_GREATER: i64 = 1 << 2;
-const RPMSENSE_EQUAL: i64 = 1 << 3;
-const RPMSENSE_FIND_REQUIRES: i64 = 1 << 14;
-
-/// Koschei's rendering of `getRPMDeps` results into dependency strings: masks out `RPMSENSE_FIND_REQUIRES`,
-/// skips deps with other bits than `<`, `>`, `=` (e.g. `rpmlib(...)`), renders `name op version` with the
-/// operator built lowest bit first, or just `name`.
-pub fn dependency_strings(deps: &[RpmDep]) -> Vec<String> {
-    let mut out = Vec::new();
-    for dep in deps {
-        let mut flags = dep.flags & !RPMSENSE_FIND_REQUIRES;
-        if flags & !(RPMSENSE_LESS | RPMSENSE_GREATER | RPMSENSE_EQUAL) != 0 {
-            continue;
-        }
-        let mut op = String::new();
-        while flags != 0 {
-            let old = flags;
-            flags &= flags - 1;
-            op.push(match old ^ flags {
-                RPMSENSE_LESS => '<',
-                RPMSENSE_GREATER => '>',
-                _ => '=',
-            });
-        }
-        let s = format!("{} {} {}", dep.name, op, dep.version);
-        out.push(s.trim_end().to_owned());
-    }
-    out
-}
-
-/// Koschei's build group: the packages of group `group_name` that are not blocked and of type `default` or
-/// `mandatory`; `None` when the tag has no such group.
-pub fn build_group_packages(groups: &[TagGroup], group_name: &str) -> Option<Vec<String>> {
-    let group = groups.iter().find(|g| g.name == group_name)?;
-    Some(
-        group
-            .packagelist
-            .iter()
-            .filter(|p| p.blocked != Some(true))
-            .filter(|p| matches!(p.kind.as_deref(), Some("default" | "mandatory")))
-            .map(|p| p.package.clone())
-            .collect(),
-    )
-}
-
-/// Koji's `canonArch`: the canonical base arch of an arch name (`i686` -> `i386`, `amd64` -> `x86_64`).
-pub fn canon_arch(arch: &str) -> &str {
-    match arch {
-        "i386" | "i486" | "i586" | "i686" | "athlon" | "geode" | "pentium3" | "pentium4" => "i386",
-        "x86_64" | "amd64" | "ia32e" => "x86_64",
-        "ppc64le" => "ppc64le",
-        "ppc64" | "ppc64p7" | "ppc64pseries" | "ppc64iseries" => "ppc64",
-        "ppc" | "ppc32dy4" | "ppciseries" | "ppcpseries" => "ppc",
-        "s390x" => "s390x",
-        "aarch64" | "arm64" => "aarch64",
-        "armv7hl" | "armv7hnl" | "armv6hl" | "armv8hl" | "armhfp" => "armhfp",
-        "armv5tel" | "armv5tejl" | "armv6l" | "armv7l" | "armv8l" | "arm" => "arm",
-        "riscv64" => "riscv64",
-        "sparc64" | "sparc64v" => "sparc64",
-        other => other,
-    }
-}
-
-/// Koschei's Koji load: for each canonical arch of `arches` (all of `all_arches` when `arches` contains
-/// `noarch`), the hosts serving it give `sum(ready ? min(task_load, capacity) : capacity) / sum(capacity)`
-/// (1.0 without capacity); the result is the maximum over arches, or the minimum for noarch packages.
-pub fn load(all_arches: &[String], arches: &[String], hosts: &[Host]) -> f64 {
-    let noarch = arches.iter().any(|a| a == "noarch");
-    let chosen = if noarch { all_arches } else { arches };
-    let canon: BTreeSet<&str> = chosen.iter().map(|a| canon_arch(a)).collect();
-    let mut min_load: f64 = 1.0;
-    let mut max_load: f64 = 0.0;
-    for arch in canon {
-        let mut capacity = 0.0;
-        let mut used = 0.0;
-        for h in hosts
-            .iter()
-            .filter(|h| h.arches.split_whitespace().any(|a| a == arch))
-        {
-            capacity += h.capacity;
-            used += if h.ready {
-                h.task_load.min(h.capacity)
-            } else {
-                h.capacity
-            };
-        }
-        let arch_load = if capacity > 0.0 { used / capacity } else { 1.0 };
-        min_load = min_load.min(arch_load);
-        max_load = max_load.max(arch_load);
-    }
-    if noarch { min_load } else { max_load }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Typed calls.
 
 fn typed<T: serde::de::DeserializeOwned>(method: &str, value: &Value) -> Result<T, Error> {
@@ -686,8 +587,8 @@ impl Client {
         )
     }
 
-    /// `getBuild(build_id)`; `None` when missing.
-    pub fn build_info(&self, build: BuildId) -> Result<Option<BuildInfo>, Error> {
+    /// `getBuild(build)` by id ([`BuildId`]) or NVR string; `None` when missing.
+    pub fn build_info(&self, build: impl Into<Value>) -> Result<Option<BuildInfo>, Error> {
         call_typed(self, Call::new("getBuild").arg(build))
     }
 
@@ -973,112 +874,5 @@ impl KojiApi for Client {
     }
     fn koji_load(&self, all_arches: &[String], arches: &[String]) -> Result<f64, Error> {
         Client::koji_load(self, all_arches, arches)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dep(name: &str, version: &str, flags: i64) -> RpmDep {
-        RpmDep {
-            name: name.into(),
-            version: version.into(),
-            flags,
-            dep_type: 0,
-        }
-    }
-
-    #[test]
-    fn dependency_strings_follow_koschei() {
-        let deps = [
-            dep("(baz or qux)", "", 0),
-            dep("bar", "2.0", 12),
-            dep("a", "1", 10),
-            dep("b", "1", 8),
-            dep("c", "1", 2),
-            dep("d", "1", 4),
-            dep("e", "1", 8 | RPMSENSE_FIND_REQUIRES),
-            dep("rpmlib(CompressedFileNames)", "3.0.4-1", 16777226),
-            dep("f", "", 1 << 9),
-        ];
-        assert_eq!(
-            dependency_strings(&deps),
-            [
-                "(baz or qux)",
-                "bar >= 2.0",
-                "a <= 1",
-                "b = 1",
-                "c < 1",
-                "d > 1",
-                "e = 1"
-            ]
-        );
-    }
-
-    fn host(arches: &str, load: f64, cap: f64, ready: bool) -> Host {
-        Host {
-            id: 1,
-            name: "h".into(),
-            arches: arches.into(),
-            task_load: load,
-            capacity: cap,
-            ready,
-            enabled: Some(true),
-        }
-    }
-
-    #[test]
-    fn load_formula() {
-        let all: Vec<String> = vec!["x86_64".into(), "aarch64".into(), "i686".into()];
-        let hosts = [
-            host("x86_64 i386", 1.0, 2.0, true),
-            host("x86_64", 5.0, 2.0, true),
-            host("aarch64", 0.0, 4.0, false),
-        ];
-        let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
-        // x86_64: (1 + 2) / 4; aarch64: 4 / 4 (not ready); i386: 1 / 2.
-        assert_eq!(load(&all, &s(&["x86_64"]), &hosts), 0.75);
-        assert_eq!(load(&all, &s(&["x86_64", "aarch64"]), &hosts), 1.0);
-        assert_eq!(load(&all, &s(&["i686"]), &hosts), 0.5);
-        assert_eq!(load(&all, &s(&["noarch"]), &hosts), 0.5);
-        assert_eq!(load(&all, &s(&["s390x"]), &hosts), 1.0);
-    }
-
-    #[test]
-    fn canon_arch_maps_families() {
-        for (a, c) in [
-            ("i686", "i386"),
-            ("amd64", "x86_64"),
-            ("armv7hl", "armhfp"),
-            ("noarch", "noarch"),
-        ] {
-            assert_eq!(canon_arch(a), c);
-        }
-    }
-
-    #[test]
-    fn build_group_keeps_default_and_mandatory_unblocked() {
-        let pkg = |n: &str, t: &str, b: bool| GroupPackage {
-            package: n.into(),
-            kind: Some(t.into()),
-            blocked: Some(b),
-        };
-        let groups = vec![TagGroup {
-            name: "build".into(),
-            group_id: Some(1),
-            blocked: Some(false),
-            packagelist: vec![
-                pkg("bash", "mandatory", false),
-                pkg("gcc", "default", false),
-                pkg("vim", "optional", false),
-                pkg("old", "mandatory", true),
-            ],
-        }];
-        assert_eq!(
-            build_group_packages(&groups, "build"),
-            Some(vec!["bash".to_string(), "gcc".to_string()])
-        );
-        assert_eq!(build_group_packages(&groups, "srpm-build"), None);
     }
 }

@@ -219,6 +219,25 @@ fn dropped_connections_are_retried_with_the_same_callnum() {
 }
 
 #[test]
+fn a_timed_out_call_is_retried_with_the_same_callnum() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        timeout: Duration::from_millis(300),
+        ..options(&hub, password())
+    })
+    .expect("client");
+    c.login().expect("login");
+    hub.slow_replies(1, Duration::from_millis(1500));
+    let user = c
+        .call(&Call::new("getLoggedInUser"))
+        .expect("retried after the timeout");
+    assert_eq!(user.get("name"), Some(&Value::from("koschei")));
+    let seen = calls_of(&hub, "getLoggedInUser");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].callnum, seen[1].callnum);
+}
+
+#[test]
 fn retries_give_up_after_max_retries() {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = client(&hub, Login::None);
@@ -411,6 +430,38 @@ fn http_error_pages_are_typed_errors_quoting_the_first_line() {
 }
 
 #[test]
+fn recorded_non_xml_error_bodies_are_http_errors_quoting_their_first_line() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        max_retries: 0,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    for (fixture, status, line) in [
+        ("76-GET-not-allowed", 405, "Method Not Allowed"),
+        ("77-empty-post", 400, "Invalid request: Empty request"),
+    ] {
+        hub.http_error_pages(
+            1,
+            status,
+            &super::read_fixture(&format!("http/{fixture}.response.xml")),
+        );
+        let err = c.call(&Call::new("getAPIVersion")).expect_err("error page");
+        match &err {
+            Error::Http {
+                status: s,
+                first_line,
+                ..
+            } => {
+                assert_eq!((*s, first_line.as_str()), (status, line), "{fixture}");
+            }
+            other => panic!("{fixture}: {other:?}"),
+        }
+        assert!(err.to_string().contains(line), "{err}");
+    }
+}
+
+#[test]
 fn malformed_and_truncated_xml_are_decode_errors() {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = Client::new(ClientOptions {
@@ -429,6 +480,29 @@ fn malformed_and_truncated_xml_are_decode_errors() {
             .call(&Call::new("listTagged").arg("f40"))
             .expect_err("bad body");
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    }
+}
+
+#[test]
+fn an_html_page_with_status_200_is_a_content_type_error() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        max_retries: 1,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    hub.html_pages(2);
+    let err = c.call(&Call::new("getAPIVersion")).expect_err("html");
+    match &err {
+        Error::ContentType {
+            content_type,
+            first_line,
+            ..
+        } => {
+            assert!(content_type.starts_with("text/html"), "{content_type}");
+            assert!(first_line.contains("down for maintenance"), "{first_line}");
+        }
+        other => panic!("{other:?}"),
     }
 }
 
@@ -540,5 +614,138 @@ fn unusable_certificate_files_are_typed_errors() {
         })
         .expect_err("bad files");
         assert!(matches!(err, Error::TlsFile { .. }), "{ssl:?}: {err:?}");
+    }
+}
+
+/// Each typed call sends exactly the request recorded from Koschei's calls (spec section 10).
+#[test]
+fn typed_calls_send_the_recorded_requests() {
+    use koji::{BuildId, EventId, RepoId};
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    let foo = koji::Nvra {
+        name: "foo".into(),
+        version: "1.0".into(),
+        release: "1.fc40".into(),
+        arch: "src".into(),
+    };
+    let nvra = |n: &str, v: &str, r: &str| koji::Nvra {
+        name: n.into(),
+        version: v.into(),
+        release: r.into(),
+        arch: "src".into(),
+    };
+    type Step<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let steps: Vec<Step<'_>> = vec![
+        (
+            "07-getBuildConfig",
+            Box::new(|| drop(c.build_config("f40-build"))),
+        ),
+        (
+            "11-getBuildTarget",
+            Box::new(|| drop(c.build_target("f40"))),
+        ),
+        ("13-getRepo", Box::new(|| drop(c.latest_repo("f40-build")))),
+        (
+            "15-repoInfo-ready",
+            Box::new(|| drop(c.repo_info(RepoId(2)))),
+        ),
+        (
+            "18-getTagGroups",
+            Box::new(|| drop(c.tag_groups("f40-build", Some(EventId(24))))),
+        ),
+        (
+            "19-listTagged-latest-inherit",
+            Box::new(|| drop(c.list_tagged_latest("f40", None))),
+        ),
+        (
+            "20-listTagged-package",
+            Box::new(|| drop(c.list_tagged_latest("f40", Some("foo")))),
+        ),
+        (
+            "21-listTagged-event",
+            Box::new(|| drop(c.list_tagged_at("f40", EventId(24)))),
+        ),
+        (
+            "22-listRPMs-src",
+            Box::new(|| drop(c.source_rpms(BuildId(2)))),
+        ),
+        ("23-getRPMDeps", Box::new(|| drop(c.rpm_deps(&foo)))),
+        (
+            "24-getRPMHeaders",
+            Box::new(|| drop(c.rpm_headers(&foo, &["BUILDARCHS", "EXCLUDEARCH", "EXCLUSIVEARCH"]))),
+        ),
+        ("26-getChannel", Box::new(|| drop(c.channel("default")))),
+        (
+            "27-listHosts",
+            Box::new(|| drop(c.list_hosts(&["x86_64".to_string()], 1))),
+        ),
+        ("28-listPackages", Box::new(|| drop(c.list_packages("f40")))),
+        (
+            "29-getBuild",
+            Box::new(|| drop(c.build_info("foo-1.0-1.fc40"))),
+        ),
+        (
+            "32-listBuilds",
+            Box::new(|| drop(c.list_builds(Some(1), None, None))),
+        ),
+        (
+            "34-getPackageConfig",
+            Box::new(|| drop(c.package_config("f40", "foo"))),
+        ),
+        (
+            "39-build-scratch",
+            Box::new(|| {
+                drop(c.scratch_build(
+                    "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm",
+                    Some("f40"),
+                    &ScratchBuildOptions::default(),
+                    30,
+                ))
+            }),
+        ),
+        (
+            "41-getTaskInfo-free",
+            Box::new(|| drop(c.task_info(TaskId(18), false))),
+        ),
+        (
+            "43-getTaskInfo-closed-request",
+            Box::new(|| drop(c.task_info(TaskId(5), true))),
+        ),
+        (
+            "47-getTaskChildren-request",
+            Box::new(|| drop(c.task_children(TaskId(5)))),
+        ),
+        (
+            "50-getTaskResult-closed",
+            Box::new(|| drop(c.task_result(TaskId(5)))),
+        ),
+        (
+            "59-cancelTask",
+            Box::new(|| drop(c.cancel_task(TaskId(18)))),
+        ),
+        (
+            "63-multiCall-getRPMDeps",
+            Box::new(|| {
+                drop(c.rpm_requires(&[
+                    foo.clone(),
+                    nvra("bar", "2.0", "3.fc40"),
+                    nvra("gone", "1", "1"),
+                ]))
+            }),
+        ),
+    ];
+    for (fixture, step) in steps {
+        let before = hub.calls().len();
+        step();
+        let sent = hub.calls()[before..]
+            .iter()
+            .find(|r| r.session_id.is_some())
+            .map(|r| r.call.clone())
+            .unwrap_or_else(|| panic!("{fixture}: nothing sent"));
+        let recorded =
+            koji::xmlrpc::decode_call(&super::read_fixture(&format!("http/{fixture}.request.xml")))
+                .expect("decodes");
+        assert_eq!(sent, recorded, "{fixture}");
     }
 }
