@@ -1031,6 +1031,25 @@ pub fn schedule_rows(c: &mut impl GenericClient) -> Result<Vec<ScheduleRow>> {
         .collect())
 }
 
+/// Collection and last build of a package.
+pub fn package_collection(
+    c: &mut impl GenericClient,
+    package: PackageId,
+) -> Result<Option<(CollectionId, Option<BuildId>)>> {
+    let row = c
+        .query_opt(
+            "SELECT collection_id, last_build_id FROM package WHERE id = $1",
+            &[&package.0],
+        )
+        .map_err(ctx("load package collection"))?;
+    Ok(row.map(|r| {
+        (
+            CollectionId(r.get(0)),
+            r.get::<_, Option<i32>>(1).map(BuildId),
+        )
+    }))
+}
+
 /// Name and arch override of a package.
 pub fn package_name_and_override(
     c: &mut impl GenericClient,
@@ -1058,6 +1077,25 @@ pub fn set_skip_reason(c: &mut impl GenericClient, package: PackageId, reason: i
     Ok(())
 }
 
+/// What [`reserve_submission`] checks and records.
+#[derive(Debug, Clone, Copy)]
+pub struct Reservation<'a> {
+    /// The package.
+    pub package: PackageId,
+    /// Its last build when the decision was taken.
+    pub expected_last_build: Option<BuildId>,
+    /// Refuse untracked packages (the scheduler; the admin command builds any package).
+    pub require_tracked: bool,
+    /// Maximum running builds.
+    pub max_builds: i64,
+    /// SRPM EVR.
+    pub evr: &'a Evr,
+    /// Repo to build in (`build_from_repo_id`).
+    pub repo: Option<RepoId>,
+    /// Start time recorded.
+    pub now: SystemTime,
+}
+
 /// The placeholder task id of a reserved submission (no Koji task known yet).
 pub const RESERVED_TASK: KojiTaskId = KojiTaskId(0);
 
@@ -1068,13 +1106,17 @@ pub const RESERVED_TASK: KojiTaskId = KojiTaskId(0);
 /// task_id)` unique key allows one reservation per package). Returns the reservation.
 pub fn reserve_submission(
     c: &mut impl GenericClient,
-    package: PackageId,
-    expected_last_build: Option<BuildId>,
-    max_builds: i64,
-    evr: &Evr,
-    repo: Option<RepoId>,
-    now: SystemTime,
+    r: &Reservation<'_>,
 ) -> Result<Option<BuildId>> {
+    let Reservation {
+        package,
+        expected_last_build,
+        require_tracked,
+        max_builds,
+        evr,
+        repo,
+        now,
+    } = *r;
     // Serialises reservations across processes (also the admin `submit-build`).
     c.execute(
         "SELECT pg_advisory_xact_lock($1, 0)",
@@ -1084,8 +1126,8 @@ pub fn reserve_submission(
     let row = c
         .query_opt(
             "SELECT last_build_id, last_build_id IS DISTINCT FROM last_complete_build_id
-             FROM package WHERE id = $1 AND tracked AND NOT blocked FOR UPDATE",
-            &[&package.0],
+             FROM package WHERE id = $1 AND (tracked OR NOT $2) AND NOT blocked FOR UPDATE",
+            &[&package.0, &require_tracked],
         )
         .map_err(ctx("lock package for submission"))?;
     let Some(row) = row else { return Ok(None) };
