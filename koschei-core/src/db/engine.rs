@@ -904,6 +904,66 @@ pub fn real_build_targets(
         .collect())
 }
 
+/// Packages of a collection that have untagged builds.
+pub fn packages_with_untagged_builds(
+    c: &mut impl GenericClient,
+    collection: CollectionId,
+) -> Result<BTreeSet<PackageId>> {
+    let rows = c
+        .query(
+            "SELECT DISTINCT b.package_id FROM build b JOIN package p ON p.id = b.package_id
+             WHERE p.collection_id = $1 AND b.untagged",
+            &[&collection.0],
+        )
+        .map_err(ctx("load packages with untagged builds"))?;
+    Ok(rows.iter().map(|r| PackageId(r.get(0))).collect())
+}
+
+/// A finished build's EVR and untagged flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildEvr {
+    /// Build.
+    pub id: BuildId,
+    /// Package.
+    pub package_id: PackageId,
+    /// SRPM EVR.
+    pub evr: Evr,
+    /// Untagged flag.
+    pub untagged: bool,
+}
+
+/// EVRs of the builds (with an EVR) of these packages.
+pub fn build_evrs(c: &mut impl GenericClient, packages: &[PackageId]) -> Result<Vec<BuildEvr>> {
+    let ids: Vec<i32> = packages.iter().map(|p| p.0).collect();
+    let rows = c
+        .query(
+            "SELECT id, package_id, epoch, version, release, untagged FROM build
+             WHERE package_id = ANY($1) AND version IS NOT NULL AND release IS NOT NULL",
+            &[&ids],
+        )
+        .map_err(ctx("load build EVRs"))?;
+    Ok(rows
+        .iter()
+        .map(|r| BuildEvr {
+            id: BuildId(r.get(0)),
+            package_id: PackageId(r.get(1)),
+            evr: Evr::new(r.get(2), r.get::<_, String>(3), r.get::<_, String>(4)),
+            untagged: r.get(5),
+        })
+        .collect())
+}
+
+/// Sets the untagged flag of builds (triggers move the last build pointers).
+pub fn set_untagged(c: &mut impl GenericClient, builds: &[BuildId], untagged: bool) -> Result<()> {
+    let ids: Vec<i32> = builds.iter().map(|b| b.0).collect();
+    c.execute(
+        "UPDATE build SET untagged = $2 WHERE id = ANY($1) AND untagged <> $2",
+        &[&ids, &untagged],
+    )
+    .map_err(ctx("set untagged"))?;
+    Ok(())
+}
+
 /// Task ids of the real builds of a collection.
 pub fn real_build_task_ids(
     c: &mut impl GenericClient,
