@@ -385,6 +385,12 @@ pub struct LockedPackage {
     pub last_build_id: Option<BuildId>,
     /// Its current resolved flag.
     pub resolved: Option<bool>,
+    /// Blocked in Koji.
+    pub blocked: bool,
+    /// Tracked.
+    pub tracked: bool,
+    /// State of its last complete build.
+    pub last_complete_build_state: Option<BuildState>,
     /// `resolved` and problems of its newest resolution change.
     pub last_change: Option<(bool, BTreeSet<String>)>,
 }
@@ -397,7 +403,8 @@ pub fn lock_packages_for_resolution(
     let ids: Vec<i32> = ids.iter().map(|p| p.0).collect();
     let rows = c
         .query(
-            "SELECT id, last_build_id, resolved FROM package WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            "SELECT id, last_build_id, resolved, blocked, tracked, last_complete_build_state
+             FROM package WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[&ids],
         )
         .map_err(ctx("lock packages"))?;
@@ -428,45 +435,64 @@ pub fn lock_packages_for_resolution(
                 id: PackageId(id),
                 last_build_id: r.get::<_, Option<i32>>(1).map(BuildId),
                 resolved: r.get(2),
+                blocked: r.get(3),
+                tracked: r.get(4),
+                last_complete_build_state: r.get::<_, Option<i32>>(5).and_then(BuildState::from_db),
                 last_change: last.remove(&id),
             }
         })
         .collect())
 }
 
-/// Sets `resolved` and `dependency_priority` of a package.
-pub fn set_package_resolution(
+/// Sets `resolved` and `dependency_priority` of packages (one statement).
+pub fn set_package_resolutions(
     c: &mut impl GenericClient,
-    id: PackageId,
-    resolved: Option<bool>,
-    dependency_priority: i32,
+    rows: &[(PackageId, Option<bool>, i32)],
 ) -> Result<()> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.0.0).collect();
+    let resolved: Vec<Option<bool>> = rows.iter().map(|r| r.1).collect();
+    let prio: Vec<i32> = rows.iter().map(|r| r.2).collect();
     c.execute(
-        "UPDATE package SET resolved = $2, dependency_priority = $3 WHERE id = $1",
-        &[&id.0, &resolved, &dependency_priority],
+        "UPDATE package p SET resolved = u.resolved, dependency_priority = u.prio
+         FROM unnest($1::int4[], $2::bool[], $3::int4[]) AS u(id, resolved, prio)
+         WHERE p.id = u.id",
+        &[&ids, &resolved, &prio],
     )
-    .map_err(ctx("update package resolution"))?;
+    .map_err(ctx("update package resolutions"))?;
     Ok(())
 }
 
-/// Inserts a resolution change with its problems.
-pub fn insert_resolution_change(
+/// Inserts resolution changes with their problems (at most one per package).
+pub fn insert_resolution_changes(
     c: &mut impl GenericClient,
-    id: PackageId,
-    resolved: bool,
-    problems: &BTreeSet<String>,
+    changes: &[(PackageId, bool, &BTreeSet<String>)],
 ) -> Result<()> {
-    let row = c
-        .query_one(
-            "INSERT INTO resolution_change (package_id, resolved) VALUES ($1, $2) RETURNING id",
-            &[&id.0, &resolved],
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = changes.iter().map(|r| r.0.0).collect();
+    let resolved: Vec<bool> = changes.iter().map(|r| r.1).collect();
+    let rows = c
+        .query(
+            "INSERT INTO resolution_change (package_id, resolved)
+             SELECT * FROM unnest($1::int4[], $2::bool[]) RETURNING id, package_id",
+            &[&ids, &resolved],
         )
-        .map_err(ctx("insert resolution change"))?;
-    let rid: i64 = row.get(0);
-    let problems: Vec<&str> = problems.iter().map(String::as_str).collect();
+        .map_err(ctx("insert resolution changes"))?;
+    let change_of: HashMap<i32, i64> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+    let (mut owners, mut texts): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
+    for (p, _, problems) in changes {
+        if let Some(id) = change_of.get(&p.0) {
+            for t in problems.iter() {
+                owners.push(*id);
+                texts.push(t);
+            }
+        }
+    }
     c.execute(
-        "INSERT INTO resolution_problem (resolution_id, problem) SELECT $1, unnest($2::text[])",
-        &[&rid, &problems],
+        "INSERT INTO resolution_problem (resolution_id, problem)
+         SELECT * FROM unnest($1::int8[], $2::text[])",
+        &[&owners, &texts],
     )
     .map_err(ctx("insert resolution problems"))?;
     Ok(())

@@ -20,7 +20,7 @@ use postgres::Client;
 use super::koji_port::{KojiPort, SrpmNvr};
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, ChangeRow, LockSpace};
-use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId};
+use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId, PackageState};
 use crate::priority::dependency_priority;
 use crate::resolve::{
     DependencyChange, RepoDescriptor, Resolution, ResolveError, Resolver, build_requires_from_deps,
@@ -196,6 +196,24 @@ fn compute(
     }
 }
 
+/// Whether a new result goes into the resolution history: the resolved flag changed
+/// (including from NULL), or the package stays unresolved with a different problem set.
+fn record_resolution_change(
+    current: Option<bool>,
+    last_change: Option<&(bool, BTreeSet<String>)>,
+    resolved: bool,
+    problems: &BTreeSet<String>,
+) -> bool {
+    if current != Some(resolved) {
+        return true;
+    }
+    match last_change {
+        _ if resolved => false,
+        Some((false, old)) => old != problems,
+        _ => true,
+    }
+}
+
 /// Resolves and persists the eligible packages; returns false when the repo vanished.
 #[allow(clippy::too_many_arguments)]
 fn resolve_packages(
@@ -284,33 +302,27 @@ fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> R
     let curr_ids = db::dependency_ids(&mut tx, &curr)?;
     let id_of: HashMap<&Nevra, DependencyId> = curr.iter().zip(curr_ids).collect();
     let mut persisted = Vec::new();
+    let mut updates = Vec::new();
+    let mut history = Vec::new();
     let mut changes = Vec::new();
     let mut events = Vec::new();
     for c in computed {
         let Some(p) = locked.get(&c.package_id) else {
             continue;
         };
+        persisted.push(c.package_id);
         if p.last_build_id != c.last_build_id {
             // A build was submitted or registered meanwhile: resolve again next pass.
-            db::set_package_resolution(&mut tx, c.package_id, None, 0)?;
-            persisted.push(c.package_id);
+            updates.push((c.package_id, None, 0));
             continue;
         }
-        let prev = db::package_state(&mut tx, c.package_id)?;
-        db::set_package_resolution(
-            &mut tx,
-            c.package_id,
-            Some(c.resolved),
-            c.dependency_priority,
-        )?;
-        let record = match (&p.last_change, p.resolved) {
-            _ if p.resolved != Some(c.resolved) => true,
-            (Some((false, old)), Some(false)) => *old != c.problems,
-            (None, Some(false)) => true,
-            _ => false,
+        let state = |resolved| {
+            PackageState::from_flags(p.blocked, p.tracked, resolved, p.last_complete_build_state)
         };
-        if record {
-            db::insert_resolution_change(&mut tx, c.package_id, c.resolved, &c.problems)?;
+        let (prev, new) = (state(p.resolved), state(Some(c.resolved)));
+        updates.push((c.package_id, Some(c.resolved), c.dependency_priority));
+        if record_resolution_change(p.resolved, p.last_change.as_ref(), c.resolved, &c.problems) {
+            history.push((c.package_id, c.resolved, &c.problems));
         }
         for ch in &c.changes {
             let lookup = |n: &Option<Nevra>| n.as_ref().and_then(|n| id_of.get(n).copied());
@@ -323,10 +335,10 @@ fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> R
                 },
             ));
         }
-        persisted.push(c.package_id);
-        let new = db::package_state(&mut tx, c.package_id)?;
-        events.extend(state_event(c.package_id, prev, new));
+        events.extend(state_event(c.package_id, Some(prev), Some(new)));
     }
+    db::set_package_resolutions(&mut tx, &updates)?;
+    db::insert_resolution_changes(&mut tx, &history)?;
     db::replace_unapplied_changes(&mut tx, &persisted, &changes)?;
     tx.commit().map_err(tx_err)?;
     report.resolved_packages += persisted.len();
@@ -338,6 +350,30 @@ fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> R
 mod tests {
     use super::*;
     use crate::resolve::InstalledDep;
+
+    #[test]
+    fn resolution_history_rule() {
+        let set = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
+        let none = set(&[]);
+        let a = set(&["No package found for: a"]);
+        let b = set(&["No package found for: b"]);
+        let cases = [
+            (None, None, true, &none, true),
+            (Some(true), Some((true, none.clone())), true, &none, false),
+            (Some(true), Some((true, none.clone())), false, &a, true),
+            (Some(false), Some((false, a.clone())), false, &a, false),
+            (Some(false), Some((false, a.clone())), false, &b, true),
+            (Some(false), None, false, &a, true),
+            (Some(false), Some((false, a.clone())), true, &none, true),
+        ];
+        for (current, last, resolved, problems, want) in cases {
+            assert_eq!(
+                record_resolution_change(current, last.as_ref(), resolved, problems),
+                want,
+                "{current:?} {last:?} {resolved} {problems:?}"
+            );
+        }
+    }
 
     #[test]
     fn compute_diffs_against_comparison_and_sums_priority() {
