@@ -250,6 +250,57 @@ pub fn build_dependencies(
     Ok(out)
 }
 
+/// The stored dependency id sets of builds (without loading the NEVRAs).
+pub fn build_dependency_id_sets(
+    c: &mut impl GenericClient,
+    builds: &[BuildId],
+) -> Result<HashMap<BuildId, Vec<DependencyId>>> {
+    let ids: Vec<i32> = builds.iter().map(|b| b.0).collect();
+    let rows = c
+        .query(
+            "SELECT id, dependency_ids FROM build WHERE id = ANY($1) AND dependency_ids IS NOT NULL",
+            &[&ids],
+        )
+        .map_err(ctx("load build dependency ids"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let deps: Vec<i32> = r.get(1);
+            (
+                BuildId(r.get(0)),
+                deps.into_iter().map(DependencyId).collect(),
+            )
+        })
+        .collect())
+}
+
+/// The NEVRAs of `dependency` rows.
+pub fn dependencies_by_id(
+    c: &mut impl GenericClient,
+    ids: &[DependencyId],
+) -> Result<Vec<(DependencyId, Nevra)>> {
+    let ids: Vec<i32> = ids.iter().map(|d| d.0).collect();
+    let rows = c
+        .query(
+            "SELECT id, name, epoch, version, release, arch FROM dependency WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .map_err(ctx("load dependencies"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                DependencyId(r.get(0)),
+                Nevra {
+                    name: r.get(1),
+                    evr: Evr::new(r.get(2), r.get::<_, String>(3), r.get::<_, String>(4)),
+                    arch: r.get(5),
+                },
+            )
+        })
+        .collect())
+}
+
 /// A dependency change ready to store (ids resolved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeRow {
