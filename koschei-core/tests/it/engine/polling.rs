@@ -395,3 +395,43 @@ fn builds_newer_than_koji_are_untagged_and_retagged_builds_restored() {
         .get(0);
     assert_eq!(lcb, None);
 }
+
+#[test]
+fn dropped_koji_connection_loses_nothing_and_next_pass_completes() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    let p = package(&mut c, coll, "a");
+    let q = package(&mut c, coll, "b");
+    build(&mut c, p, 2, 10, ago(30));
+    build(&mut c, q, 2, 20, ago(30));
+    let koji = FakeKoji::new();
+    koji.task(10, TaskState::Closed, Some(5), ago(30));
+    koji.task(20, TaskState::Failed, Some(5), ago(30));
+    koji.with(|s| s.children_down = true);
+    assert!(
+        run_once(
+            &mut c,
+            &koji,
+            &Settings::default(),
+            Options::default(),
+            now()
+        )
+        .is_err()
+    );
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM build WHERE state = 2"),
+        2
+    );
+    koji.with(|s| s.children_down = false);
+    let r = poll(&mut c, &koji);
+    assert_eq!(r.finished, 2);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM build WHERE state = 3"),
+        1
+    );
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM build WHERE state = 5"),
+        1
+    );
+}
