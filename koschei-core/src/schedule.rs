@@ -335,6 +335,41 @@ mod tests {
         }
     }
 
+    /// The hub recorded in `../shared/koji-wire` (f40-build arches `x86_64 aarch64 i686`,
+    /// bar with ExclusiveArch x86_64 aarch64, foo noarch, one idle host `x86_64 aarch64 i686`).
+    #[test]
+    fn recorded_hub_arches_and_load() {
+        let all = strs(&["x86_64", "aarch64", "i686"]);
+        let defaults = strs(&["i386", "x86_64", "armhfp"]);
+        let bar = SrpmArchHeaders {
+            exclusivearch: strs(&["x86_64", "aarch64"]),
+            ..Default::default()
+        };
+        let foo = SrpmArchHeaders {
+            buildarchs: strs(&["noarch"]),
+            ..Default::default()
+        };
+        assert_eq!(srpm_arches(&all, &bar, None, &defaults), set(&["x86_64"]));
+        assert_eq!(srpm_arches(&all, &bar, None, &all), set(&["aarch64", "x86_64"]));
+        assert_eq!(
+            decide_arches(&all, Some(&foo), None, &defaults).0,
+            ArchDecision::Build {
+                arch_override: None
+            }
+        );
+        let hosts = [Host {
+            arches: "x86_64 aarch64 i686".into(),
+            capacity: 2.0,
+            task_load: 0.0,
+            ready: true,
+        }];
+        assert_eq!(koji_load(&all, &set(&["x86_64"]), &hosts), 0.0);
+        // As in the original, hosts are matched by canonical arch: a host listing `i686`
+        // does not count for `i386`, which then has no capacity (load 1.0).
+        assert_eq!(koji_load(&all, &set(&["i686", "x86_64"]), &hosts), 1.0);
+        assert_eq!(koji_load(&all, &set(&["noarch"]), &hosts), 0.0);
+    }
+
     #[test]
     fn excluded_noarch_is_not_added() {
         let all = strs(&["x86_64"]);

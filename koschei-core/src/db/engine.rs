@@ -250,6 +250,57 @@ pub fn build_dependencies(
     Ok(out)
 }
 
+/// The stored dependency id sets of builds (without loading the NEVRAs).
+pub fn build_dependency_id_sets(
+    c: &mut impl GenericClient,
+    builds: &[BuildId],
+) -> Result<HashMap<BuildId, Vec<DependencyId>>> {
+    let ids: Vec<i32> = builds.iter().map(|b| b.0).collect();
+    let rows = c
+        .query(
+            "SELECT id, dependency_ids FROM build WHERE id = ANY($1) AND dependency_ids IS NOT NULL",
+            &[&ids],
+        )
+        .map_err(ctx("load build dependency ids"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let deps: Vec<i32> = r.get(1);
+            (
+                BuildId(r.get(0)),
+                deps.into_iter().map(DependencyId).collect(),
+            )
+        })
+        .collect())
+}
+
+/// The NEVRAs of `dependency` rows.
+pub fn dependencies_by_id(
+    c: &mut impl GenericClient,
+    ids: &[DependencyId],
+) -> Result<Vec<(DependencyId, Nevra)>> {
+    let ids: Vec<i32> = ids.iter().map(|d| d.0).collect();
+    let rows = c
+        .query(
+            "SELECT id, name, epoch, version, release, arch FROM dependency WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .map_err(ctx("load dependencies"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                DependencyId(r.get(0)),
+                Nevra {
+                    name: r.get(1),
+                    evr: Evr::new(r.get(2), r.get::<_, String>(3), r.get::<_, String>(4)),
+                    arch: r.get(5),
+                },
+            )
+        })
+        .collect())
+}
+
 /// A dependency change ready to store (ids resolved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeRow {
@@ -385,6 +436,12 @@ pub struct LockedPackage {
     pub last_build_id: Option<BuildId>,
     /// Its current resolved flag.
     pub resolved: Option<bool>,
+    /// Blocked in Koji.
+    pub blocked: bool,
+    /// Tracked.
+    pub tracked: bool,
+    /// State of its last complete build.
+    pub last_complete_build_state: Option<BuildState>,
     /// `resolved` and problems of its newest resolution change.
     pub last_change: Option<(bool, BTreeSet<String>)>,
 }
@@ -397,7 +454,8 @@ pub fn lock_packages_for_resolution(
     let ids: Vec<i32> = ids.iter().map(|p| p.0).collect();
     let rows = c
         .query(
-            "SELECT id, last_build_id, resolved FROM package WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            "SELECT id, last_build_id, resolved, blocked, tracked, last_complete_build_state
+             FROM package WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[&ids],
         )
         .map_err(ctx("lock packages"))?;
@@ -428,45 +486,64 @@ pub fn lock_packages_for_resolution(
                 id: PackageId(id),
                 last_build_id: r.get::<_, Option<i32>>(1).map(BuildId),
                 resolved: r.get(2),
+                blocked: r.get(3),
+                tracked: r.get(4),
+                last_complete_build_state: r.get::<_, Option<i32>>(5).and_then(BuildState::from_db),
                 last_change: last.remove(&id),
             }
         })
         .collect())
 }
 
-/// Sets `resolved` and `dependency_priority` of a package.
-pub fn set_package_resolution(
+/// Sets `resolved` and `dependency_priority` of packages (one statement).
+pub fn set_package_resolutions(
     c: &mut impl GenericClient,
-    id: PackageId,
-    resolved: Option<bool>,
-    dependency_priority: i32,
+    rows: &[(PackageId, Option<bool>, i32)],
 ) -> Result<()> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.0.0).collect();
+    let resolved: Vec<Option<bool>> = rows.iter().map(|r| r.1).collect();
+    let prio: Vec<i32> = rows.iter().map(|r| r.2).collect();
     c.execute(
-        "UPDATE package SET resolved = $2, dependency_priority = $3 WHERE id = $1",
-        &[&id.0, &resolved, &dependency_priority],
+        "UPDATE package p SET resolved = u.resolved, dependency_priority = u.prio
+         FROM unnest($1::int4[], $2::bool[], $3::int4[]) AS u(id, resolved, prio)
+         WHERE p.id = u.id",
+        &[&ids, &resolved, &prio],
     )
-    .map_err(ctx("update package resolution"))?;
+    .map_err(ctx("update package resolutions"))?;
     Ok(())
 }
 
-/// Inserts a resolution change with its problems.
-pub fn insert_resolution_change(
+/// Inserts resolution changes with their problems (at most one per package).
+pub fn insert_resolution_changes(
     c: &mut impl GenericClient,
-    id: PackageId,
-    resolved: bool,
-    problems: &BTreeSet<String>,
+    changes: &[(PackageId, bool, &BTreeSet<String>)],
 ) -> Result<()> {
-    let row = c
-        .query_one(
-            "INSERT INTO resolution_change (package_id, resolved) VALUES ($1, $2) RETURNING id",
-            &[&id.0, &resolved],
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = changes.iter().map(|r| r.0.0).collect();
+    let resolved: Vec<bool> = changes.iter().map(|r| r.1).collect();
+    let rows = c
+        .query(
+            "INSERT INTO resolution_change (package_id, resolved)
+             SELECT * FROM unnest($1::int4[], $2::bool[]) RETURNING id, package_id",
+            &[&ids, &resolved],
         )
-        .map_err(ctx("insert resolution change"))?;
-    let rid: i64 = row.get(0);
-    let problems: Vec<&str> = problems.iter().map(String::as_str).collect();
+        .map_err(ctx("insert resolution changes"))?;
+    let change_of: HashMap<i32, i64> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+    let (mut owners, mut texts): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
+    for (p, _, problems) in changes {
+        if let Some(id) = change_of.get(&p.0) {
+            for t in problems.iter() {
+                owners.push(*id);
+                texts.push(t);
+            }
+        }
+    }
     c.execute(
-        "INSERT INTO resolution_problem (resolution_id, problem) SELECT $1, unnest($2::text[])",
-        &[&rid, &problems],
+        "INSERT INTO resolution_problem (resolution_id, problem)
+         SELECT * FROM unnest($1::int8[], $2::text[])",
+        &[&owners, &texts],
     )
     .map_err(ctx("insert resolution problems"))?;
     Ok(())
@@ -904,6 +981,66 @@ pub fn real_build_targets(
         .collect())
 }
 
+/// Packages of a collection that have untagged builds.
+pub fn packages_with_untagged_builds(
+    c: &mut impl GenericClient,
+    collection: CollectionId,
+) -> Result<BTreeSet<PackageId>> {
+    let rows = c
+        .query(
+            "SELECT DISTINCT b.package_id FROM build b JOIN package p ON p.id = b.package_id
+             WHERE p.collection_id = $1 AND b.untagged",
+            &[&collection.0],
+        )
+        .map_err(ctx("load packages with untagged builds"))?;
+    Ok(rows.iter().map(|r| PackageId(r.get(0))).collect())
+}
+
+/// A finished build's EVR and untagged flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildEvr {
+    /// Build.
+    pub id: BuildId,
+    /// Package.
+    pub package_id: PackageId,
+    /// SRPM EVR.
+    pub evr: Evr,
+    /// Untagged flag.
+    pub untagged: bool,
+}
+
+/// EVRs of the builds (with an EVR) of these packages.
+pub fn build_evrs(c: &mut impl GenericClient, packages: &[PackageId]) -> Result<Vec<BuildEvr>> {
+    let ids: Vec<i32> = packages.iter().map(|p| p.0).collect();
+    let rows = c
+        .query(
+            "SELECT id, package_id, epoch, version, release, untagged FROM build
+             WHERE package_id = ANY($1) AND version IS NOT NULL AND release IS NOT NULL",
+            &[&ids],
+        )
+        .map_err(ctx("load build EVRs"))?;
+    Ok(rows
+        .iter()
+        .map(|r| BuildEvr {
+            id: BuildId(r.get(0)),
+            package_id: PackageId(r.get(1)),
+            evr: Evr::new(r.get(2), r.get::<_, String>(3), r.get::<_, String>(4)),
+            untagged: r.get(5),
+        })
+        .collect())
+}
+
+/// Sets the untagged flag of builds (triggers move the last build pointers).
+pub fn set_untagged(c: &mut impl GenericClient, builds: &[BuildId], untagged: bool) -> Result<()> {
+    let ids: Vec<i32> = builds.iter().map(|b| b.0).collect();
+    c.execute(
+        "UPDATE build SET untagged = $2 WHERE id = ANY($1) AND untagged <> $2",
+        &[&ids, &untagged],
+    )
+    .map_err(ctx("set untagged"))?;
+    Ok(())
+}
+
 /// Task ids of the real builds of a collection.
 pub fn real_build_task_ids(
     c: &mut impl GenericClient,
@@ -1031,6 +1168,25 @@ pub fn schedule_rows(c: &mut impl GenericClient) -> Result<Vec<ScheduleRow>> {
         .collect())
 }
 
+/// Collection and last build of a package.
+pub fn package_collection(
+    c: &mut impl GenericClient,
+    package: PackageId,
+) -> Result<Option<(CollectionId, Option<BuildId>)>> {
+    let row = c
+        .query_opt(
+            "SELECT collection_id, last_build_id FROM package WHERE id = $1",
+            &[&package.0],
+        )
+        .map_err(ctx("load package collection"))?;
+    Ok(row.map(|r| {
+        (
+            CollectionId(r.get(0)),
+            r.get::<_, Option<i32>>(1).map(BuildId),
+        )
+    }))
+}
+
 /// Name and arch override of a package.
 pub fn package_name_and_override(
     c: &mut impl GenericClient,
@@ -1058,6 +1214,25 @@ pub fn set_skip_reason(c: &mut impl GenericClient, package: PackageId, reason: i
     Ok(())
 }
 
+/// What [`reserve_submission`] checks and records.
+#[derive(Debug, Clone, Copy)]
+pub struct Reservation<'a> {
+    /// The package.
+    pub package: PackageId,
+    /// Its last build when the decision was taken.
+    pub expected_last_build: Option<BuildId>,
+    /// Refuse untracked packages (the scheduler; the admin command builds any package).
+    pub require_tracked: bool,
+    /// Maximum running builds.
+    pub max_builds: i64,
+    /// SRPM EVR.
+    pub evr: &'a Evr,
+    /// Repo to build in (`build_from_repo_id`).
+    pub repo: Option<RepoId>,
+    /// Start time recorded.
+    pub now: SystemTime,
+}
+
 /// The placeholder task id of a reserved submission (no Koji task known yet).
 pub const RESERVED_TASK: KojiTaskId = KojiTaskId(0);
 
@@ -1068,13 +1243,17 @@ pub const RESERVED_TASK: KojiTaskId = KojiTaskId(0);
 /// task_id)` unique key allows one reservation per package). Returns the reservation.
 pub fn reserve_submission(
     c: &mut impl GenericClient,
-    package: PackageId,
-    expected_last_build: Option<BuildId>,
-    max_builds: i64,
-    evr: &Evr,
-    repo: Option<RepoId>,
-    now: SystemTime,
+    r: &Reservation<'_>,
 ) -> Result<Option<BuildId>> {
+    let Reservation {
+        package,
+        expected_last_build,
+        require_tracked,
+        max_builds,
+        evr,
+        repo,
+        now,
+    } = *r;
     // Serialises reservations across processes (also the admin `submit-build`).
     c.execute(
         "SELECT pg_advisory_xact_lock($1, 0)",
@@ -1084,8 +1263,8 @@ pub fn reserve_submission(
     let row = c
         .query_opt(
             "SELECT last_build_id, last_build_id IS DISTINCT FROM last_complete_build_id
-             FROM package WHERE id = $1 AND tracked AND NOT blocked FOR UPDATE",
-            &[&package.0],
+             FROM package WHERE id = $1 AND (tracked OR NOT $2) AND NOT blocked FOR UPDATE",
+            &[&package.0, &require_tracked],
         )
         .map_err(ctx("lock package for submission"))?;
     let Some(row) = row else { return Ok(None) };

@@ -3,7 +3,7 @@
 //!
 //! This module is pure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::model::{Evr, Nevra};
 
@@ -30,7 +30,20 @@ pub struct InstalledDep {
     pub distance: Option<i32>,
 }
 
-/// A NEVRA with a missing epoch written as 0, so stored and solver NEVRAs compare equal.
+/// The comparison key of a NEVRA: a missing epoch is 0.
+type Key<'a> = (&'a str, i32, &'a str, &'a str, &'a str);
+
+fn key(n: &Nevra) -> Key<'_> {
+    (
+        n.name.as_str(),
+        n.evr.epoch.unwrap_or(0),
+        n.evr.version.as_str(),
+        n.evr.release.as_str(),
+        n.arch.as_str(),
+    )
+}
+
+/// The NEVRA with its epoch written (0 when missing).
 fn normalized(n: &Nevra) -> Nevra {
     Nevra {
         name: n.name.clone(),
@@ -49,39 +62,38 @@ fn normalized(n: &Nevra) -> Nevra {
 /// diffed). Each removed NEVRA gives `prev → None`; each added NEVRA is merged into the entry
 /// of the same name (an upgrade or downgrade) or gives `None → curr`; `curr` and `distance`
 /// come from the new side. When several NEVRAs of one name change, the greatest one wins.
-/// The result is sorted by name.
-pub fn dependency_changes(old: &[Nevra], new: &[InstalledDep]) -> Vec<DependencyChange> {
-    if old.is_empty() || new.is_empty() {
+/// The result is sorted by name; NEVRAs in it have their epoch written.
+pub fn dependency_changes<'a, I>(old: I, new: &[InstalledDep]) -> Vec<DependencyChange>
+where
+    I: IntoIterator<Item = &'a Nevra>,
+{
+    let old_set: BTreeMap<Key<'a>, &'a Nevra> = old.into_iter().map(|n| (key(n), n)).collect();
+    if old_set.is_empty() || new.is_empty() {
         return Vec::new();
     }
-    let old_set: BTreeSet<Nevra> = old.iter().map(normalized).collect();
-    let new_map: BTreeMap<Nevra, Option<i32>> = new
-        .iter()
-        .map(|d| (normalized(&d.nevra), d.distance))
-        .collect();
-    let mut changes: BTreeMap<String, DependencyChange> = BTreeMap::new();
-    for prev in old_set.iter().filter(|n| !new_map.contains_key(*n)) {
+    let new_map: BTreeMap<Key<'_>, &InstalledDep> =
+        new.iter().map(|d| (key(&d.nevra), d)).collect();
+    let mut changes: BTreeMap<&str, DependencyChange> = BTreeMap::new();
+    for (k, prev) in old_set.iter().filter(|(k, _)| !new_map.contains_key(*k)) {
         changes.insert(
-            prev.name.clone(),
+            k.0,
             DependencyChange {
                 name: prev.name.clone(),
-                prev: Some(prev.clone()),
+                prev: Some(normalized(prev)),
                 curr: None,
                 distance: None,
             },
         );
     }
-    for (curr, distance) in new_map.iter().filter(|(n, _)| !old_set.contains(*n)) {
-        let entry = changes
-            .entry(curr.name.clone())
-            .or_insert_with(|| DependencyChange {
-                name: curr.name.clone(),
-                prev: None,
-                curr: None,
-                distance: None,
-            });
-        entry.curr = Some(curr.clone());
-        entry.distance = *distance;
+    for (k, curr) in new_map.iter().filter(|(k, _)| !old_set.contains_key(*k)) {
+        let entry = changes.entry(k.0).or_insert_with(|| DependencyChange {
+            name: curr.nevra.name.clone(),
+            prev: None,
+            curr: None,
+            distance: None,
+        });
+        entry.curr = Some(normalized(&curr.nevra));
+        entry.distance = curr.distance;
     }
     changes.into_values().collect()
 }

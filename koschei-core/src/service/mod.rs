@@ -136,3 +136,101 @@ fn state_event(
 pub fn now() -> std::time::SystemTime {
     std::time::SystemTime::now()
 }
+
+/// One of the four engine services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServiceName {
+    /// Build states, package lists, real builds.
+    Polling,
+    /// Dependency resolution of new repos.
+    RepoResolver,
+    /// Dependency resolution of finished builds.
+    BuildResolver,
+    /// Scratch build submission (never run in passive mode).
+    Scheduler,
+}
+
+impl ServiceName {
+    /// All services, in the order a combined pass runs them.
+    pub const ALL: [ServiceName; 4] = [
+        ServiceName::Polling,
+        ServiceName::RepoResolver,
+        ServiceName::BuildResolver,
+        ServiceName::Scheduler,
+    ];
+
+    /// The name used on the command line and in logs (`polling`, `repo_resolver`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Polling => "polling",
+            ServiceName::RepoResolver => "repo_resolver",
+            ServiceName::BuildResolver => "build_resolver",
+            ServiceName::Scheduler => "scheduler",
+        }
+    }
+
+    /// Parses a service name (`repo_resolver` and `repo-resolver` are both accepted).
+    pub fn parse(s: &str) -> Option<ServiceName> {
+        ServiceName::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s.replace('-', "_"))
+    }
+}
+
+/// Options of a combined pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassOptions {
+    /// Passive mode: the scheduler is not run and polling never writes to Koji.
+    pub passive: bool,
+    /// Run only these services (all when empty).
+    pub only: Vec<ServiceName>,
+}
+
+/// What a combined pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PassReport {
+    /// Polling report, when run.
+    pub polling: Option<polling::Report>,
+    /// Repo resolver report, when run.
+    pub repo_resolver: Option<repo_resolver::Report>,
+    /// Build resolver report, when run.
+    pub build_resolver: Option<build_resolver::Report>,
+    /// Scheduler outcome, when run.
+    pub scheduler: Option<scheduler::Outcome>,
+}
+
+/// Runs one pass of each selected service in order (polling, repo resolver, build resolver,
+/// scheduler), as `koschei run --once` does from cron. Stops at the first failing service;
+/// what earlier services committed stays.
+pub fn run_all_once(
+    client: &mut postgres::Client,
+    koji: &dyn koji_port::KojiPort,
+    resolver: &dyn crate::resolve::Resolver,
+    settings: &Settings,
+    options: &PassOptions,
+    now: std::time::SystemTime,
+) -> Result<PassReport, Error> {
+    let selected = |s: ServiceName| options.only.is_empty() || options.only.contains(&s);
+    let mut report = PassReport::default();
+    if selected(ServiceName::Polling) {
+        let opts = polling::Options {
+            passive: options.passive,
+        };
+        report.polling = Some(polling::run_once(client, koji, settings, opts, now)?);
+    }
+    if selected(ServiceName::RepoResolver) {
+        report.repo_resolver = Some(repo_resolver::run_once(
+            client, koji, resolver, settings, now,
+        )?);
+    }
+    if selected(ServiceName::BuildResolver) {
+        report.build_resolver = Some(build_resolver::run_once(
+            client, koji, resolver, settings, now,
+        )?);
+    }
+    if selected(ServiceName::Scheduler) && !options.passive {
+        report.scheduler = Some(scheduler::run_once(client, koji, settings, now)?);
+    }
+    Ok(report)
+}

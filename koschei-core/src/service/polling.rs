@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use postgres::Client;
 
-use super::koji_port::{ChildTask, KojiError, KojiPort, TaskInfo};
+use super::koji_port::{ChildTask, KojiError, KojiPort, TaggedBuild, TaskInfo};
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, LockSpace, NewBuild, TaskRow};
 use crate::model::{BuildState, Evr, KojiTaskId, RepoId, TaskState};
@@ -269,6 +269,61 @@ fn refresh_packages(
     Ok(())
 }
 
+/// Untagged builds (spec 5.2): builds newer than Koji's latest tagged build of their package
+/// are marked untagged (the last build pointers move back); untagged builds with Koji's
+/// current EVR are marked tagged again.
+fn sync_untagged(
+    client: &mut Client,
+    coll: &db::CollectionRow,
+    tagged: &[TaggedBuild],
+) -> Result<(), Error> {
+    let latest: HashMap<&str, Evr> = tagged
+        .iter()
+        .map(|t| {
+            (
+                t.package_name.as_str(),
+                Evr::new(t.epoch, t.version.clone(), t.release.clone()),
+            )
+        })
+        .collect();
+    let targets = db::real_build_targets(client, coll.id)?;
+    let mut packages: BTreeSet<crate::model::PackageId> =
+        db::packages_with_untagged_builds(client, coll.id)?;
+    let mut names: HashMap<crate::model::PackageId, &str> = HashMap::new();
+    for (name, t) in &targets {
+        names.insert(t.id, name.as_str());
+        if let (Some(last), Some(koji)) = (&t.last_build, latest.get(name.as_str()))
+            && last > koji
+        {
+            packages.insert(t.id);
+        }
+    }
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let packages: Vec<_> = packages.into_iter().collect();
+    let builds = db::build_evrs(client, &packages)?;
+    let (mut untag, mut retag) = (Vec::new(), Vec::new());
+    for b in builds {
+        let Some(koji) = names.get(&b.package_id).and_then(|n| latest.get(n)) else {
+            continue;
+        };
+        match b.evr.cmp(koji) {
+            std::cmp::Ordering::Greater if !b.untagged => untag.push(b.id),
+            std::cmp::Ordering::Equal if b.untagged => retag.push(b.id),
+            _ => {}
+        }
+    }
+    if untag.is_empty() && retag.is_empty() {
+        return Ok(());
+    }
+    let mut tx = client.transaction().map_err(tx_err)?;
+    db::set_untagged(&mut tx, &untag, true)?;
+    db::set_untagged(&mut tx, &retag, false)?;
+    tx.commit().map_err(tx_err)?;
+    Ok(())
+}
+
 fn refresh_latest_builds(
     client: &mut Client,
     koji: &dyn KojiPort,
@@ -278,6 +333,7 @@ fn refresh_latest_builds(
     report: &mut Report,
 ) -> Result<(), Error> {
     let tagged = koji.latest_tagged_builds(&coll.dest_tag, None)?;
+    sync_untagged(client, coll, &tagged)?;
     let known = db::real_build_task_ids(client, coll.id)?;
     let targets = db::real_build_targets(client, coll.id)?;
     let mut new = Vec::new();

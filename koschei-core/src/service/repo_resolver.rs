@@ -13,14 +13,14 @@
 //! * a dead repo is logged and retried, not a crash.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use postgres::Client;
 
 use super::koji_port::{KojiPort, SrpmNvr};
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, ChangeRow, LockSpace};
-use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId};
+use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId, PackageState};
 use crate::priority::dependency_priority;
 use crate::resolve::{
     DependencyChange, RepoDescriptor, Resolution, ResolveError, Resolver, build_requires_from_deps,
@@ -41,6 +41,21 @@ pub struct Report {
     pub events: Vec<StateChange>,
     /// Collection state changes (collection name, old, new).
     pub collection_events: Vec<(String, &'static str, &'static str)>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Time spent per phase of package resolution.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Loading BuildRequires from Koji.
+    pub koji: Duration,
+    /// In the resolver.
+    pub resolve: Duration,
+    /// Loading comparison sets and computing changes.
+    pub compare: Duration,
+    /// Persisting results.
+    pub persist: Duration,
 }
 
 /// Runs one repo resolver pass.
@@ -176,13 +191,10 @@ fn compute(
     settings: &Settings,
     cand: &db::ResolveCandidate,
     resolution: Resolution,
-    comparison: Option<&Vec<(DependencyId, Nevra)>>,
+    comparison: Option<&[&Nevra]>,
 ) -> Computed {
     let changes = match (resolution.resolved, comparison) {
-        (true, Some(old)) => {
-            let old: Vec<Nevra> = old.iter().map(|(_, n)| n.clone()).collect();
-            dependency_changes(&old, &resolution.installs)
-        }
+        (true, Some(old)) => dependency_changes(old.iter().copied(), &resolution.installs),
         _ => Vec::new(),
     };
     let priority = dependency_priority(&settings.priorities, changes.iter().map(|c| c.distance));
@@ -193,6 +205,66 @@ fn compute(
         problems: resolution.problems,
         changes,
         dependency_priority: priority,
+    }
+}
+
+/// NEVRAs of `dependency` rows met during one pass (the original's dependency cache):
+/// most packages share most of their dependencies, so each row is read once.
+/// NEVRAs are kept with their epoch written, as the diff returns them.
+#[derive(Debug, Default)]
+struct DependencyCache {
+    nevras: HashMap<DependencyId, Nevra>,
+    ids: HashMap<Nevra, DependencyId>,
+}
+
+impl DependencyCache {
+    fn load(&mut self, client: &mut Client, ids: &[DependencyId]) -> Result<(), Error> {
+        let missing: BTreeSet<DependencyId> = ids
+            .iter()
+            .filter(|id| !self.nevras.contains_key(id))
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let missing: Vec<DependencyId> = missing.into_iter().collect();
+        let rows = db::dependencies_by_id(client, &missing)?;
+        self.insert(rows.into_iter().map(|(id, n)| (n, id)));
+        Ok(())
+    }
+
+    fn insert(&mut self, rows: impl IntoIterator<Item = (Nevra, DependencyId)>) {
+        for (mut n, id) in rows {
+            n.evr.epoch = Some(n.evr.epoch.unwrap_or(0));
+            self.ids.insert(n.clone(), id);
+            self.nevras.insert(id, n);
+        }
+    }
+
+    fn id(&self, n: &Nevra) -> Option<DependencyId> {
+        self.ids.get(n).copied()
+    }
+
+    fn get(&self, id: DependencyId) -> Option<&Nevra> {
+        self.nevras.get(&id)
+    }
+}
+
+/// Whether a new result goes into the resolution history: the resolved flag changed
+/// (including from NULL), or the package stays unresolved with a different problem set.
+fn record_resolution_change(
+    current: Option<bool>,
+    last_change: Option<&(bool, BTreeSet<String>)>,
+    resolved: bool,
+    problems: &BTreeSet<String>,
+) -> bool {
+    if current != Some(resolved) {
+        return true;
+    }
+    match last_change {
+        _ if resolved => false,
+        Some((false, old)) => old != problems,
+        _ => true,
     }
 }
 
@@ -210,7 +282,9 @@ fn resolve_packages(
     report: &mut Report,
 ) -> Result<bool, Error> {
     let candidates = db::resolve_candidates(client, coll.id, only_unresolved)?;
+    let mut cache = DependencyCache::default();
     for chunk in candidates.chunks(settings.persist_chunk_size.max(1)) {
+        let started = Instant::now();
         // Load: BuildRequires from Koji, comparison sets from the database.
         let nvrs: Vec<SrpmNvr> = chunk
             .iter()
@@ -235,7 +309,11 @@ fn resolve_packages(
                 None => tracing::warn!(package = %cand.name, "no BuildRequires from koji, skipped"),
             }
         }
-        let results = match resolver.resolve_many(desc, group, &brs) {
+        report.timings.koji += started.elapsed();
+        let started = Instant::now();
+        let resolved = resolver.resolve_many(desc, group, &brs);
+        report.timings.resolve += started.elapsed();
+        let results = match resolved {
             Ok(r) => r,
             Err(ResolveError::RepoUnavailable { .. }) => {
                 tracing::warn!(
@@ -246,24 +324,38 @@ fn resolve_packages(
             }
             Err(e) => return Err(e.into()),
         };
+        let started = Instant::now();
         let comparison_ids: Vec<BuildId> = todo.iter().filter_map(|c| c.comparison_build).collect();
-        let comparison = db::build_dependencies(client, &comparison_ids)?;
+        let id_sets = db::build_dependency_id_sets(client, &comparison_ids)?;
+        let wanted: Vec<DependencyId> = id_sets.values().flatten().copied().collect();
+        cache.load(client, &wanted)?;
         // Compute.
         let computed: Vec<Computed> = todo
             .iter()
             .zip(results)
             .map(|(cand, res)| {
-                let old = cand.comparison_build.and_then(|b| comparison.get(&b));
-                compute(settings, cand, res, old)
+                let old: Option<Vec<&Nevra>> = cand
+                    .comparison_build
+                    .and_then(|b| id_sets.get(&b))
+                    .map(|ids| ids.iter().filter_map(|id| cache.get(*id)).collect());
+                compute(settings, cand, res, old.as_deref())
             })
             .collect();
+        report.timings.compare += started.elapsed();
         // Persist.
-        persist(client, &computed, report)?;
+        let started = Instant::now();
+        persist(client, &computed, &mut cache, report)?;
+        report.timings.persist += started.elapsed();
     }
     Ok(true)
 }
 
-fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> Result<(), Error> {
+fn persist(
+    client: &mut Client,
+    computed: &[Computed],
+    cache: &mut DependencyCache,
+    report: &mut Report,
+) -> Result<(), Error> {
     let mut tx = client.transaction().map_err(tx_err)?;
     let ids: Vec<PackageId> = computed.iter().map(|c| c.package_id).collect();
     let locked: HashMap<PackageId, db::LockedPackage> =
@@ -271,49 +363,41 @@ fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> R
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-    // Dependency ids of all new NEVRAs of the chunk, in one round trip.
-    let curr: Vec<Nevra> = computed
+    // Dependency ids of the chunk's NEVRAs not met before, in one round trip.
+    let unknown: BTreeSet<&Nevra> = computed
         .iter()
-        .flat_map(|c| c.changes.iter().filter_map(|ch| ch.curr.clone()))
-        .chain(
-            computed
-                .iter()
-                .flat_map(|c| c.changes.iter().filter_map(|ch| ch.prev.clone())),
-        )
+        .flat_map(|c| c.changes.iter())
+        .flat_map(|ch| ch.prev.iter().chain(ch.curr.iter()))
+        .filter(|n| cache.id(n).is_none())
         .collect();
-    let curr_ids = db::dependency_ids(&mut tx, &curr)?;
-    let id_of: HashMap<&Nevra, DependencyId> = curr.iter().zip(curr_ids).collect();
+    let unknown: Vec<Nevra> = unknown.into_iter().cloned().collect();
+    let ids = db::dependency_ids(&mut tx, &unknown)?;
+    cache.insert(unknown.into_iter().zip(ids));
     let mut persisted = Vec::new();
+    let mut updates = Vec::new();
+    let mut history = Vec::new();
     let mut changes = Vec::new();
     let mut events = Vec::new();
     for c in computed {
         let Some(p) = locked.get(&c.package_id) else {
             continue;
         };
+        persisted.push(c.package_id);
         if p.last_build_id != c.last_build_id {
             // A build was submitted or registered meanwhile: resolve again next pass.
-            db::set_package_resolution(&mut tx, c.package_id, None, 0)?;
-            persisted.push(c.package_id);
+            updates.push((c.package_id, None, 0));
             continue;
         }
-        let prev = db::package_state(&mut tx, c.package_id)?;
-        db::set_package_resolution(
-            &mut tx,
-            c.package_id,
-            Some(c.resolved),
-            c.dependency_priority,
-        )?;
-        let record = match (&p.last_change, p.resolved) {
-            _ if p.resolved != Some(c.resolved) => true,
-            (Some((false, old)), Some(false)) => *old != c.problems,
-            (None, Some(false)) => true,
-            _ => false,
+        let state = |resolved| {
+            PackageState::from_flags(p.blocked, p.tracked, resolved, p.last_complete_build_state)
         };
-        if record {
-            db::insert_resolution_change(&mut tx, c.package_id, c.resolved, &c.problems)?;
+        let (prev, new) = (state(p.resolved), state(Some(c.resolved)));
+        updates.push((c.package_id, Some(c.resolved), c.dependency_priority));
+        if record_resolution_change(p.resolved, p.last_change.as_ref(), c.resolved, &c.problems) {
+            history.push((c.package_id, c.resolved, &c.problems));
         }
         for ch in &c.changes {
-            let lookup = |n: &Option<Nevra>| n.as_ref().and_then(|n| id_of.get(n).copied());
+            let lookup = |n: &Option<Nevra>| n.as_ref().and_then(|n| cache.id(n));
             changes.push((
                 c.package_id,
                 ChangeRow {
@@ -323,10 +407,10 @@ fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> R
                 },
             ));
         }
-        persisted.push(c.package_id);
-        let new = db::package_state(&mut tx, c.package_id)?;
-        events.extend(state_event(c.package_id, prev, new));
+        events.extend(state_event(c.package_id, Some(prev), Some(new)));
     }
+    db::set_package_resolutions(&mut tx, &updates)?;
+    db::insert_resolution_changes(&mut tx, &history)?;
     db::replace_unapplied_changes(&mut tx, &persisted, &changes)?;
     tx.commit().map_err(tx_err)?;
     report.resolved_packages += persisted.len();
@@ -338,6 +422,30 @@ fn persist(client: &mut Client, computed: &[Computed], report: &mut Report) -> R
 mod tests {
     use super::*;
     use crate::resolve::InstalledDep;
+
+    #[test]
+    fn resolution_history_rule() {
+        let set = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
+        let none = set(&[]);
+        let a = set(&["No package found for: a"]);
+        let b = set(&["No package found for: b"]);
+        let cases = [
+            (None, None, true, &none, true),
+            (Some(true), Some((true, none.clone())), true, &none, false),
+            (Some(true), Some((true, none.clone())), false, &a, true),
+            (Some(false), Some((false, a.clone())), false, &a, false),
+            (Some(false), Some((false, a.clone())), false, &b, true),
+            (Some(false), None, false, &a, true),
+            (Some(false), Some((false, a.clone())), true, &none, true),
+        ];
+        for (current, last, resolved, problems, want) in cases {
+            assert_eq!(
+                record_resolution_change(current, last.as_ref(), resolved, problems),
+                want,
+                "{current:?} {last:?} {resolved} {problems:?}"
+            );
+        }
+    }
 
     #[test]
     fn compute_diffs_against_comparison_and_sums_priority() {
@@ -357,10 +465,8 @@ mod tests {
             comparison_build: Some(BuildId(7)),
         };
         let n = |s: &str| Nevra::parse(s).expect("nevra");
-        let old = vec![
-            (DependencyId(1), n("A-0:1-1.x86_64")),
-            (DependencyId(2), n("C-1:2-1.x86_64")),
-        ];
+        let (a, c) = (n("A-0:1-1.x86_64"), n("C-1:2-1.x86_64"));
+        let old = vec![&a, &c];
         let res = Resolution {
             resolved: true,
             installs: vec![

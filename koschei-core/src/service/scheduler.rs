@@ -102,83 +102,166 @@ fn pass(
         ) else {
             continue;
         };
-        let Some((name, arch_override)) = db::package_name_and_override(client, row.package_id)?
-        else {
-            continue;
+        let target = Target {
+            package_id: row.package_id,
+            last_build_id: row.last_build_id,
+            require_tracked: true,
+            check_load: true,
         };
-        let Some(repo) = coll.latest_repo_id else {
-            continue;
-        };
-        let all_arches = match tag_arches.get(&coll.build_tag) {
-            Some(a) => a.clone(),
-            None => {
-                let a = koji.build_arches(&coll.build_tag)?;
-                tag_arches.insert(coll.build_tag.clone(), a.clone());
-                a
+        match try_package(client, koji, settings, coll, &target, &mut tag_arches, now)? {
+            Attempt::Submitted { build_id, task_id } => {
+                return Ok(Outcome::Submitted {
+                    package_id: row.package_id,
+                    build_id,
+                    task_id,
+                });
             }
-        };
-        let srpm = koji.latest_srpm(&coll.dest_tag, &name)?;
-        let headers = match &srpm {
-            Some(s) => koji.srpm_arch_headers(&s.nvr)?,
-            None => None,
-        };
-        let (decision, arches) = decide_arches(
-            &all_arches,
-            headers.as_ref(),
-            arch_override.as_deref(),
-            &settings.build_arches,
-        );
-        match decision {
-            ArchDecision::NoSrpm => {
-                tracing::info!(package = %name, collection = %coll.name, "no suitable SRPM, retrying after the next polling pass");
-                db::set_skip_reason(client, row.package_id, 1)?;
-                continue;
-            }
-            ArchDecision::NoArch => {
-                tracing::info!(package = %name, collection = %coll.name, "no allowed build arch");
-                db::set_skip_reason(client, row.package_id, 2)?;
-                continue;
-            }
-            ArchDecision::Build { arch_override } => {
-                let Some(srpm) = srpm else { continue };
-                if settings.load_threshold < 1.0 {
-                    let hosts = koji.hosts(&arches)?;
-                    let load = koji_load(&all_arches, &arches, &hosts);
-                    if load > settings.load_threshold {
-                        tracing::info!(load, "koji is busy, not submitting");
-                        return Ok(Outcome::KojiBusy);
-                    }
-                }
-                let evr = Evr::new(
-                    srpm.epoch,
-                    srpm.nvr.version.clone(),
-                    srpm.nvr.release.clone(),
-                );
-                let request = ScratchBuild {
-                    srpm_url: srpm.url.clone(),
-                    target: (!settings.build_from_repo_id).then(|| coll.target.clone()),
-                    arch_override,
-                    repo_id: settings.build_from_repo_id.then_some(repo),
-                    priority: settings.task_priority,
-                };
-                let build_repo = settings.build_from_repo_id.then_some(repo);
-                match submit(
-                    client, koji, settings, row, &name, &evr, build_repo, &request, now,
-                )? {
-                    Some((build_id, task_id)) => {
-                        tracing::info!(package = %name, collection = %coll.name, task = task_id.0, "submitted scratch build");
-                        return Ok(Outcome::Submitted {
-                            package_id: row.package_id,
-                            build_id,
-                            task_id,
-                        });
-                    }
-                    None => continue,
-                }
-            }
+            Attempt::KojiBusy => return Ok(Outcome::KojiBusy),
+            Attempt::Skipped(_) => continue,
         }
     }
     Ok(Outcome::NothingToDo)
+}
+
+/// A package to try to submit.
+struct Target {
+    package_id: PackageId,
+    last_build_id: Option<BuildId>,
+    require_tracked: bool,
+    check_load: bool,
+}
+
+/// What happened to one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Attempt {
+    /// Submitted.
+    Submitted {
+        /// The new build row.
+        build_id: BuildId,
+        /// Its Koji task.
+        task_id: KojiTaskId,
+    },
+    /// Not submitted, for this reason.
+    Skipped(&'static str),
+    /// Koji is over the load threshold.
+    KojiBusy,
+}
+
+fn try_package(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    settings: &Settings,
+    coll: &db::CollectionRow,
+    target: &Target,
+    tag_arches: &mut HashMap<String, Vec<String>>,
+    now: SystemTime,
+) -> Result<Attempt, Error> {
+    let Some((name, arch_override)) = db::package_name_and_override(client, target.package_id)?
+    else {
+        return Ok(Attempt::Skipped("package not found"));
+    };
+    let (Some(repo), Some(true)) = (coll.latest_repo_id, coll.latest_repo_resolved) else {
+        return Ok(Attempt::Skipped("base buildroot not resolved"));
+    };
+    let all_arches = match tag_arches.get(&coll.build_tag) {
+        Some(a) => a.clone(),
+        None => {
+            let a = koji.build_arches(&coll.build_tag)?;
+            tag_arches.insert(coll.build_tag.clone(), a.clone());
+            a
+        }
+    };
+    let srpm = koji.latest_srpm(&coll.dest_tag, &name)?;
+    let headers = match &srpm {
+        Some(s) => koji.srpm_arch_headers(&s.nvr)?,
+        None => None,
+    };
+    let (decision, arches) = decide_arches(
+        &all_arches,
+        headers.as_ref(),
+        arch_override.as_deref(),
+        &settings.build_arches,
+    );
+    let arch_override = match decision {
+        ArchDecision::NoSrpm => {
+            tracing::info!(package = %name, collection = %coll.name, "no suitable SRPM, retrying after the next polling pass");
+            db::set_skip_reason(client, target.package_id, 1)?;
+            return Ok(Attempt::Skipped("no suitable SRPM"));
+        }
+        ArchDecision::NoArch => {
+            tracing::info!(package = %name, collection = %coll.name, "no allowed build arch");
+            db::set_skip_reason(client, target.package_id, 2)?;
+            return Ok(Attempt::Skipped("no build architecture allowed"));
+        }
+        ArchDecision::Build { arch_override } => arch_override,
+    };
+    let Some(srpm) = srpm else {
+        return Ok(Attempt::Skipped("no suitable SRPM"));
+    };
+    if target.check_load && settings.load_threshold < 1.0 {
+        let hosts = koji.hosts(&arches)?;
+        let load = koji_load(&all_arches, &arches, &hosts);
+        if load > settings.load_threshold {
+            tracing::info!(load, "koji is busy, not submitting");
+            return Ok(Attempt::KojiBusy);
+        }
+    }
+    let evr = Evr::new(
+        srpm.epoch,
+        srpm.nvr.version.clone(),
+        srpm.nvr.release.clone(),
+    );
+    let request = ScratchBuild {
+        srpm_url: srpm.url.clone(),
+        target: (!settings.build_from_repo_id).then(|| coll.target.clone()),
+        arch_override,
+        repo_id: settings.build_from_repo_id.then_some(repo),
+        priority: settings.task_priority,
+    };
+    let build_repo = settings.build_from_repo_id.then_some(repo);
+    match submit(
+        client, koji, settings, target, &name, &evr, build_repo, &request, now,
+    )? {
+        Some((build_id, task_id)) => {
+            tracing::info!(package = %name, collection = %coll.name, task = task_id.0, "submitted scratch build");
+            Ok(Attempt::Submitted { build_id, task_id })
+        }
+        None => Ok(Attempt::Skipped("has a running build")),
+    }
+}
+
+/// Submits a scratch build of one package now, without priority or load checks (the admin
+/// `submit-build` command): arches as the scheduler computes them, the same reservation, so
+/// it never races with a scheduler pass.
+pub fn submit_package(
+    client: &mut Client,
+    koji: &dyn KojiPort,
+    settings: &Settings,
+    package: PackageId,
+    now: SystemTime,
+) -> Result<Attempt, Error> {
+    let Some((coll, last_build_id)) = db::package_collection(client, package)? else {
+        return Ok(Attempt::Skipped("package not found"));
+    };
+    let Some(coll) = db::collection(client, coll)? else {
+        return Ok(Attempt::Skipped("package not found"));
+    };
+    let target = Target {
+        package_id: package,
+        last_build_id,
+        require_tracked: false,
+        check_load: false,
+    };
+    try_package(
+        client,
+        koji,
+        settings,
+        &coll,
+        &target,
+        &mut HashMap::new(),
+        now,
+    )
 }
 
 /// Reserve in a transaction, call Koji outside it, confirm in a second transaction.
@@ -187,7 +270,7 @@ fn submit(
     client: &mut Client,
     koji: &dyn KojiPort,
     settings: &Settings,
-    row: &db::ScheduleRow,
+    target: &Target,
     name: &str,
     evr: &Evr,
     repo: Option<crate::model::RepoId>,
@@ -197,12 +280,15 @@ fn submit(
     let mut tx = client.transaction().map_err(tx_err)?;
     let reserved = db::reserve_submission(
         &mut tx,
-        row.package_id,
-        row.last_build_id,
-        settings.max_builds,
-        evr,
-        repo,
-        now,
+        &db::Reservation {
+            package: target.package_id,
+            expected_last_build: target.last_build_id,
+            require_tracked: target.require_tracked,
+            max_builds: settings.max_builds,
+            evr,
+            repo,
+            now,
+        },
     )?;
     tx.commit().map_err(tx_err)?;
     let Some(build_id) = reserved else {

@@ -189,3 +189,19 @@ fn dead_repo_without_usable_fallback_marks_unresolved() {
         .get(0);
     assert_eq!(prio, 3000);
 }
+
+#[test]
+fn koji_failure_leaves_build_unprocessed_until_next_pass() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let (_, _, new) = setup(&mut c);
+    let k = koji();
+    k.with(|s| s.requires_down = true);
+    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    assert!(run_once(&mut c, &k, &resolver, &settings(), now()).is_err());
+    assert_eq!(deps_of(&mut c, new).0, None);
+    k.with(|s| s.requires_down = false);
+    let r = run_once(&mut c, &k, &resolver, &settings(), now()).expect("pass");
+    assert_eq!(r.resolved, 1);
+    assert_eq!(applied(&mut c, new).len(), 2);
+}

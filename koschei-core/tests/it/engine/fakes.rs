@@ -38,6 +38,8 @@ pub(crate) struct State {
     pub(crate) calls: Vec<&'static str>,
     /// `getRPMDeps` fails in transport while set.
     pub(crate) requires_down: bool,
+    /// `getTaskChildren` fails in transport while set.
+    pub(crate) children_down: bool,
 }
 
 pub(crate) struct FakeKoji(pub(crate) Mutex<State>);
@@ -229,6 +231,9 @@ impl KojiPort for FakeKoji {
     }
     fn task_children(&self, tasks: &[KojiTaskId]) -> Result<Vec<Vec<ChildTask>>, KojiError> {
         self.call("getTaskChildren");
+        if self.with(|s| s.children_down) {
+            return Err(transport("getTaskChildren"));
+        }
         Ok(self.with(|s| {
             tasks
                 .iter()

@@ -321,3 +321,117 @@ fn koji_core_task_info() -> koschei_core::service::koji_port::TaskInfo {
         completion_ts: Some(ago(100) + Duration::from_secs(60)),
     }
 }
+
+#[test]
+fn builds_newer_than_koji_are_untagged_and_retagged_builds_restored() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    let lbzip2 = package(&mut c, coll, "lbzip2");
+    let log4j = package(&mut c, coll, "log4j");
+    let gone = package(&mut c, coll, "gone");
+    let old = build(&mut c, lbzip2, 3, 10, ago(600));
+    set(
+        &mut c,
+        "UPDATE build SET version = '2.5', release = '10.fc28', real = true WHERE id = $1",
+        old.0,
+    );
+    let local = build(&mut c, lbzip2, 3, 11, ago(300));
+    set(
+        &mut c,
+        "UPDATE build SET version = '2.5', release = '11.fc28', real = true WHERE id = $1",
+        local.0,
+    );
+    let l = build(&mut c, log4j, 3, 20, ago(600));
+    set(
+        &mut c,
+        "UPDATE build SET untagged = true WHERE id = $1",
+        l.0,
+    );
+    let g = build(&mut c, gone, 3, 30, ago(600));
+    set(&mut c, "UPDATE build SET version = '2' WHERE id = $1", g.0);
+    let tagged = |name: &str, task: i32, version: &str, release: &str| TaggedBuild {
+        package_name: name.into(),
+        task_id: Some(KojiTaskId(task)),
+        epoch: None,
+        version: version.into(),
+        release: release.into(),
+        state: 1,
+    };
+    let koji = FakeKoji::new();
+    koji.with(|s| {
+        s.tagged = vec![
+            tagged("lbzip2", 10, "2.5", "10.fc28"),
+            tagged("log4j", 20, "1", "1.fc25"),
+            // Koji's latest of `gone` has no repo (#263): not registered.
+            tagged("gone", 31, "1", "1.fc25"),
+        ]
+    });
+    poll(&mut c, &koji);
+    let last = |c: &mut postgres::Client, p: koschei_core::model::PackageId| -> Option<i32> {
+        c.query_one("SELECT last_build_id FROM package WHERE id = $1", &[&p.0])
+            .expect("p")
+            .get(0)
+    };
+    assert_eq!(last(&mut c, lbzip2), Some(old.0));
+    let untagged: bool = c
+        .query_one("SELECT untagged FROM build WHERE id = $1", &[&local.0])
+        .expect("b")
+        .get(0);
+    assert!(untagged);
+    assert_eq!(last(&mut c, log4j), Some(l.0));
+    let untagged: bool = c
+        .query_one("SELECT untagged FROM build WHERE id = $1", &[&l.0])
+        .expect("b")
+        .get(0);
+    assert!(!untagged);
+    assert_eq!(last(&mut c, gone), None);
+    let lcb: Option<i32> = c
+        .query_one(
+            "SELECT last_complete_build_id FROM package WHERE id = $1",
+            &[&gone.0],
+        )
+        .expect("p")
+        .get(0);
+    assert_eq!(lcb, None);
+}
+
+#[test]
+fn dropped_koji_connection_loses_nothing_and_next_pass_completes() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    let p = package(&mut c, coll, "a");
+    let q = package(&mut c, coll, "b");
+    build(&mut c, p, 2, 10, ago(30));
+    build(&mut c, q, 2, 20, ago(30));
+    let koji = FakeKoji::new();
+    koji.task(10, TaskState::Closed, Some(5), ago(30));
+    koji.task(20, TaskState::Failed, Some(5), ago(30));
+    koji.with(|s| s.children_down = true);
+    assert!(
+        run_once(
+            &mut c,
+            &koji,
+            &Settings::default(),
+            Options::default(),
+            now()
+        )
+        .is_err()
+    );
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM build WHERE state = 2"),
+        2
+    );
+    koji.with(|s| s.children_down = false);
+    let r = poll(&mut c, &koji);
+    assert_eq!(r.finished, 2);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM build WHERE state = 3"),
+        1
+    );
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM build WHERE state = 5"),
+        1
+    );
+}

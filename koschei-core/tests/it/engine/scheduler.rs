@@ -464,3 +464,72 @@ fn two_concurrent_schedulers_submit_exactly_one_build() {
         1
     );
 }
+
+#[test]
+fn reservation_excludes_a_concurrent_second_submission() {
+    use koschei_core::db::engine::{Reservation, reserve_submission};
+    use koschei_core::model::Evr;
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    let rnv = prio_package(&mut c, coll, "rnv", 300, 2);
+    let last: Option<i32> = c
+        .query_one("SELECT last_build_id FROM package WHERE id = $1", &[&rnv.0])
+        .expect("p")
+        .get(0);
+    let evr = Evr::new(None, "1", "2.fc25");
+    let r = Reservation {
+        package: rnv,
+        expected_last_build: last.map(koschei_core::model::BuildId),
+        require_tracked: true,
+        max_builds: 30,
+        evr: &evr,
+        repo: None,
+        now: now(),
+    };
+    let results: Vec<bool> = std::thread::scope(|scope| {
+        let first = scope.spawn(|| {
+            let mut c = db.connect();
+            let mut tx = c.transaction().expect("tx");
+            let got = reserve_submission(&mut tx, &r).expect("reserve");
+            std::thread::sleep(Duration::from_millis(300));
+            tx.commit().expect("commit");
+            got.is_some()
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let second = scope.spawn(|| {
+            let mut c = db.connect();
+            let mut tx = c.transaction().expect("tx");
+            let got = reserve_submission(&mut tx, &r).expect("reserve");
+            tx.commit().expect("commit");
+            got.is_some()
+        });
+        vec![first.join().expect("first"), second.join().expect("second")]
+    });
+    assert_eq!(results, vec![true, false]);
+    assert_eq!(
+        count(&mut c, "SELECT count(*) FROM build WHERE state = 2"),
+        1
+    );
+}
+
+#[test]
+fn admin_submit_ignores_priority_and_tracking_but_not_running_builds() {
+    use koschei_core::service::scheduler::{Attempt, submit_package};
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    let rnv = prio_package(&mut c, coll, "rnv", -500, 2);
+    set(
+        &mut c,
+        "UPDATE package SET tracked = false WHERE id = $1",
+        rnv.0,
+    );
+    let koji = FakeKoji::new();
+    koji.with(|s| s.hosts[0].task_load = 10.0);
+    let got = submit_package(&mut c, &koji, &settings(), rnv, now()).expect("submit");
+    assert!(matches!(got, Attempt::Submitted { .. }), "{got:?}");
+    let got = submit_package(&mut c, &koji, &settings(), rnv, now()).expect("submit");
+    assert_eq!(got, Attempt::Skipped("has a running build"));
+    assert_eq!(koji.with(|s| s.submitted.len()), 1);
+}
