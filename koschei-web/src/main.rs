@@ -25,6 +25,9 @@ struct Args {
     /// Maximum database connections.
     #[arg(long, default_value_t = 8)]
     db_connections: u32,
+    /// Milliseconds a successful response is served again from memory (0 = no cache).
+    #[arg(long, default_value_t = 1000)]
+    cache_ttl_ms: u64,
     /// Koji web UI URL (taskinfo links).
     #[arg(long, default_value = "https://koji.fedoraproject.org/koji")]
     koji_weburl: String,
@@ -60,6 +63,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         workers: args.workers,
         koji_weburl: args.koji_weburl,
         koji_topurl: args.koji_topurl,
+        cache_ttl: Duration::from_millis(args.cache_ttl_ms),
         ..koschei_web::Options::default()
     };
     let server = koschei_web::serve(&args.listen, pool, options)?;

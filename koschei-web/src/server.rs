@@ -6,7 +6,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::postgres::NoTls;
@@ -34,6 +36,10 @@ pub struct Options {
     pub builds_per_page: i64,
     /// Priority weights (for the current priority shown).
     pub priority: PriorityWeights,
+    /// How long a successful page or API response may be served again from memory
+    /// (zero disables the cache). Koschei's data changes on the scale of minutes, so a
+    /// short cache costs nothing in freshness and absorbs bursts on popular pages.
+    pub cache_ttl: Duration,
 }
 
 impl Default for Options {
@@ -46,6 +52,7 @@ impl Default for Options {
             packages_per_page: 100,
             builds_per_page: 15,
             priority: PriorityWeights::default(),
+            cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -74,6 +81,43 @@ pub(crate) struct AppState {
     pub(crate) pool: Pool,
     pub(crate) options: Options,
     pub(crate) koji: KojiLinks,
+    pub(crate) cache: ResponseCache,
+}
+
+/// Successful responses by request target, each kept for `ttl`.
+#[derive(Debug, Default)]
+pub(crate) struct ResponseCache {
+    entries: Mutex<HashMap<String, (Instant, Reply)>>,
+}
+
+/// At most this many responses are cached; bodies above `MAX_CACHED_BODY` are not.
+const MAX_CACHED: usize = 2048;
+const MAX_CACHED_BODY: usize = 1 << 20;
+
+impl ResponseCache {
+    pub(crate) fn get(&self, key: &str, ttl: Duration, now: Instant) -> Option<Reply> {
+        let entries = self.entries.lock().ok()?;
+        match entries.get(key) {
+            Some((at, reply)) if now.duration_since(*at) < ttl => Some(reply.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn put(&self, key: &str, reply: &Reply, ttl: Duration, now: Instant) {
+        if reply.status != 200 || reply.body.len() > MAX_CACHED_BODY {
+            return;
+        }
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= MAX_CACHED {
+            entries.retain(|_, (at, _)| now.duration_since(*at) < ttl);
+            if entries.len() >= MAX_CACHED {
+                entries.clear();
+            }
+        }
+        entries.insert(key.to_owned(), (now, reply.clone()));
+    }
 }
 
 /// A running server. Dropping it (or [`Server::shutdown`]) stops the workers and closes the
@@ -163,6 +207,7 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
         pool,
         options,
         koji,
+        cache: ResponseCache::default(),
     });
     let mut server = Server {
         addr,
