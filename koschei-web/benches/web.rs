@@ -42,8 +42,8 @@ fn env_or(name: &str, default: &str) -> String {
 
 /// `(name, epoch, version, release)` of every source package.
 fn read_packages(path: &Path) -> Vec<(String, i32, String, String)> {
-    let file = std::fs::File::open(path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut xml = String::new();
     flate2::read::GzDecoder::new(file)
         .read_to_string(&mut xml)
@@ -198,7 +198,13 @@ struct WrkResult {
 
 fn wrk(url: &str, secs: &str, conns: &str) -> WrkResult {
     let out = Command::new("wrk")
-        .args(["-t2", &format!("-c{conns}"), &format!("-d{secs}s"), "--latency", url])
+        .args([
+            "-t2",
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            "--latency",
+            url,
+        ])
         .output()
         .unwrap_or_else(|e| panic!("cannot run wrk ({e}); apt-get install -y wrk"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -235,7 +241,9 @@ fn main() {
         "postgresql://postgres@127.0.0.1:5432/postgres",
     );
 
-    let primary = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(PRIMARY);
+    let primary = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(PRIMARY);
     let t = Instant::now();
     let pkgs = read_packages(&primary);
     eprintln!("read {} source packages in {:.1?}", pkgs.len(), t.elapsed());
@@ -243,7 +251,8 @@ fn main() {
     let admin: postgres::Config = admin_url.parse().unwrap();
     let dbname = format!("koschei_web_bench_{}", std::process::id());
     let mut ac = admin.connect(NoTls).unwrap();
-    ac.batch_execute(&format!("CREATE DATABASE {dbname}")).unwrap();
+    ac.batch_execute(&format!("CREATE DATABASE {dbname}"))
+        .unwrap();
     let mut config = admin.clone();
     config.dbname(&dbname);
     let t = Instant::now();
@@ -279,12 +288,22 @@ fn main() {
     let paths = [
         ("package list (page 1)", "/packages".to_owned()),
         ("package list (page 200)", "/packages?page=200".to_owned()),
-        ("package list by priority", "/packages?order_by=-current_priority".to_owned()),
+        (
+            "package list by priority",
+            "/packages?order_by=-current_priority".to_owned(),
+        ),
         ("package detail", format!("/package/{detail_pkg}")),
-        ("api packages?name=", format!("/api/v1/packages?name={detail_pkg}")),
+        (
+            "api packages?name=",
+            format!("/api/v1/packages?name={detail_pkg}"),
+        ),
         ("api packages (all 34k)", "/api/v1/packages".to_owned()),
     ];
-    let secs = if env_or("BENCH_SEED_ONLY", "") == "1" { "1".to_owned() } else { secs };
+    let secs = if env_or("BENCH_SEED_ONLY", "") == "1" {
+        "1".to_owned()
+    } else {
+        secs
+    };
     println!(
         "wrk -t2 -c{conns} -d{secs}s --latency; server workers {workers}; {} packages",
         pkgs.len()
@@ -339,7 +358,11 @@ fn crate_get(url: &str) -> u16 {
     let rest = url.trim_start_matches("http://");
     let (addr, path) = rest.split_at(rest.find('/').unwrap());
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
     let text = String::from_utf8_lossy(&buf);

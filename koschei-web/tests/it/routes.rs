@@ -481,15 +481,27 @@ fn responses_are_cached_for_the_ttl_only() {
         ..koschei_web::Options::default()
     });
     for app in [&cached, &uncached] {
-        visible(&app.get("/package/rnv").body, "<th>Manual priority</th><td>5</td>");
+        visible(
+            &app.get("/package/rnv").body,
+            "<th>Manual priority</th><td>5</td>",
+        );
         app.db
             .client()
             .execute("UPDATE package SET manual_priority = 77 WHERE id = 1", &[])
             .unwrap();
     }
-    visible(&cached.get("/package/rnv").body, "<th>Manual priority</th><td>5</td>");
-    visible(&uncached.get("/package/rnv").body, "<th>Manual priority</th><td>77</td>");
+    visible(
+        &cached.get("/package/rnv").body,
+        "<th>Manual priority</th><td>5</td>",
+    );
+    visible(
+        &uncached.get("/package/rnv").body,
+        "<th>Manual priority</th><td>77</td>",
+    );
     // Another target is computed afresh; errors are never cached.
-    visible(&cached.get("/package/rnv?collection=f25").body, "<td>77</td>");
+    visible(
+        &cached.get("/package/rnv?collection=f25").body,
+        "<td>77</td>",
+    );
     assert_eq!(cached.get("/package/nope").status, 404);
 }

@@ -188,10 +188,12 @@ pub(crate) fn query(
     sql: &'static str,
     params: &[&dyn Param],
 ) -> Result<Vec<postgres::Row>> {
-    client.query_typed(sql, &typed(params)).map_err(|source| Error::Query {
-        query: name,
-        source,
-    })
+    client
+        .query_typed(sql, &typed(params))
+        .map_err(|source| Error::Query {
+            query: name,
+            source,
+        })
 }
 
 /// Reads column `idx` of `row`; a type mismatch is reported as a query error of `name`.
