@@ -105,10 +105,8 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
     let ttl = state.options.cache_ttl;
     let cacheable = !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static"));
     let started = std::time::Instant::now();
-    if cacheable {
-        if let Some(hit) = state.cache.get(url, ttl, started) {
-            return hit;
-        }
+    if cacheable && let Some(hit) = state.cache.get(url, ttl, started) {
+        return hit;
     }
     let reply = route_uncached(state, &t, &segs);
     if cacheable {

@@ -4,7 +4,7 @@
 //! Every function takes a [`postgres::GenericClient`], so it runs the same way on a plain
 //! connection and inside the read-only transaction the web server opens per request.
 //! SQL text is assembled only from `&'static str` fragments chosen from closed lists
-//! (see [`Sql`]); every value coming from a request is a bound parameter.
+//! (see the private `Sql` builder); every value coming from a request is a bound parameter.
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
