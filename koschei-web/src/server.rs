@@ -91,8 +91,8 @@ pub(crate) struct ResponseCache {
 }
 
 /// At most this many responses are cached; bodies above `MAX_CACHED_BODY` are not.
-const MAX_CACHED: usize = 2048;
-const MAX_CACHED_BODY: usize = 1 << 20;
+const MAX_CACHED: usize = 512;
+const MAX_CACHED_BODY: usize = 256 << 10;
 
 impl ResponseCache {
     pub(crate) fn get(&self, key: &str, ttl: Duration, now: Instant) -> Option<Reply> {

@@ -274,27 +274,27 @@ pub struct Chrome {
 /// Loads the collections, the admin notice and the buildroot problems.
 pub fn chrome(client: &mut impl GenericClient) -> Result<Chrome> {
     let collections = collections(client)?;
-    const N: &str = "admin notice";
-    let notice = query(
-        client,
-        N,
-        "SELECT content FROM admin_notice WHERE key = 'global_notice'",
-        &[],
-    )?
-    .first()
-    .map(|r| get::<String>(r, N, "content"))
-    .transpose()?;
-    const P: &str = "buildroot problems";
+    const N: &str = "admin notice and buildroot problems";
     let rows = query(
         client,
-        P,
-        "SELECT collection_id, problem FROM buildroot_problem ORDER BY collection_id, id",
+        N,
+        "SELECT (SELECT content FROM admin_notice WHERE key = 'global_notice') AS notice,
+                coalesce((SELECT array_agg(collection_id ORDER BY collection_id, id)
+                          FROM buildroot_problem), '{}') AS cids,
+                coalesce((SELECT array_agg(problem ORDER BY collection_id, id)
+                          FROM buildroot_problem), '{}') AS problems",
         &[],
     )?;
+    let (notice, cids, problems): (Option<String>, Vec<i32>, Vec<String>) = match rows.first() {
+        Some(r) => (
+            get(r, N, "notice")?,
+            get(r, N, "cids")?,
+            get(r, N, "problems")?,
+        ),
+        None => (None, Vec::new(), Vec::new()),
+    };
     let mut buildroot_problems: Vec<(CollectionId, Vec<String>)> = Vec::new();
-    for r in &rows {
-        let cid = CollectionId(get(r, P, "collection_id")?);
-        let problem: String = get(r, P, "problem")?;
+    for (cid, problem) in cids.into_iter().map(CollectionId).zip(problems) {
         match buildroot_problems.last_mut() {
             Some((c, v)) if *c == cid => v.push(problem),
             _ => buildroot_problems.push((cid, vec![problem])),
