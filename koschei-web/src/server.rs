@@ -84,39 +84,66 @@ pub(crate) struct AppState {
     pub(crate) cache: ResponseCache,
 }
 
-/// Successful responses by request target, each kept for `ttl`.
+/// Successful responses by request target, each fresh for `ttl`.
+///
+/// When an entry is stale, the first request recomputes it while concurrent requests for the
+/// same target keep getting the stale copy, so an expensive page is computed once per
+/// `ttl` instead of by every worker at the same moment.
 #[derive(Debug, Default)]
 pub(crate) struct ResponseCache {
-    entries: Mutex<HashMap<String, (Instant, Reply)>>,
+    entries: Mutex<HashMap<String, CacheEntry>>,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    at: Instant,
+    refreshing: bool,
+    reply: Reply,
 }
 
 /// At most this many responses are cached; bodies above `MAX_CACHED_BODY` are not.
 const MAX_CACHED: usize = 512;
 const MAX_CACHED_BODY: usize = 256 << 10;
+const REFRESH_GRACE: Duration = Duration::from_secs(30);
 
 impl ResponseCache {
+    /// A fresh (or being refreshed) response, or `None` when the caller must compute it.
     pub(crate) fn get(&self, key: &str, ttl: Duration, now: Instant) -> Option<Reply> {
-        let entries = self.entries.lock().ok()?;
-        match entries.get(key) {
-            Some((at, reply)) if now.duration_since(*at) < ttl => Some(reply.clone()),
-            _ => None,
+        let mut entries = self.entries.lock().ok()?;
+        let entry = entries.get_mut(key)?;
+        let age = now.duration_since(entry.at);
+        // A refresh that has not finished within a grace period (its request panicked or
+        // hangs) is taken over by the next request.
+        if age < ttl || (entry.refreshing && age < ttl + REFRESH_GRACE) {
+            return Some(entry.reply.clone());
         }
+        entry.refreshing = true;
+        None
     }
 
+    /// Stores a computed response (only successes), or ends a refresh that failed.
     pub(crate) fn put(&self, key: &str, reply: &Reply, ttl: Duration, now: Instant) {
-        if reply.status != 200 || reply.body.len() > MAX_CACHED_BODY {
-            return;
-        }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
+        if reply.status != 200 || reply.body.len() > MAX_CACHED_BODY {
+            entries.remove(key);
+            return;
+        }
         if entries.len() >= MAX_CACHED {
-            entries.retain(|_, (at, _)| now.duration_since(*at) < ttl);
+            entries.retain(|_, e| now.duration_since(e.at) < ttl);
             if entries.len() >= MAX_CACHED {
                 entries.clear();
             }
         }
-        entries.insert(key.to_owned(), (now, reply.clone()));
+        entries.insert(
+            key.to_owned(),
+            CacheEntry {
+                at: now,
+                refreshing: false,
+                reply: reply.clone(),
+            },
+        );
     }
 }
 
@@ -370,4 +397,37 @@ impl Reply {
 /// Whether the method is a read (GET or HEAD); anything else gets 405.
 pub(crate) fn is_read(method: &Method) -> bool {
     matches!(method, Method::Get | Method::Head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_serves_fresh_then_one_refresher_while_others_get_stale() {
+        let cache = ResponseCache::default();
+        let ttl = Duration::from_secs(1);
+        let t0 = Instant::now();
+        assert_eq!(cache.get("/a", ttl, t0), None);
+        let v1 = Reply::text(200, "v1");
+        cache.put("/a", &v1, ttl, t0);
+        assert_eq!(
+            cache.get("/a", ttl, t0 + Duration::from_millis(500)),
+            Some(v1.clone())
+        );
+        // Stale: the first caller recomputes, the others get the old reply meanwhile.
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(cache.get("/a", ttl, t1), None);
+        assert_eq!(cache.get("/a", ttl, t1), Some(v1.clone()));
+        // A refresh that never finishes is taken over after the grace period.
+        assert_eq!(cache.get("/a", ttl, t1 + REFRESH_GRACE), None);
+        let v2 = Reply::text(200, "v2");
+        cache.put("/a", &v2, ttl, t1);
+        assert_eq!(cache.get("/a", ttl, t1), Some(v2));
+        // Errors are not cached and drop the old entry.
+        cache.put("/a", &Reply::text(503, "down"), ttl, t1);
+        assert_eq!(cache.get("/a", ttl, t1), None);
+        // Other targets are separate.
+        assert_eq!(cache.get("/b", ttl, t1), None);
+    }
 }
