@@ -1,1 +1,377 @@
-fn main() {}
+//! Load benchmark of koschei-web: seeds one collection with the 34,288 Debian bookworm
+//! source packages (names and EVRs from `../shared/data/debian-bookworm/source/repodata`)
+//! and a realistic history (builds, Koji tasks, dependency changes, resolution changes,
+//! groups) into a fresh database, starts the server on loopback and runs `wrk` against the
+//! package list, a package page and `/api/v1/packages`.
+//!
+//! Run: `cargo bench -p koschei-web --bench web` (needs PostgreSQL at
+//! `KOSCHEI_TEST_DATABASE_URL`, default `postgresql://postgres@127.0.0.1:5432/postgres`, and
+//! Debian's `wrk`). Environment: `BENCH_DURATION` (seconds per target, default 10),
+//! `BENCH_CONNECTIONS` (default 16), `BENCH_WORKERS` (server threads, default 8).
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::disallowed_methods,
+    reason = "benchmark binary: prints results, reads its settings from the environment, fails fast"
+)]
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use koschei_core::model::Evr;
+use postgres::{Client, NoTls};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use r2d2_postgres::PostgresConnectionManager;
+
+const PRIMARY: &str = "../shared/data/debian-bookworm/source/repodata/primary.xml.gz";
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../koschei-core/src/db/migrations/0001_initial.sql"),
+    include_str!("../../koschei-core/src/db/migrations/0002_web_indexes.sql"),
+];
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// `(name, epoch, version, release)` of every source package.
+fn read_packages(path: &Path) -> Vec<(String, i32, String, String)> {
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let mut xml = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut xml)
+        .unwrap();
+    let mut reader = Reader::from_str(&xml);
+    let mut out = Vec::new();
+    let mut in_name = false;
+    let mut name = String::new();
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) if e.name().as_ref() == b"name" => in_name = true,
+            Event::Text(t) if in_name => {
+                name = String::from_utf8_lossy(t.as_ref()).into_owned();
+            }
+            Event::End(e) if e.name().as_ref() == b"name" => in_name = false,
+            Event::Empty(e) if e.name().as_ref() == b"version" => {
+                let mut epoch = 0;
+                let (mut ver, mut rel) = (String::new(), String::new());
+                for a in e.attributes().flatten() {
+                    let v = String::from_utf8_lossy(&a.value).into_owned();
+                    match a.key.as_ref() {
+                        b"epoch" => epoch = v.parse().unwrap_or(0),
+                        b"ver" => ver = v,
+                        b"rel" => rel = v,
+                        _ => {}
+                    }
+                }
+                if rel.is_empty() {
+                    rel = "0".into();
+                }
+                out.push((std::mem::take(&mut name), epoch, ver, rel));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn seed(c: &mut Client, pkgs: &[(String, i32, String, String)]) {
+    let names: Vec<&str> = pkgs.iter().map(|p| p.0.as_str()).collect();
+    let epochs: Vec<i32> = pkgs.iter().map(|p| p.1).collect();
+    let versions: Vec<&str> = pkgs.iter().map(|p| p.2.as_str()).collect();
+    let releases: Vec<&str> = pkgs.iter().map(|p| p.3.as_str()).collect();
+    c.batch_execute(
+        "INSERT INTO collection (id, name, display_name, target, dest_tag, build_tag,
+                                 latest_repo_id, latest_repo_resolved)
+         VALUES (1, 'bookworm', 'Debian bookworm', 'bookworm', 'bookworm', 'bookworm-build', 1000, true);
+         CREATE TEMP TABLE src (name text, epoch int, version text, release text, h int);",
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO src SELECT n, e, v, r, abs(hashtext(n))
+         FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS s(n, e, v, r)",
+        &[&names, &epochs, &versions, &releases],
+    )
+    .unwrap();
+    // Dependencies: two EVRs of a binary package named after every 8th source package.
+    let mut dnames = Vec::new();
+    let mut depochs: Vec<Option<i32>> = Vec::new();
+    let mut dvers = Vec::new();
+    let mut drels = Vec::new();
+    let mut dkeys = Vec::new();
+    for (name, epoch, ver, rel) in pkgs.iter().step_by(8) {
+        for r in [format!("{rel}~old"), rel.clone()] {
+            let e = Evr::new(Some(*epoch), ver.clone(), r);
+            dnames.push(format!("lib{name}"));
+            depochs.push(e.epoch);
+            dvers.push(e.version.clone());
+            dkeys.push(e.sort_key());
+            drels.push(e.release);
+        }
+    }
+    c.execute(
+        "INSERT INTO dependency (name, epoch, version, release, arch, evr_key)
+         SELECT n, e, v, r, 'x86_64', k
+         FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bytea[]) AS s(n, e, v, r, k)",
+        &[&dnames, &depochs, &dvers, &drels, &dkeys],
+    )
+    .unwrap();
+    c.batch_execute(
+        "SET session_replication_role = replica;
+         INSERT INTO base_package (name) SELECT name FROM src ORDER BY name;
+         INSERT INTO package (base_id, name, collection_id, tracked, blocked, resolved,
+                              dependency_priority, manual_priority, static_priority)
+         SELECT b.id, b.name, 1, s.h % 50 <> 0, s.h % 97 = 0,
+                CASE WHEN s.h % 23 = 0 THEN false WHEN s.h % 41 = 0 THEN NULL ELSE true END,
+                (s.h % 7) * 32, CASE WHEN s.h % 101 = 0 THEN 1000 ELSE 0 END, 0
+         FROM base_package b JOIN src s ON s.name = b.name;
+         -- 1 to 5 builds per package, a few days apart; the newest may still run.
+         INSERT INTO build (package_id, state, task_id, started, finished, epoch, version, release,
+                            repo_id, deps_resolved, real)
+         SELECT p.id,
+                CASE WHEN g.i = g.n AND s.h % 31 = 0 THEN 2
+                     WHEN (s.h + g.i) % 9 = 0 THEN 5 ELSE 3 END,
+                40000000 + p.id * 8 + g.i,
+                now() - ((g.n - g.i) * 3 + (s.h % 72) / 24.0) * interval '1 day' - interval '1 hour',
+                CASE WHEN g.i = g.n AND s.h % 31 = 0 THEN NULL
+                     ELSE now() - ((g.n - g.i) * 3 + (s.h % 72) / 24.0) * interval '1 day'
+                          - interval '20 min' END,
+                CASE WHEN g.i = g.n AND s.h % 31 = 0 THEN NULL ELSE nullif(s.epoch, 0) END,
+                CASE WHEN g.i = g.n AND s.h % 31 = 0 THEN NULL ELSE s.version END,
+                CASE WHEN g.i = g.n AND s.h % 31 = 0 THEN NULL ELSE s.release || '.' || g.i END,
+                CASE WHEN g.i = g.n AND s.h % 31 = 0 THEN NULL ELSE 900 + g.i END,
+                CASE WHEN g.i = g.n AND s.h % 31 = 0 THEN NULL ELSE true END,
+                g.i = 1 AND g.n > 1 AND s.h % 5 = 0
+         FROM package p JOIN src s ON s.name = p.name
+         CROSS JOIN LATERAL (SELECT i, 1 + s.h % 5 AS n FROM generate_series(1, 1 + s.h % 5) i) g;
+         INSERT INTO koji_task (build_id, task_id, arch, state, started, finished)
+         SELECT b.id, b.task_id * 4 + a.k, a.arch, CASE WHEN b.state = 2 THEN 1 WHEN b.state = 5 AND a.k = 1 THEN 5 ELSE 2 END,
+                b.started + interval '1 min', b.finished - interval '1 min'
+         FROM build b CROSS JOIN (VALUES (1, 'x86_64'), (2, 'i386')) AS a(k, arch);
+         INSERT INTO applied_change (build_id, prev_dep_id, curr_dep_id, distance)
+         SELECT b.id, d.id, d.id + 1, 1 + (b.id % 3)
+         FROM build b JOIN dependency d ON d.id = 1 + 2 * (b.id % 2000)
+         WHERE b.state <> 2;
+         INSERT INTO unapplied_change (package_id, prev_dep_id, curr_dep_id, distance)
+         SELECT p.id, d.id, d.id + 1, CASE WHEN p.id % 3 = 0 THEN NULL ELSE 1 + p.id % 4 END
+         FROM package p JOIN dependency d ON d.id = 1 + 2 * (p.id % 2000) WHERE p.id % 4 = 0;
+         INSERT INTO resolution_change (package_id, resolved, \"timestamp\")
+         SELECT p.id, p.resolved, now() - interval '2 days' FROM package p WHERE p.resolved IS NOT NULL AND p.id % 3 = 0;
+         INSERT INTO resolution_problem (resolution_id, problem)
+         SELECT rc.id, 'nothing provides libfoo' || rc.package_id || ' needed by ' || p.name
+         FROM resolution_change rc JOIN package p ON p.id = rc.package_id WHERE NOT rc.resolved;
+         INSERT INTO package_group (namespace, name) SELECT NULL, 'group' || i FROM generate_series(1, 20) i;
+         INSERT INTO package_group_relation (group_id, base_id)
+         SELECT 1 + b.id % 20, b.id FROM base_package b WHERE b.id % 17 = 0;
+         UPDATE package p SET last_build_id = lb.id
+         FROM (SELECT DISTINCT ON (package_id) package_id, id FROM build
+               ORDER BY package_id, started DESC, id DESC) lb
+         WHERE lb.package_id = p.id;
+         UPDATE package p SET last_complete_build_id = x.id, last_complete_build_state = x.state
+         FROM (SELECT DISTINCT ON (package_id) package_id, id, state FROM build WHERE state IN (3, 5)
+               ORDER BY package_id, started DESC, id DESC) x
+         WHERE x.package_id = p.id;
+         UPDATE build SET last_complete = true
+         WHERE id IN (SELECT last_complete_build_id FROM package WHERE last_complete_build_id IS NOT NULL);
+         SET session_replication_role = DEFAULT;
+         REFRESH MATERIALIZED VIEW scalar_stats;
+         REFRESH MATERIALIZED VIEW resource_consumption_stats;",
+    )
+    .unwrap();
+    c.batch_execute("VACUUM ANALYZE").unwrap();
+}
+
+struct WrkResult {
+    p50: String,
+    p99: String,
+    rps: String,
+    non2xx: String,
+}
+
+fn wrk(url: &str, secs: &str, conns: &str) -> WrkResult {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            "--latency",
+            url,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run wrk ({e}); apt-get install -y wrk"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |prefix: &str| -> String {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let non2xx = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Non-2xx"))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or("0")
+        .to_owned();
+    WrkResult {
+        p50: field("50%"),
+        p99: field("99%"),
+        rps: field("Requests/sec:"),
+        non2xx,
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is accepted.
+    let secs = env_or("BENCH_DURATION", "10");
+    let conns = env_or("BENCH_CONNECTIONS", "16");
+    let workers: usize = env_or("BENCH_WORKERS", "8").parse().unwrap();
+    let admin_url = env_or(
+        "KOSCHEI_TEST_DATABASE_URL",
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+    );
+
+    let primary = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(PRIMARY);
+    let t = Instant::now();
+    let pkgs = read_packages(&primary);
+    eprintln!("read {} source packages in {:.1?}", pkgs.len(), t.elapsed());
+
+    let admin: postgres::Config = admin_url.parse().unwrap();
+    let dbname = format!("koschei_web_bench_{}", std::process::id());
+    let mut ac = admin.connect(NoTls).unwrap();
+    ac.batch_execute(&format!("CREATE DATABASE {dbname}"))
+        .unwrap();
+    let mut config = admin.clone();
+    config.dbname(&dbname);
+    let t = Instant::now();
+    {
+        let mut c = config.connect(NoTls).unwrap();
+        for m in MIGRATIONS {
+            c.batch_execute(m).unwrap();
+        }
+        seed(&mut c, &pkgs);
+        let row = c
+            .query_one(
+                "SELECT (SELECT count(*) FROM package), (SELECT count(*) FROM build),
+                        (SELECT count(*) FROM koji_task), (SELECT count(*) FROM applied_change)",
+                &[],
+            )
+            .unwrap();
+        eprintln!(
+            "seeded {} packages, {} builds, {} tasks, {} applied changes in {:.1?}",
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            row.get::<_, i64>(2),
+            row.get::<_, i64>(3),
+            t.elapsed()
+        );
+    }
+
+    // Request log lines are formatted as in production, then discarded.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(std::io::sink)
+        .try_init();
+    let detail_pkg = "python3.11";
+    let paths = [
+        ("package list (page 1)", "/packages".to_owned()),
+        ("package list (page 200)", "/packages?page=200".to_owned()),
+        (
+            "package list by priority",
+            "/packages?order_by=-current_priority".to_owned(),
+        ),
+        ("package detail", format!("/package/{detail_pkg}")),
+        (
+            "api packages?name=",
+            format!("/api/v1/packages?name={detail_pkg}"),
+        ),
+        ("api packages (all 34k)", "/api/v1/packages".to_owned()),
+    ];
+    let secs = if env_or("BENCH_SEED_ONLY", "") == "1" {
+        "1".to_owned()
+    } else {
+        secs
+    };
+    println!(
+        "wrk -t2 -c{conns} -d{secs}s --latency; server workers {workers}; {} packages",
+        pkgs.len()
+    );
+    println!(
+        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>12}",
+        "target", "cache", "p50", "p99", "req/s", "non-2xx", "one request"
+    );
+    for cache_ms in [1000_u64, 0] {
+        let pool = r2d2::Pool::builder()
+            .max_size(u32::try_from(workers).unwrap())
+            .test_on_check_out(false)
+            .build(PostgresConnectionManager::new(config.clone(), NoTls))
+            .unwrap();
+        let server = koschei_web::serve(
+            "127.0.0.1:0",
+            pool,
+            koschei_web::Options {
+                workers,
+                cache_ttl: Duration::from_millis(cache_ms),
+                ..koschei_web::Options::default()
+            },
+        )
+        .unwrap();
+        let base = server.url();
+        for (name, path) in &paths {
+            let url = format!("{base}{path}");
+            // One request on an idle server (it also fills the cache).
+            let t = Instant::now();
+            let status = crate_get(&url);
+            let single = t.elapsed();
+            assert_eq!(status, 200, "{url} answered {status}");
+            let r = wrk(&url, &secs, &conns);
+            println!(
+                "{name:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>12}",
+                format!("{cache_ms} ms"),
+                r.p50,
+                r.p99,
+                r.rps,
+                r.non2xx,
+                format!("{:.1?}", single)
+            );
+        }
+        server.shutdown();
+    }
+    if env_or("BENCH_KEEP", "") == "1" {
+        eprintln!("kept database {dbname}");
+        return;
+    }
+    let _ = ac.batch_execute(&format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
+}
+
+/// Status of a GET, to check the targets before loading them.
+fn crate_get(url: &str) -> u16 {
+    use std::io::Write;
+    let rest = url.trim_start_matches("http://");
+    let (addr, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}

@@ -25,6 +25,9 @@ struct Args {
     /// Maximum database connections.
     #[arg(long, default_value_t = 8)]
     db_connections: u32,
+    /// Milliseconds a successful response is served again from memory (0 = no cache).
+    #[arg(long, default_value_t = 1000)]
+    cache_ttl_ms: u64,
     /// Koji web UI URL (taskinfo links).
     #[arg(long, default_value = "https://koji.fedoraproject.org/koji")]
     koji_weburl: String,
@@ -60,6 +63,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         workers: args.workers,
         koji_weburl: args.koji_weburl,
         koji_topurl: args.koji_topurl,
+        cache_ttl: Duration::from_millis(args.cache_ttl_ms),
         ..koschei_web::Options::default()
     };
     let server = koschei_web::serve(&args.listen, pool, options)?;
@@ -74,6 +78,7 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     if let Err(e) = run(Args::parse()) {

@@ -102,7 +102,21 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
     }
     let t = Target::parse(url);
     let segs: Vec<&str> = t.segments.iter().map(String::as_str).collect();
-    match segs.as_slice() {
+    let ttl = state.options.cache_ttl;
+    let cacheable = !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static"));
+    let started = std::time::Instant::now();
+    if cacheable && let Some(hit) = state.cache.get(url, ttl, started) {
+        return hit;
+    }
+    let reply = route_uncached(state, &t, &segs);
+    if cacheable {
+        state.cache.put(url, &reply, ttl, started);
+    }
+    reply
+}
+
+fn route_uncached(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
+    match segs {
         ["static", "koschei.css"] => {
             let mut r = Reply::text(200, CSS).with_header("Cache-Control", "public, max-age=86400");
             r.content_type = "text/css; charset=utf-8";
@@ -114,9 +128,9 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
                 server_failure(&f).unwrap_or_else(|| Reply::text(503, "database unavailable\n"))
             }
         },
-        ["api", "v1", rest @ ..] => api_route(state, &t, rest),
+        ["api", "v1", rest @ ..] => api_route(state, t, rest),
         ["badge", coll, file] => badge(state, coll, file),
-        _ => page_route(state, &t, &segs),
+        _ => page_route(state, t, segs),
     }
 }
 

@@ -1,12 +1,14 @@
 //! The HTTP server: a `tiny_http` listener, a fixed pool of worker threads sharing an r2d2
 //! pool of PostgreSQL connections, and per-request logging and panic isolation.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::postgres::NoTls;
@@ -34,6 +36,10 @@ pub struct Options {
     pub builds_per_page: i64,
     /// Priority weights (for the current priority shown).
     pub priority: PriorityWeights,
+    /// How long a successful page or API response may be served again from memory
+    /// (zero disables the cache). Koschei's data changes on the scale of minutes, so a
+    /// short cache costs nothing in freshness and absorbs bursts on popular pages.
+    pub cache_ttl: Duration,
 }
 
 impl Default for Options {
@@ -46,6 +52,7 @@ impl Default for Options {
             packages_per_page: 100,
             builds_per_page: 15,
             priority: PriorityWeights::default(),
+            cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -74,6 +81,70 @@ pub(crate) struct AppState {
     pub(crate) pool: Pool,
     pub(crate) options: Options,
     pub(crate) koji: KojiLinks,
+    pub(crate) cache: ResponseCache,
+}
+
+/// Successful responses by request target, each fresh for `ttl`.
+///
+/// When an entry is stale, the first request recomputes it while concurrent requests for the
+/// same target keep getting the stale copy, so an expensive page is computed once per
+/// `ttl` instead of by every worker at the same moment.
+#[derive(Debug, Default)]
+pub(crate) struct ResponseCache {
+    entries: Mutex<HashMap<String, CacheEntry>>,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    at: Instant,
+    refreshing: bool,
+    reply: Reply,
+}
+
+/// At most this many responses are cached; bodies above `MAX_CACHED_BODY` are not.
+const MAX_CACHED: usize = 512;
+const MAX_CACHED_BODY: usize = 256 << 10;
+const REFRESH_GRACE: Duration = Duration::from_secs(30);
+
+impl ResponseCache {
+    /// A fresh (or being refreshed) response, or `None` when the caller must compute it.
+    pub(crate) fn get(&self, key: &str, ttl: Duration, now: Instant) -> Option<Reply> {
+        let mut entries = self.entries.lock().ok()?;
+        let entry = entries.get_mut(key)?;
+        let age = now.duration_since(entry.at);
+        // A refresh that has not finished within a grace period (its request panicked or
+        // hangs) is taken over by the next request.
+        if age < ttl || (entry.refreshing && age < ttl + REFRESH_GRACE) {
+            return Some(entry.reply.clone());
+        }
+        entry.refreshing = true;
+        None
+    }
+
+    /// Stores a computed response (only successes), or ends a refresh that failed.
+    pub(crate) fn put(&self, key: &str, reply: &Reply, ttl: Duration, now: Instant) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if reply.status != 200 || reply.body.len() > MAX_CACHED_BODY {
+            entries.remove(key);
+            return;
+        }
+        if entries.len() >= MAX_CACHED {
+            entries.retain(|_, e| now.duration_since(e.at) < ttl);
+            if entries.len() >= MAX_CACHED {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            key.to_owned(),
+            CacheEntry {
+                at: now,
+                refreshing: false,
+                reply: reply.clone(),
+            },
+        );
+    }
 }
 
 /// A running server. Dropping it (or [`Server::shutdown`]) stops the workers and closes the
@@ -138,10 +209,11 @@ impl Drop for Server {
 /// Starts the server on `listen` (for example `127.0.0.1:5000`, or port 0 for any free
 /// port) and returns once it accepts connections.
 pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error> {
-    let http = tiny_http::Server::http(listen).map_err(|source| Error::Bind {
-        addr: listen.to_owned(),
-        source,
-    })?;
+    let http =
+        tiny_http::Server::from_listener(bind(listen)?, None).map_err(|source| Error::Bind {
+            addr: listen.to_owned(),
+            source,
+        })?;
     let addr = match http.server_addr() {
         tiny_http::ListenAddr::IP(a) => a,
         #[allow(unreachable_patterns)]
@@ -163,6 +235,7 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
         pool,
         options,
         koji,
+        cache: ResponseCache::default(),
     });
     let mut server = Server {
         addr,
@@ -182,6 +255,32 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
     }
     tracing::info!(%addr, workers = n, "koschei-web listening");
     Ok(server)
+}
+
+/// Binds the listening socket with `TCP_NODELAY`, which accepted connections inherit.
+///
+/// `tiny_http` writes a response in several pieces; without `TCP_NODELAY` the last piece
+/// waits for the client's delayed ACK (40 ms on Linux) on every keep-alive request.
+fn bind(listen: &str) -> Result<std::net::TcpListener, Error> {
+    let err = |source: Box<dyn std::error::Error + Send + Sync>| Error::Bind {
+        addr: listen.to_owned(),
+        source,
+    };
+    let addr: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(listen)
+        .map_err(|e| err(e.into()))?
+        .next()
+        .ok_or_else(|| err("address resolves to nothing".into()))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .map_err(|e| err(e.into()))?;
+    socket.set_reuse_address(true).map_err(|e| err(e.into()))?;
+    socket.set_tcp_nodelay(true).map_err(|e| err(e.into()))?;
+    socket.bind(&addr.into()).map_err(|e| err(e.into()))?;
+    socket.listen(1024).map_err(|e| err(e.into()))?;
+    Ok(socket.into())
 }
 
 fn worker(http: &tiny_http::Server, stop: &AtomicBool, state: &AppState) {
@@ -298,4 +397,37 @@ impl Reply {
 /// Whether the method is a read (GET or HEAD); anything else gets 405.
 pub(crate) fn is_read(method: &Method) -> bool {
     matches!(method, Method::Get | Method::Head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_serves_fresh_then_one_refresher_while_others_get_stale() {
+        let cache = ResponseCache::default();
+        let ttl = Duration::from_secs(1);
+        let t0 = Instant::now();
+        assert_eq!(cache.get("/a", ttl, t0), None);
+        let v1 = Reply::text(200, "v1");
+        cache.put("/a", &v1, ttl, t0);
+        assert_eq!(
+            cache.get("/a", ttl, t0 + Duration::from_millis(500)),
+            Some(v1.clone())
+        );
+        // Stale: the first caller recomputes, the others get the old reply meanwhile.
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(cache.get("/a", ttl, t1), None);
+        assert_eq!(cache.get("/a", ttl, t1), Some(v1.clone()));
+        // A refresh that never finishes is taken over after the grace period.
+        assert_eq!(cache.get("/a", ttl, t1 + REFRESH_GRACE), None);
+        let v2 = Reply::text(200, "v2");
+        cache.put("/a", &v2, ttl, t1);
+        assert_eq!(cache.get("/a", ttl, t1), Some(v2));
+        // Errors are not cached and drop the old entry.
+        cache.put("/a", &Reply::text(503, "down"), ttl, t1);
+        assert_eq!(cache.get("/a", ttl, t1), None);
+        // Other targets are separate.
+        assert_eq!(cache.get("/b", ttl, t1), None);
+    }
 }

@@ -261,7 +261,7 @@ pub(crate) fn seed(c: &mut Client) {
 /// A seeded database and a server on a free port.
 pub(crate) struct App {
     pub(crate) server: koschei_web::Server,
-    pub(crate) _db: TestDb,
+    pub(crate) db: TestDb,
 }
 
 impl App {
@@ -279,7 +279,7 @@ impl App {
             ..options
         };
         let server = koschei_web::serve("127.0.0.1:0", db.pool(), options).unwrap();
-        App { server, _db: db }
+        App { server, db }
     }
 
     pub(crate) fn get(&self, path: &str) -> Resp {

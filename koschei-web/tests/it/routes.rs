@@ -469,3 +469,39 @@ fn database_down_gives_503_plain_text() {
     assert_eq!(get(&server.url(), "/static/koschei.css").status, 200);
     server.shutdown();
 }
+
+#[test]
+fn responses_are_cached_for_the_ttl_only() {
+    let cached = App::start_with(koschei_web::Options {
+        cache_ttl: Duration::from_secs(600),
+        ..koschei_web::Options::default()
+    });
+    let uncached = App::start_with(koschei_web::Options {
+        cache_ttl: Duration::ZERO,
+        ..koschei_web::Options::default()
+    });
+    for app in [&cached, &uncached] {
+        visible(
+            &app.get("/package/rnv").body,
+            "<th>Manual priority</th><td>5</td>",
+        );
+        app.db
+            .client()
+            .execute("UPDATE package SET manual_priority = 77 WHERE id = 1", &[])
+            .unwrap();
+    }
+    visible(
+        &cached.get("/package/rnv").body,
+        "<th>Manual priority</th><td>5</td>",
+    );
+    visible(
+        &uncached.get("/package/rnv").body,
+        "<th>Manual priority</th><td>77</td>",
+    );
+    // Another target is computed afresh; errors are never cached.
+    visible(
+        &cached.get("/package/rnv?collection=f25").body,
+        "<td>77</td>",
+    );
+    assert_eq!(cached.get("/package/nope").status, 404);
+}

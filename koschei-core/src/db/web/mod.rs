@@ -4,13 +4,13 @@
 //! Every function takes a [`postgres::GenericClient`], so it runs the same way on a plain
 //! connection and inside the read-only transaction the web server opens per request.
 //! SQL text is assembled only from `&'static str` fragments chosen from closed lists
-//! (see [`Sql`]); every value coming from a request is a bound parameter.
+//! (see the private `Sql` builder); every value coming from a request is a bound parameter.
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use postgres::GenericClient;
-use postgres::types::{FromSql, ToSql};
+use postgres::types::{FromSql, ToSql, Type};
 
 use crate::model::{
     BasePackageId, BuildId, BuildState, CollectionId, CollectionState, Evr, KojiTaskId, PackageId,
@@ -93,7 +93,48 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Default)]
 pub(crate) struct Sql {
     text: String,
-    params: Vec<Box<dyn ToSql + Sync>>,
+    params: Vec<Box<dyn Param>>,
+}
+
+/// A query parameter with its PostgreSQL type, so queries go out as one typed round trip
+/// (`query_typed`: no separate prepare and close).
+pub(crate) trait Param: ToSql + Sync {
+    fn pg_type(&self) -> Type;
+}
+
+macro_rules! param_type {
+    ($($t:ty => $pg:expr),* $(,)?) => {
+        $(impl Param for $t {
+            fn pg_type(&self) -> Type {
+                $pg
+            }
+        })*
+    };
+}
+
+param_type!(
+    i32 => Type::INT4,
+    i64 => Type::INT8,
+    bool => Type::BOOL,
+    f64 => Type::FLOAT8,
+    String => Type::TEXT,
+    &str => Type::TEXT,
+    Option<String> => Type::TEXT,
+    SystemTime => Type::TIMESTAMPTZ,
+    Option<SystemTime> => Type::TIMESTAMPTZ,
+    Vec<i32> => Type::INT4_ARRAY,
+    &[String] => Type::TEXT_ARRAY,
+    Vec<u8> => Type::BYTEA,
+);
+
+fn typed<'a>(params: &[&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    params
+        .iter()
+        .map(|p| {
+            let v: &'a (dyn ToSql + Sync) = *p;
+            (v, p.pg_type())
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for Sql {
@@ -119,7 +160,7 @@ impl Sql {
     }
 
     /// Appends `$n` for a new bound parameter.
-    pub(crate) fn param<T: ToSql + Sync + 'static>(&mut self, value: T) -> &mut Self {
+    pub(crate) fn param<T: Param + 'static>(&mut self, value: T) -> &mut Self {
         self.params.push(Box::new(value));
         // Writing to a String cannot fail.
         let _ = write!(self.text, "${}", self.params.len());
@@ -131,9 +172,9 @@ impl Sql {
         client: &mut impl GenericClient,
         name: &'static str,
     ) -> Result<Vec<postgres::Row>> {
-        let params: Vec<&(dyn ToSql + Sync)> = self.params.iter().map(|p| p.as_ref()).collect();
+        let params: Vec<&dyn Param> = self.params.iter().map(|p| p.as_ref()).collect();
         client
-            .query(self.text.as_str(), &params)
+            .query_typed(self.text.as_str(), &typed(&params))
             .map_err(|source| Error::Query {
                 query: name,
                 source,
@@ -145,12 +186,14 @@ pub(crate) fn query(
     client: &mut impl GenericClient,
     name: &'static str,
     sql: &'static str,
-    params: &[&(dyn ToSql + Sync)],
+    params: &[&dyn Param],
 ) -> Result<Vec<postgres::Row>> {
-    client.query(sql, params).map_err(|source| Error::Query {
-        query: name,
-        source,
-    })
+    client
+        .query_typed(sql, &typed(params))
+        .map_err(|source| Error::Query {
+            query: name,
+            source,
+        })
 }
 
 /// Reads column `idx` of `row`; a type mismatch is reported as a query error of `name`.
@@ -231,27 +274,27 @@ pub struct Chrome {
 /// Loads the collections, the admin notice and the buildroot problems.
 pub fn chrome(client: &mut impl GenericClient) -> Result<Chrome> {
     let collections = collections(client)?;
-    const N: &str = "admin notice";
-    let notice = query(
-        client,
-        N,
-        "SELECT content FROM admin_notice WHERE key = 'global_notice'",
-        &[],
-    )?
-    .first()
-    .map(|r| get::<String>(r, N, "content"))
-    .transpose()?;
-    const P: &str = "buildroot problems";
+    const N: &str = "admin notice and buildroot problems";
     let rows = query(
         client,
-        P,
-        "SELECT collection_id, problem FROM buildroot_problem ORDER BY collection_id, id",
+        N,
+        "SELECT (SELECT content FROM admin_notice WHERE key = 'global_notice') AS notice,
+                coalesce((SELECT array_agg(collection_id ORDER BY collection_id, id)
+                          FROM buildroot_problem), '{}') AS cids,
+                coalesce((SELECT array_agg(problem ORDER BY collection_id, id)
+                          FROM buildroot_problem), '{}') AS problems",
         &[],
     )?;
+    let (notice, cids, problems): (Option<String>, Vec<i32>, Vec<String>) = match rows.first() {
+        Some(r) => (
+            get(r, N, "notice")?,
+            get(r, N, "cids")?,
+            get(r, N, "problems")?,
+        ),
+        None => (None, Vec::new(), Vec::new()),
+    };
     let mut buildroot_problems: Vec<(CollectionId, Vec<String>)> = Vec::new();
-    for r in &rows {
-        let cid = CollectionId(get(r, P, "collection_id")?);
-        let problem: String = get(r, P, "problem")?;
+    for (cid, problem) in cids.into_iter().map(CollectionId).zip(problems) {
         match buildroot_problems.last_mut() {
             Some((c, v)) if *c == cid => v.push(problem),
             _ => buildroot_problems.push((cid, vec![problem])),
