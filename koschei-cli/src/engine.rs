@@ -43,6 +43,7 @@ impl SolverResolver {
             solv_cache: cachedir.join("solv"),
             options: ResolveOptions {
                 ignore_weak_deps: config.dependency.ignore_weak_deps,
+                ..ResolveOptions::default()
             },
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         })
