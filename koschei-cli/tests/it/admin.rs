@@ -114,8 +114,8 @@ fn create_and_edit_collection_are_logged_and_listed() {
         1,
     );
     assert!(err.contains("collection `f40` already exists"), "{err}");
-    let err = fails(&db, &["create-collection", "f41", "-d", "x", "-t", "y"], 1);
-    assert!(err.contains("`--build-tag` is required"), "{err}");
+    let err = fails(&db, &["create-collection", "f41", "-d", "x"], 1);
+    assert!(err.contains("`--target` is required"), "{err}");
 }
 
 #[test]

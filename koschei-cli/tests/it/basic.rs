@@ -68,7 +68,7 @@ fn unreachable_database_exits_with_code_4_and_masks_the_password() {
 }
 
 #[test]
-fn config_errors_exit_with_code_3_naming_file_line_and_key() {
+fn config_errors_exit_with_code_5_naming_file_line_and_key() {
     let path = std::env::temp_dir().join(format!("koschei-cli-bad-{}.toml", std::process::id()));
     std::fs::write(
         &path,
@@ -79,7 +79,7 @@ fn config_errors_exit_with_code_3_naming_file_line_and_key() {
     c.arg("--config").arg(&path).args(["config", "show"]);
     let (code, _, err) = run(c);
     std::fs::remove_file(&path).unwrap();
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 5, "{err}");
     assert!(
         err.contains("line 3, key `frontend.mystery`: unknown key"),
         "{err}"

@@ -3,4 +3,5 @@
 
 mod admin;
 mod basic;
+mod koji_lookup;
 mod support;

@@ -1,4 +1,4 @@
-//! [`KojiPort`] over the real XML-RPC [`koji::Client`](crate::koji::Client): [`ClientPort`].
+//! [`KojiPort`] over the real XML-RPC [`crate::koji::Client`]: [`ClientPort`].
 //!
 //! Each method is one Koji call or one multicall; Koji's dict shapes are turned into the
 //! engine's plain structs here, and client errors into [`KojiError`]: a fault (the call

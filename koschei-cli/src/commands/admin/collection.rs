@@ -19,10 +19,11 @@ pub(crate) struct Settings {
     /// Koji target for scratch builds.
     #[arg(short = 't', long)]
     target: Option<String>,
-    /// The target's build tag (until Koji lookups are wired, given explicitly).
+    /// The target's build tag (default: asked from Koji's `getBuildTarget`).
     #[arg(long)]
     build_tag: Option<String>,
-    /// Tag for the package list and real builds (default: the build tag).
+    /// Tag for the package list and real builds (default: the target's destination tag from
+    /// Koji when the build tag is looked up there, else the build tag).
     #[arg(long)]
     dest_tag: Option<String>,
     /// Which Koji the collection lives in.
@@ -53,7 +54,45 @@ pub(crate) struct CreateArgs {
     /// Machine name (used in URLs).
     name: String,
     #[command(flatten)]
-    settings: Settings,
+    pub(crate) settings: Settings,
+}
+
+/// Fills the build tag (and the destination tag, when not given) from Koji's
+/// `getBuildTarget(target)` when `--build-tag` is absent; the secondary Koji answers for
+/// collections in secondary mode.
+pub(crate) fn fill_tags_from_koji(
+    config: &koschei_core::Config,
+    s: &mut Settings,
+) -> anyhow::Result<()> {
+    if s.build_tag.is_some() {
+        return Ok(());
+    }
+    let Some(target) = &s.target else {
+        return Ok(());
+    };
+    let koji = match (s.mode, &config.secondary_koji) {
+        (Some(Mode::Secondary), Some(secondary)) => secondary,
+        (Some(Mode::Secondary), None) => {
+            anyhow::bail!("`--mode secondary` needs a `[secondary_koji]` configuration")
+        }
+        _ => &config.koji,
+    };
+    let mut options = koji.client_options();
+    options.login = koschei_core::koji::Login::None;
+    // An interactive command fails fast instead of retrying for hours like the services.
+    options.anon_retry = false;
+    let client = koschei_core::koji::Client::new(options)?;
+    let found = client.build_target(target)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "Koji at `{}` has no build target `{target}`\n\nhint: give the tags with `--build-tag` and `--dest-tag`",
+            koji.server
+        )
+    })?;
+    s.build_tag = Some(found.build_tag_name);
+    if s.dest_tag.is_none() {
+        s.dest_tag = Some(found.dest_tag_name);
+    }
+    Ok(())
 }
 
 fn required(value: Option<String>, flag: &str) -> anyhow::Result<String> {
@@ -66,13 +105,10 @@ fn non_empty(s: Option<String>) -> Option<Option<String>> {
 
 pub(crate) fn create(tx: &mut Tx<'_>, a: CreateArgs) -> anyhow::Result<Vec<String>> {
     let s = a.settings;
+    let display_name = required(s.display_name, "--display-name")?;
+    let target = required(s.target, "--target")?;
     let build_tag = required(s.build_tag, "--build-tag")?;
-    let mut c = NewCollection::new(
-        &a.name,
-        &required(s.display_name, "--display-name")?,
-        &required(s.target, "--target")?,
-        &build_tag,
-    );
+    let mut c = NewCollection::new(&a.name, &display_name, &target, &build_tag);
     c.dest_tag = s.dest_tag.unwrap_or(build_tag);
     c.secondary_mode = s.mode == Some(Mode::Secondary);
     c.priority_coefficient = s.priority_coefficient.unwrap_or(c.priority_coefficient);

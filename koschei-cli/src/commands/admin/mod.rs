@@ -51,6 +51,14 @@ pub(crate) enum Command {
 
 pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
     use Command as C;
+    // Koji is asked before the transaction starts: none is held open during a Koji call.
+    let command = match command {
+        C::CreateCollection(mut a) => {
+            collection::fill_tags_from_koji(&ctx.config, &mut a.settings)?;
+            C::CreateCollection(a)
+        }
+        other => other,
+    };
     in_admin_tx(ctx, |tx| match command {
         C::CreateCollection(a) => collection::create(tx, a),
         C::EditCollection(a) => collection::edit(tx, a),
