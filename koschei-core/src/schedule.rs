@@ -350,7 +350,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(srpm_arches(&all, &bar, None, &defaults), set(&["x86_64"]));
-        assert_eq!(srpm_arches(&all, &bar, None, &all), set(&["aarch64", "x86_64"]));
+        assert_eq!(
+            srpm_arches(&all, &bar, None, &all),
+            set(&["aarch64", "x86_64"])
+        );
         assert_eq!(
             decide_arches(&all, Some(&foo), None, &defaults).0,
             ArchDecision::Build {
