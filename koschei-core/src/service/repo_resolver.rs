@@ -23,8 +23,7 @@ use crate::db::engine::{self as db, ChangeRow, LockSpace};
 use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId, PackageState};
 use crate::priority::dependency_priority;
 use crate::resolve::{
-    DependencyChange, RepoDescriptor, Resolution, ResolveError, Resolver, build_requires_from_deps,
-    dependency_changes,
+    DependencyChange, RepoDescriptor, Resolution, ResolveError, Resolver, dependency_changes,
 };
 
 /// What one repo resolver pass did.
@@ -304,7 +303,7 @@ fn resolve_packages(
             match d {
                 Some(d) => {
                     todo.push(cand);
-                    brs.push(build_requires_from_deps(&d));
+                    brs.push(d);
                 }
                 None => tracing::warn!(package = %cand.name, "no BuildRequires from koji, skipped"),
             }
