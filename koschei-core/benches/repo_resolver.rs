@@ -143,7 +143,7 @@ impl StubResolver {
 
 impl Resolver for StubResolver {
     fn resolve_many(
-        &self,
+        &mut self,
         repo: &RepoDescriptor,
         _group: &[String],
         brs: &[Vec<String>],
@@ -174,7 +174,7 @@ fn main() {
     let now_ts = now();
     let names: Vec<&str> = sources.iter().map(|p| p.0.as_str()).collect();
     common::load_collection(&mut c, &names, now_ts);
-    let resolver = StubResolver {
+    let mut resolver = StubResolver {
         binaries,
         spent: Mutex::new(Duration::ZERO),
     };
@@ -221,7 +221,7 @@ fn main() {
     let settings = Settings::default();
     let t = Instant::now();
     let report =
-        repo_resolver::run_once(&mut c, &StubKoji, &resolver, &settings, now_ts).expect("pass");
+        repo_resolver::run_once(&mut c, &StubKoji, &mut resolver, &settings, now_ts).expect("pass");
     let total = t.elapsed();
     let stub = *resolver.spent.lock().expect("lock");
     println!(

@@ -67,7 +67,7 @@ pub enum ResolveError {
 pub trait Resolver {
     /// Resolves the build group alone (the base buildroot of a collection).
     fn resolve_buildroot(
-        &self,
+        &mut self,
         repo: &RepoDescriptor,
         build_group: &[String],
     ) -> Result<Resolution, ResolveError> {
@@ -78,7 +78,7 @@ pub trait Resolver {
     /// Resolves the build group plus each entry of `build_requires`, independently; returns
     /// one [`Resolution`] per entry, in order.
     fn resolve_many(
-        &self,
+        &mut self,
         repo: &RepoDescriptor,
         build_group: &[String],
         build_requires: &[Vec<String>],

@@ -39,7 +39,7 @@ pub struct Report {
 pub fn run_once(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     _now: SystemTime,
 ) -> Result<Report, Error> {
@@ -110,7 +110,7 @@ fn pick_repo(
 fn process_group(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: CollectionId,
     repo: RepoId,

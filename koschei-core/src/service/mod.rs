@@ -205,7 +205,7 @@ pub struct PassReport {
 pub fn run_all_once(
     client: &mut postgres::Client,
     koji: &dyn koji_port::KojiPort,
-    resolver: &dyn crate::resolve::Resolver,
+    resolver: &mut dyn crate::resolve::Resolver,
     settings: &Settings,
     options: &PassOptions,
     now: std::time::SystemTime,

@@ -61,7 +61,7 @@ pub struct Timings {
 pub fn run_once(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     _now: SystemTime,
 ) -> Result<Report, Error> {
@@ -82,7 +82,7 @@ pub fn run_once(
 fn process_collection(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: &db::CollectionRow,
     report: &mut Report,
@@ -272,7 +272,7 @@ fn record_resolution_change(
 fn resolve_packages(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: &db::CollectionRow,
     desc: &RepoDescriptor,

@@ -292,7 +292,7 @@ impl FakeResolver {
 
 impl Resolver for FakeResolver {
     fn resolve_many(
-        &self,
+        &mut self,
         repo: &RepoDescriptor,
         build_group: &[String],
         build_requires: &[Vec<String>],

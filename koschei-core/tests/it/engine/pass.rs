@@ -26,12 +26,19 @@ fn full_cycle_new_repo_to_applied_changes() {
         s.requires
             .insert("foo".into(), vec!["A".into(), "F".into()]);
     });
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     // A new repo bumps C and adds E at distance 2: package_update 256 gives 256.
     let mut s = settings();
     s.priorities.package_update = 256;
-    let r =
-        run_all_once(&mut c, &koji, &resolver, &s, &PassOptions::default(), now()).expect("pass");
+    let r = run_all_once(
+        &mut c,
+        &koji,
+        &mut resolver,
+        &s,
+        &PassOptions::default(),
+        now(),
+    )
+    .expect("pass");
     assert_eq!(r.repo_resolver.as_ref().map(|r| r.new_repos), Some(1));
     let prio: i32 = c
         .query_one(
@@ -55,8 +62,15 @@ fn full_cycle_new_repo_to_applied_changes() {
     );
     // The hub finishes it; the next pass records it and resolves it in repo 123.
     koji.task(task_id.0, TaskState::Closed, Some(123), ago(5));
-    let r =
-        run_all_once(&mut c, &koji, &resolver, &s, &PassOptions::default(), now()).expect("pass");
+    let r = run_all_once(
+        &mut c,
+        &koji,
+        &mut resolver,
+        &s,
+        &PassOptions::default(),
+        now(),
+    )
+    .expect("pass");
     assert_eq!(r.polling.as_ref().map(|p| p.finished), Some(1));
     assert_eq!(r.build_resolver.as_ref().map(|b| b.resolved), Some(1));
     assert_eq!(
@@ -100,12 +114,12 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
     koji.with(|s| {
         s.requires.insert("foo".into(), vec!["A".into()]);
     });
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     let passive = PassOptions {
         passive: true,
         only: vec![],
     };
-    let r = run_all_once(&mut c, &koji, &resolver, &settings(), &passive, now()).expect("pass");
+    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &passive, now()).expect("pass");
     assert!(r.scheduler.is_none());
     assert!(r.polling.is_some() && r.repo_resolver.is_some() && r.build_resolver.is_some());
     assert!(koji.with(|s| s.submitted.is_empty()));
@@ -113,7 +127,7 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
         passive: false,
         only: vec![ServiceName::Polling],
     };
-    let r = run_all_once(&mut c, &koji, &resolver, &settings(), &only, now()).expect("pass");
+    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &only, now()).expect("pass");
     assert!(r.polling.is_some() && r.scheduler.is_none() && r.repo_resolver.is_none());
     assert_eq!(
         ServiceName::parse("repo-resolver"),
@@ -121,7 +135,7 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
     );
     assert_eq!(ServiceName::parse("watcher"), None);
     let all = PassOptions::default();
-    let r = run_all_once(&mut c, &koji, &resolver, &settings(), &all, now()).expect("pass");
+    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &all, now()).expect("pass");
     assert!(
         matches!(r.scheduler, Some(Outcome::Submitted { .. })),
         "{r:?}"
