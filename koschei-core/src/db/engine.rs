@@ -765,15 +765,18 @@ pub fn set_build_repo(c: &mut impl GenericClient, build: BuildId, repo: RepoId) 
     Ok(())
 }
 
-/// Locks a build row; returns its state, or `None` when it is gone.
-pub fn lock_build(c: &mut impl GenericClient, build: BuildId) -> Result<Option<BuildState>> {
+/// Locks a build row; returns its state and `deps_resolved`, or `None` when it is gone.
+pub fn lock_build(
+    c: &mut impl GenericClient,
+    build: BuildId,
+) -> Result<Option<(BuildState, Option<bool>)>> {
     let row = c
         .query_opt(
-            "SELECT state FROM build WHERE id = $1 FOR UPDATE",
+            "SELECT state, deps_resolved FROM build WHERE id = $1 FOR UPDATE",
             &[&build.0],
         )
         .map_err(ctx("lock build"))?;
-    Ok(row.and_then(|r| BuildState::from_db(r.get(0))))
+    Ok(row.and_then(|r| BuildState::from_db(r.get(0)).map(|s| (s, r.get(1)))))
 }
 
 /// Deletes a build.
