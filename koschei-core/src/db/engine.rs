@@ -41,6 +41,9 @@ pub enum LockSpace {
     Scheduler = 3,
     /// Polling (key 0): one polling pass at a time across all processes.
     Polling = 4,
+    /// Submission reservations (key 0, transaction-level): serialises the checks and the
+    /// insert of [`reserve_submission`] across the scheduler and admin commands.
+    Submission = 13,
 }
 
 /// Tries to take a session-level advisory lock; `false` when another session holds it.
@@ -1248,7 +1251,7 @@ pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Re
     // Serialises reservations across processes (also the admin `submit-build`).
     c.execute(
         "SELECT pg_advisory_xact_lock($1, 0)",
-        &[&(LockSpace::Scheduler as i32 + 10)],
+        &[&(LockSpace::Submission as i32)],
     )
     .map_err(ctx("lock submissions"))?;
     let row = c
