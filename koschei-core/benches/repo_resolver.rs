@@ -23,9 +23,7 @@ use std::time::{Duration, Instant};
 
 use koschei_core::db::engine as db;
 use koschei_core::model::{Evr, KojiTaskId, Nevra, RepoId};
-use koschei_core::resolve::{
-    InstalledDep, RepoDescriptor, Resolution, ResolveError, Resolver, RpmDep,
-};
+use koschei_core::resolve::{InstalledDep, RepoDescriptor, Resolution, ResolveError, Resolver};
 use koschei_core::schedule::{Host, SrpmArchHeaders};
 use koschei_core::service::koji_port::*;
 use koschei_core::service::{Settings, now, repo_resolver};
@@ -46,16 +44,8 @@ impl KojiPort for StubKoji {
     fn build_group(&self, _: &str, _: &str, _: i64) -> Result<Option<Vec<String>>, KojiError> {
         Ok(Some(vec!["base".into()]))
     }
-    fn rpm_requires(&self, s: &[SrpmNvr]) -> Result<Vec<Option<Vec<RpmDep>>>, KojiError> {
-        Ok(s.iter()
-            .map(|n| {
-                Some(vec![RpmDep {
-                    name: n.name.clone(),
-                    flags: 0,
-                    version: String::new(),
-                }])
-            })
-            .collect())
+    fn rpm_requires(&self, s: &[SrpmNvr]) -> Result<Vec<Option<Vec<String>>>, KojiError> {
+        Ok(s.iter().map(|n| Some(vec![n.name.clone()])).collect())
     }
     fn build_arches(&self, _: &str) -> Result<Vec<String>, KojiError> {
         Ok(vec![])
@@ -153,7 +143,7 @@ impl StubResolver {
 
 impl Resolver for StubResolver {
     fn resolve_many(
-        &self,
+        &mut self,
         repo: &RepoDescriptor,
         _group: &[String],
         brs: &[Vec<String>],
@@ -184,7 +174,7 @@ fn main() {
     let now_ts = now();
     let names: Vec<&str> = sources.iter().map(|p| p.0.as_str()).collect();
     common::load_collection(&mut c, &names, now_ts);
-    let resolver = StubResolver {
+    let mut resolver = StubResolver {
         binaries,
         spent: Mutex::new(Duration::ZERO),
     };
@@ -231,7 +221,7 @@ fn main() {
     let settings = Settings::default();
     let t = Instant::now();
     let report =
-        repo_resolver::run_once(&mut c, &StubKoji, &resolver, &settings, now_ts).expect("pass");
+        repo_resolver::run_once(&mut c, &StubKoji, &mut resolver, &settings, now_ts).expect("pass");
     let total = t.elapsed();
     let stub = *resolver.spent.lock().expect("lock");
     println!(

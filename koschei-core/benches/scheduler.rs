@@ -20,7 +20,6 @@ use std::time::Instant;
 
 use koschei_core::model::{KojiTaskId, RepoId};
 use koschei_core::priority::current_priority;
-use koschei_core::resolve::RpmDep;
 use koschei_core::schedule::{Candidate, Host, SrpmArchHeaders, candidates_to_try};
 use koschei_core::service::koji_port::*;
 use koschei_core::service::scheduler::{Outcome, run_once};
@@ -38,7 +37,7 @@ impl KojiPort for StubKoji {
     fn build_group(&self, _: &str, _: &str, _: i64) -> Result<Option<Vec<String>>, KojiError> {
         Ok(None)
     }
-    fn rpm_requires(&self, s: &[SrpmNvr]) -> Result<Vec<Option<Vec<RpmDep>>>, KojiError> {
+    fn rpm_requires(&self, s: &[SrpmNvr]) -> Result<Vec<Option<Vec<String>>>, KojiError> {
         Ok(vec![None; s.len()])
     }
     fn build_arches(&self, _: &str) -> Result<Vec<String>, KojiError> {

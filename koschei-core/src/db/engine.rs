@@ -41,6 +41,9 @@ pub enum LockSpace {
     Scheduler = 3,
     /// Polling (key 0): one polling pass at a time across all processes.
     Polling = 4,
+    /// Submission reservations (key 0, transaction-level): serialises the checks and the
+    /// insert of [`reserve_submission`] across the scheduler and admin commands.
+    Submission = 13,
 }
 
 /// Tries to take a session-level advisory lock; `false` when another session holds it.
@@ -765,15 +768,18 @@ pub fn set_build_repo(c: &mut impl GenericClient, build: BuildId, repo: RepoId) 
     Ok(())
 }
 
-/// Locks a build row; returns its state, or `None` when it is gone.
-pub fn lock_build(c: &mut impl GenericClient, build: BuildId) -> Result<Option<BuildState>> {
+/// Locks a build row; returns its state and `deps_resolved`, or `None` when it is gone.
+pub fn lock_build(
+    c: &mut impl GenericClient,
+    build: BuildId,
+) -> Result<Option<(BuildState, Option<bool>)>> {
     let row = c
         .query_opt(
-            "SELECT state FROM build WHERE id = $1 FOR UPDATE",
+            "SELECT state, deps_resolved FROM build WHERE id = $1 FOR UPDATE",
             &[&build.0],
         )
         .map_err(ctx("lock build"))?;
-    Ok(row.and_then(|r| BuildState::from_db(r.get(0))))
+    Ok(row.and_then(|r| BuildState::from_db(r.get(0)).map(|s| (s, r.get(1)))))
 }
 
 /// Deletes a build.
@@ -1241,51 +1247,68 @@ pub const RESERVED_TASK: KojiTaskId = KojiTaskId(0);
 /// that fewer than `max_builds` builds run; then inserts a running build with task id 0
 /// (the package now has a running build, so nobody else submits it; the `(package_id,
 /// task_id)` unique key allows one reservation per package). Returns the reservation.
-pub fn reserve_submission(
-    c: &mut impl GenericClient,
-    r: &Reservation<'_>,
-) -> Result<Option<BuildId>> {
-    let Reservation {
-        package,
-        expected_last_build,
-        require_tracked,
-        max_builds,
-        evr,
-        repo,
-        now,
-    } = *r;
+pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Result<Reserve> {
     // Serialises reservations across processes (also the admin `submit-build`).
     c.execute(
         "SELECT pg_advisory_xact_lock($1, 0)",
-        &[&(LockSpace::Scheduler as i32 + 10)],
+        &[&(LockSpace::Submission as i32)],
     )
     .map_err(ctx("lock submissions"))?;
     let row = c
         .query_opt(
-            "SELECT last_build_id, last_build_id IS DISTINCT FROM last_complete_build_id
-             FROM package WHERE id = $1 AND (tracked OR NOT $2) AND NOT blocked FOR UPDATE",
-            &[&package.0, &require_tracked],
+            "SELECT last_build_id, tracked, blocked,
+                    EXISTS (SELECT 1 FROM build WHERE package_id = package.id AND state = 2)
+             FROM package WHERE id = $1 FOR UPDATE",
+            &[&r.package.0],
         )
         .map_err(ctx("lock package for submission"))?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = row else {
+        return Ok(Reserve::NotEligible);
+    };
     let last: Option<BuildId> = row.get::<_, Option<i32>>(0).map(BuildId);
-    let running: bool = row.get(1);
-    if running || last != expected_last_build || running_build_count(c)? >= max_builds {
-        return Ok(None);
+    let (tracked, blocked, running): (bool, bool, bool) = (row.get(1), row.get(2), row.get(3));
+    if blocked || (r.require_tracked && !tracked) {
+        return Ok(Reserve::NotEligible);
     }
-    insert_build(
+    if running {
+        return Ok(Reserve::RunningBuild);
+    }
+    if last != r.expected_last_build {
+        return Ok(Reserve::Changed);
+    }
+    if running_build_count(c)? >= r.max_builds {
+        return Ok(Reserve::AtCapacity);
+    }
+    let id = insert_build(
         c,
         &NewBuild {
-            package_id: package,
+            package_id: r.package,
             state: BuildState::Running,
             task_id: RESERVED_TASK,
-            started: now,
+            started: r.now,
             finished: None,
-            evr: Some(evr.clone()),
-            repo_id: repo,
+            evr: Some(r.evr.clone()),
+            repo_id: r.repo,
             real: false,
         },
-    )
+    )?;
+    Ok(id.map_or(Reserve::RunningBuild, Reserve::Reserved))
+}
+
+/// The outcome of [`reserve_submission`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reserve {
+    /// Reserved: this running build (task id 0) now stands for the submission.
+    Reserved(BuildId),
+    /// The package has a running build (or a reservation).
+    RunningBuild,
+    /// Its last build changed since the decision.
+    Changed,
+    /// `max_builds` builds are running.
+    AtCapacity,
+    /// Gone, blocked, or untracked where tracking is required.
+    NotEligible,
 }
 
 /// Records the Koji task of a reserved submission and resets the package's manual priority

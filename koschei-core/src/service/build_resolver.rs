@@ -18,8 +18,7 @@ use super::{Error, Settings, tx_err};
 use crate::db::engine::{self as db, ChangeRow, LockSpace};
 use crate::model::{CollectionId, Nevra, RepoId};
 use crate::resolve::{
-    RepoDescriptor, Resolution, ResolveError, Resolver, build_requires_from_deps,
-    dependency_changes, install_nevras,
+    RepoDescriptor, Resolution, ResolveError, Resolver, dependency_changes, install_nevras,
 };
 
 /// What one build resolver pass did.
@@ -40,7 +39,7 @@ pub struct Report {
 pub fn run_once(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     _now: SystemTime,
 ) -> Result<Report, Error> {
@@ -111,7 +110,7 @@ fn pick_repo(
 fn process_group(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: CollectionId,
     repo: RepoId,
@@ -149,7 +148,7 @@ fn process_group(
         match d {
             Some(d) => {
                 todo.push(b);
-                brs.push(build_requires_from_deps(&d));
+                brs.push(d);
             }
             None => {
                 // Koji has no SRPM for this NVR: it can never be resolved.

@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use crate::model::{KojiTaskId, RepoId, TaskState};
-use crate::resolve::RpmDep;
 use crate::schedule::{Host, SrpmArchHeaders};
 
 /// A failed Koji call.
@@ -164,8 +163,10 @@ pub trait KojiPort {
         group: &str,
         event: i64,
     ) -> Result<Option<Vec<String>>, KojiError>;
-    /// `getRPMDeps(nvra, DEP_REQUIRE)` for many SRPMs (multicall); `None` where Koji faulted.
-    fn rpm_requires(&self, srpms: &[SrpmNvr]) -> Result<Vec<Option<Vec<RpmDep>>>, KojiError>;
+    /// BuildRequires of many SRPMs: `getRPMDeps(nvra, DEP_REQUIRE)` (multicall) turned into
+    /// strings as spec 3.1 says (`name`, `name OP version`; `rpmlib(...)` and other flagged
+    /// deps dropped); `None` where Koji faulted.
+    fn rpm_requires(&self, srpms: &[SrpmNvr]) -> Result<Vec<Option<Vec<String>>>, KojiError>;
     /// `getBuildConfig(build_tag)['arches']`, split.
     fn build_arches(&self, build_tag: &str) -> Result<Vec<String>, KojiError>;
     /// `getRPMHeaders` for BUILDARCHS, EXCLUDEARCH, EXCLUSIVEARCH; `None` when Koji has none.

@@ -187,50 +187,72 @@ pub struct PassOptions {
 }
 
 /// What a combined pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct PassReport {
-    /// Polling report, when run.
+    /// Polling report, when run and successful.
     pub polling: Option<polling::Report>,
-    /// Repo resolver report, when run.
+    /// Repo resolver report, when run and successful.
     pub repo_resolver: Option<repo_resolver::Report>,
-    /// Build resolver report, when run.
+    /// Build resolver report, when run and successful.
     pub build_resolver: Option<build_resolver::Report>,
-    /// Scheduler outcome, when run.
+    /// Scheduler outcome, when run and successful.
     pub scheduler: Option<scheduler::Outcome>,
+    /// Services that failed, with their error (the others still ran).
+    pub failures: Vec<(ServiceName, Error)>,
+}
+
+impl PassReport {
+    /// Whether every selected service completed.
+    pub fn is_success(&self) -> bool {
+        self.failures.is_empty()
+    }
 }
 
 /// Runs one pass of each selected service in order (polling, repo resolver, build resolver,
-/// scheduler), as `koschei run --once` does from cron. Stops at the first failing service;
-/// what earlier services committed stays.
+/// scheduler), as `koschei run --once` does from cron. A failing service is logged and
+/// recorded in [`PassReport::failures`]; the following services still run, and what each
+/// service committed stays. The next pass completes the failed work.
 pub fn run_all_once(
     client: &mut postgres::Client,
     koji: &dyn koji_port::KojiPort,
-    resolver: &dyn crate::resolve::Resolver,
+    resolver: &mut dyn crate::resolve::Resolver,
     settings: &Settings,
     options: &PassOptions,
     now: std::time::SystemTime,
-) -> Result<PassReport, Error> {
+) -> PassReport {
     let selected = |s: ServiceName| options.only.is_empty() || options.only.contains(&s);
     let mut report = PassReport::default();
+    let record = |name: ServiceName, e: Error, report: &mut PassReport| {
+        tracing::error!(service = name.as_str(), error = %e, "service pass failed");
+        report.failures.push((name, e));
+    };
     if selected(ServiceName::Polling) {
         let opts = polling::Options {
             passive: options.passive,
         };
-        report.polling = Some(polling::run_once(client, koji, settings, opts, now)?);
+        match polling::run_once(client, koji, settings, opts, now) {
+            Ok(r) => report.polling = Some(r),
+            Err(e) => record(ServiceName::Polling, e, &mut report),
+        }
     }
     if selected(ServiceName::RepoResolver) {
-        report.repo_resolver = Some(repo_resolver::run_once(
-            client, koji, resolver, settings, now,
-        )?);
+        match repo_resolver::run_once(client, koji, resolver, settings, now) {
+            Ok(r) => report.repo_resolver = Some(r),
+            Err(e) => record(ServiceName::RepoResolver, e, &mut report),
+        }
     }
     if selected(ServiceName::BuildResolver) {
-        report.build_resolver = Some(build_resolver::run_once(
-            client, koji, resolver, settings, now,
-        )?);
+        match build_resolver::run_once(client, koji, resolver, settings, now) {
+            Ok(r) => report.build_resolver = Some(r),
+            Err(e) => record(ServiceName::BuildResolver, e, &mut report),
+        }
     }
     if selected(ServiceName::Scheduler) && !options.passive {
-        report.scheduler = Some(scheduler::run_once(client, koji, settings, now)?);
+        match scheduler::run_once(client, koji, settings, now) {
+            Ok(r) => report.scheduler = Some(r),
+            Err(e) => record(ServiceName::Scheduler, e, &mut report),
+        }
     }
-    Ok(report)
+    report
 }

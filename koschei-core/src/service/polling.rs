@@ -200,9 +200,9 @@ fn finish(
     report: &mut Report,
 ) -> Result<(), Error> {
     let mut tx = client.transaction().map_err(tx_err)?;
-    if db::lock_build(&mut tx, b.id)? != Some(BuildState::Running) {
+    let Some((BuildState::Running, deps_resolved)) = db::lock_build(&mut tx, b.id)? else {
         return Ok(());
-    }
+    };
     if delete {
         db::delete_build(&mut tx, b.id)?;
         tx.commit().map_err(tx_err)?;
@@ -225,7 +225,12 @@ fn finish(
     let finished = info.completion_ts.unwrap_or(now);
     db::finish_build(&mut tx, b.id, new_state, repo, info.create_ts, finished)?;
     let previous = db::previous_complete_state(&mut tx, b.package_id, b.id)?;
-    let bump = failed_build_priority(&settings.priorities, new_state, previous);
+    let mut bump = failed_build_priority(&settings.priorities, new_state, previous);
+    if deps_resolved == Some(false) {
+        // The build resolver found its dependencies unresolvable while it ran: keep the
+        // forced rebuild (the original lost it when clearing priorities on completion).
+        bump = bump.max(settings.priorities.newly_added);
+    }
     db::set_build_priority(&mut tx, b.package_id, bump)?;
     let new = db::package_state(&mut tx, b.package_id)?;
     tx.commit().map_err(tx_err)?;

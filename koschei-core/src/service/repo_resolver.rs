@@ -23,8 +23,7 @@ use crate::db::engine::{self as db, ChangeRow, LockSpace};
 use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId, PackageState};
 use crate::priority::dependency_priority;
 use crate::resolve::{
-    DependencyChange, RepoDescriptor, Resolution, ResolveError, Resolver, build_requires_from_deps,
-    dependency_changes,
+    DependencyChange, RepoDescriptor, Resolution, ResolveError, Resolver, dependency_changes,
 };
 
 /// What one repo resolver pass did.
@@ -62,7 +61,7 @@ pub struct Timings {
 pub fn run_once(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     _now: SystemTime,
 ) -> Result<Report, Error> {
@@ -83,7 +82,7 @@ pub fn run_once(
 fn process_collection(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: &db::CollectionRow,
     report: &mut Report,
@@ -273,7 +272,7 @@ fn record_resolution_change(
 fn resolve_packages(
     client: &mut Client,
     koji: &dyn KojiPort,
-    resolver: &dyn Resolver,
+    resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: &db::CollectionRow,
     desc: &RepoDescriptor,
@@ -304,7 +303,7 @@ fn resolve_packages(
             match d {
                 Some(d) => {
                     todo.push(cand);
-                    brs.push(build_requires_from_deps(&d));
+                    brs.push(d);
                 }
                 None => tracing::warn!(package = %cand.name, "no BuildRequires from koji, skipped"),
             }

@@ -223,11 +223,11 @@ fn try_package(
     match submit(
         client, koji, settings, target, &name, &evr, build_repo, &request, now,
     )? {
-        Some((build_id, task_id)) => {
+        Ok((build_id, task_id)) => {
             tracing::info!(package = %name, collection = %coll.name, task = task_id.0, "submitted scratch build");
             Ok(Attempt::Submitted { build_id, task_id })
         }
-        None => Ok(Attempt::Skipped("has a running build")),
+        Err(why) => Ok(Attempt::Skipped(why)),
     }
 }
 
@@ -276,7 +276,7 @@ fn submit(
     repo: Option<crate::model::RepoId>,
     request: &ScratchBuild,
     now: SystemTime,
-) -> Result<Option<(BuildId, KojiTaskId)>, Error> {
+) -> Result<Result<(BuildId, KojiTaskId), &'static str>, Error> {
     let mut tx = client.transaction().map_err(tx_err)?;
     let reserved = db::reserve_submission(
         &mut tx,
@@ -291,16 +291,24 @@ fn submit(
         },
     )?;
     tx.commit().map_err(tx_err)?;
-    let Some(build_id) = reserved else {
-        tracing::info!(package = %name, "package changed meanwhile, not submitting");
-        return Ok(None);
+    let build_id = match reserved {
+        db::Reserve::Reserved(id) => id,
+        other => {
+            tracing::info!(package = %name, outcome = ?other, "not submitting");
+            return Ok(Err(match other {
+                db::Reserve::RunningBuild => "has a running build",
+                db::Reserve::Changed => "its last build changed meanwhile",
+                db::Reserve::AtCapacity => "too many running builds",
+                _ => "blocked or not tracked",
+            }));
+        }
     };
     match koji.submit_scratch_build(request) {
         Ok(task) => {
             let mut tx = client.transaction().map_err(tx_err)?;
             db::confirm_submission(&mut tx, build_id, task)?;
             tx.commit().map_err(tx_err)?;
-            Ok(Some((build_id, task)))
+            Ok(Ok((build_id, task)))
         }
         Err(e @ KojiError::Fault { .. }) => {
             // Koji refused: nothing was submitted, drop the reservation.

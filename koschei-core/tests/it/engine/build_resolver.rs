@@ -70,8 +70,8 @@ fn resolved_build_gets_dependencies_and_applied_changes() {
     let db = TestDb::new();
     let mut c = db.connect();
     let (_, old, new) = setup(&mut c);
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    let r = run_once(&mut c, &koji(), &resolver, &settings(), now()).expect("pass");
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let r = run_once(&mut c, &koji(), &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(r.resolved, 1);
     let (resolved, deps) = deps_of(&mut c, new);
     assert_eq!(resolved, Some(true));
@@ -110,7 +110,7 @@ fn resolved_build_gets_dependencies_and_applied_changes() {
         "only the newest build keeps its set"
     );
     // Processed once.
-    let r = run_once(&mut c, &koji(), &resolver, &settings(), now()).expect("pass");
+    let r = run_once(&mut c, &koji(), &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(r.resolved, 0);
 }
 
@@ -123,8 +123,8 @@ fn unresolvable_last_build_forces_rebuild() {
     k.with(|s| {
         s.requires.insert("foo".into(), vec!["nonexistent".into()]);
     });
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    let r = run_once(&mut c, &k, &resolver, &settings(), now()).expect("pass");
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let r = run_once(&mut c, &k, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(r.unresolved, 1);
     assert_eq!(deps_of(&mut c, new).0, Some(false));
     let prio: i32 = c
@@ -141,9 +141,9 @@ fn running_build_without_repo_is_not_processed() {
     let coll = collection(&mut c, "f25");
     let p = package(&mut c, coll, "foo");
     let b = build(&mut c, p, 2, 5, ago(10));
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     let k = koji();
-    let r = run_once(&mut c, &k, &resolver, &settings(), now()).expect("pass");
+    let r = run_once(&mut c, &k, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!((r.resolved, r.unresolved), (0, 0));
     assert_eq!(deps_of(&mut c, b).0, None);
     assert!(k.with(|s| s.calls.is_empty()));
@@ -157,8 +157,8 @@ fn dead_repo_falls_back_to_latest_repo_instead_of_losing_changes() {
     set(&mut c, "UPDATE build SET repo_id = 50 WHERE id = $1", new.0);
     let k = koji();
     k.with(|s| s.repos.remove(&RepoId(50)));
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    let r = run_once(&mut c, &k, &resolver, &settings(), now()).expect("pass");
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let r = run_once(&mut c, &k, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!((r.resolved, r.fallback), (1, 1));
     assert_eq!(deps_of(&mut c, new).0, Some(true));
     assert_eq!(applied(&mut c, new).len(), 2);
@@ -179,8 +179,8 @@ fn dead_repo_without_usable_fallback_marks_unresolved() {
         .expect("coll");
     let k = koji();
     k.with(|s| s.repos.remove(&RepoId(50)));
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    let r = run_once(&mut c, &k, &resolver, &settings(), now()).expect("pass");
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let r = run_once(&mut c, &k, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(r.unresolved, 1);
     assert_eq!(deps_of(&mut c, new).0, Some(false));
     let prio: i32 = c
@@ -197,11 +197,11 @@ fn koji_failure_leaves_build_unprocessed_until_next_pass() {
     let (_, _, new) = setup(&mut c);
     let k = koji();
     k.with(|s| s.requires_down = true);
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    assert!(run_once(&mut c, &k, &resolver, &settings(), now()).is_err());
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    assert!(run_once(&mut c, &k, &mut resolver, &settings(), now()).is_err());
     assert_eq!(deps_of(&mut c, new).0, None);
     k.with(|s| s.requires_down = false);
-    let r = run_once(&mut c, &k, &resolver, &settings(), now()).expect("pass");
+    let r = run_once(&mut c, &k, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(r.resolved, 1);
     assert_eq!(applied(&mut c, new).len(), 2);
 }

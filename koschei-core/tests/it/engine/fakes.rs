@@ -5,9 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use koschei_core::model::{KojiTaskId, Nevra, RepoId, TaskState};
-use koschei_core::resolve::{
-    InstalledDep, RepoDescriptor, Resolution, ResolveError, Resolver, RpmDep,
-};
+use koschei_core::resolve::{InstalledDep, RepoDescriptor, Resolution, ResolveError, Resolver};
 use koschei_core::schedule::{Host, SrpmArchHeaders};
 use koschei_core::service::koji_port::{
     ChildTask, KojiError, KojiPort, RepoInfo, ScratchBuild, Srpm, SrpmNvr, TagPackage, TaggedBuild,
@@ -143,7 +141,7 @@ impl KojiPort for FakeKoji {
         self.call("getTagGroups");
         Ok(self.with(|s| s.group.clone()))
     }
-    fn rpm_requires(&self, srpms: &[SrpmNvr]) -> Result<Vec<Option<Vec<RpmDep>>>, KojiError> {
+    fn rpm_requires(&self, srpms: &[SrpmNvr]) -> Result<Vec<Option<Vec<String>>>, KojiError> {
         self.call("getRPMDeps");
         if self.with(|s| s.requires_down) {
             return Err(transport("getRPMDeps"));
@@ -151,17 +149,7 @@ impl KojiPort for FakeKoji {
         Ok(self.with(|s| {
             srpms
                 .iter()
-                .map(|n| {
-                    s.requires.get(&n.name).map(|deps| {
-                        deps.iter()
-                            .map(|d| RpmDep {
-                                name: d.clone(),
-                                flags: 0,
-                                version: String::new(),
-                            })
-                            .collect()
-                    })
-                })
+                .map(|n| s.requires.get(&n.name).cloned())
                 .collect()
         }))
     }
@@ -304,7 +292,7 @@ impl FakeResolver {
 
 impl Resolver for FakeResolver {
     fn resolve_many(
-        &self,
+        &mut self,
         repo: &RepoDescriptor,
         build_group: &[String],
         build_requires: &[Vec<String>],

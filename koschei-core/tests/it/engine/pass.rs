@@ -26,12 +26,19 @@ fn full_cycle_new_repo_to_applied_changes() {
         s.requires
             .insert("foo".into(), vec!["A".into(), "F".into()]);
     });
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     // A new repo bumps C and adds E at distance 2: package_update 256 gives 256.
     let mut s = settings();
     s.priorities.package_update = 256;
-    let r =
-        run_all_once(&mut c, &koji, &resolver, &s, &PassOptions::default(), now()).expect("pass");
+    let r = run_all_once(
+        &mut c,
+        &koji,
+        &mut resolver,
+        &s,
+        &PassOptions::default(),
+        now(),
+    );
+    assert!(r.is_success(), "{r:?}");
     assert_eq!(r.repo_resolver.as_ref().map(|r| r.new_repos), Some(1));
     let prio: i32 = c
         .query_one(
@@ -55,8 +62,15 @@ fn full_cycle_new_repo_to_applied_changes() {
     );
     // The hub finishes it; the next pass records it and resolves it in repo 123.
     koji.task(task_id.0, TaskState::Closed, Some(123), ago(5));
-    let r =
-        run_all_once(&mut c, &koji, &resolver, &s, &PassOptions::default(), now()).expect("pass");
+    let r = run_all_once(
+        &mut c,
+        &koji,
+        &mut resolver,
+        &s,
+        &PassOptions::default(),
+        now(),
+    );
+    assert!(r.is_success(), "{r:?}");
     assert_eq!(r.polling.as_ref().map(|p| p.finished), Some(1));
     assert_eq!(r.build_resolver.as_ref().map(|b| b.resolved), Some(1));
     assert_eq!(
@@ -100,12 +114,12 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
     koji.with(|s| {
         s.requires.insert("foo".into(), vec!["A".into()]);
     });
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     let passive = PassOptions {
         passive: true,
         only: vec![],
     };
-    let r = run_all_once(&mut c, &koji, &resolver, &settings(), &passive, now()).expect("pass");
+    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &passive, now());
     assert!(r.scheduler.is_none());
     assert!(r.polling.is_some() && r.repo_resolver.is_some() && r.build_resolver.is_some());
     assert!(koji.with(|s| s.submitted.is_empty()));
@@ -113,7 +127,7 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
         passive: false,
         only: vec![ServiceName::Polling],
     };
-    let r = run_all_once(&mut c, &koji, &resolver, &settings(), &only, now()).expect("pass");
+    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &only, now());
     assert!(r.polling.is_some() && r.scheduler.is_none() && r.repo_resolver.is_none());
     assert_eq!(
         ServiceName::parse("repo-resolver"),
@@ -121,9 +135,42 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
     );
     assert_eq!(ServiceName::parse("watcher"), None);
     let all = PassOptions::default();
-    let r = run_all_once(&mut c, &koji, &resolver, &settings(), &all, now()).expect("pass");
+    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &all, now());
     assert!(
         matches!(r.scheduler, Some(Outcome::Submitted { .. })),
         "{r:?}"
     );
+}
+
+#[test]
+fn a_failing_service_does_not_stop_the_others() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    let p = package(&mut c, coll, "foo");
+    build(&mut c, p, 3, 1, ago(600));
+    set(
+        &mut c,
+        "UPDATE package SET manual_priority = 5000 WHERE id = $1",
+        p.0,
+    );
+    let b = build(&mut c, p, 2, 10, ago(30));
+    set(&mut c, "UPDATE build SET repo_id = 5 WHERE id = $1", b.0);
+    let koji = FakeKoji::new();
+    koji.task(10, TaskState::Open, Some(5), ago(30));
+    koji.with(|s| s.children_down = true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let r = run_all_once(
+        &mut c,
+        &koji,
+        &mut resolver,
+        &settings(),
+        &PassOptions::default(),
+        now(),
+    );
+    assert_eq!(r.failures.len(), 1, "{r:?}");
+    assert_eq!(r.failures[0].0, ServiceName::Polling);
+    assert!(r.repo_resolver.is_some() && r.build_resolver.is_some());
+    // The running build keeps the package from being submitted.
+    assert_eq!(r.scheduler, Some(Outcome::NothingToDo));
 }

@@ -435,3 +435,32 @@ fn dropped_koji_connection_loses_nothing_and_next_pass_completes() {
         1
     );
 }
+
+#[test]
+fn forced_rebuild_of_unresolvable_running_build_survives_completion() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    let p = package(&mut c, coll, "a");
+    build(&mut c, p, 3, 1, ago(600));
+    let b = build(&mut c, p, 2, 10, ago(30));
+    // The build resolver marked it unresolvable while it ran.
+    set(
+        &mut c,
+        "UPDATE build SET repo_id = 5, deps_resolved = false WHERE id = $1",
+        b.0,
+    );
+    set(
+        &mut c,
+        "UPDATE package SET build_priority = 3000 WHERE id = $1",
+        p.0,
+    );
+    let koji = FakeKoji::new();
+    koji.task(10, TaskState::Closed, Some(5), ago(30));
+    assert_eq!(poll(&mut c, &koji).finished, 1);
+    let prio: i32 = c
+        .query_one("SELECT build_priority FROM package WHERE id = $1", &[&p.0])
+        .expect("p")
+        .get(0);
+    assert_eq!(prio, 3000);
+}

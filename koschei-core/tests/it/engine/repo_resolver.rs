@@ -104,8 +104,8 @@ fn new_repo_from_unknown_state_gives_changes_and_dependency_priority() {
     let mut c = db.connect();
     let (p, _) = foo(&mut c);
     let koji = koji_with_requires(&["A", "F"]);
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    let r = run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(r.new_repos, 1);
     assert_eq!(
         r.collection_events,
@@ -150,7 +150,7 @@ fn new_repo_from_unknown_state_gives_changes_and_dependency_priority() {
     );
     assert_eq!(resolution_rows(&mut c, p), vec![(true, vec![])]);
     // No new repo: nothing is resolved again.
-    let r = run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!((r.new_repos, r.resolved_packages), (0, 0));
 }
 
@@ -163,7 +163,7 @@ fn unresolvable_buildroot_leaves_packages_unresolved_then_recovers() {
         .expect("null");
     let koji = koji_with_requires(&["A"]);
     koji.with(|s| s.group = Some(vec!["bar".into()]));
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     {
         let mut repos = resolver.repos.lock().expect("lock");
         let bar = Nevra::parse("bar-0:1-1.fc22.x86_64").expect("nevra");
@@ -172,7 +172,7 @@ fn unresolvable_buildroot_leaves_packages_unresolved_then_recovers() {
             .expect("repo")
             .insert("bar".into(), (bar, vec!["nonexistent".into()]));
     }
-    let r = run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(
         r.collection_events,
         vec![("f25".to_owned(), "unknown", "unresolved")]
@@ -209,7 +209,7 @@ fn unresolvable_buildroot_leaves_packages_unresolved_then_recovers() {
         124,
         &[("A-0:1-1.fc22.x86_64", &[]), ("R-0:3.3-2.fc22.x86_64", &[])],
     );
-    let r = run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(
         r.collection_events,
         vec![("f25".to_owned(), "unresolved", "ok")]
@@ -228,7 +228,7 @@ fn resolution_history_over_repos() {
     let mut c = db.connect();
     let (p, _) = foo(&mut c);
     let koji = koji_with_requires(&["A", "F"]);
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     type Step<'a> = (&'a [&'a str], usize, Option<(&'a str, &'a str)>);
     let steps: [Step<'_>; 6] = [
         (&["A", "F"], 1, None),
@@ -259,7 +259,7 @@ fn resolution_history_over_repos() {
             s.requires
                 .insert("foo".into(), reqs.iter().map(|r| (*r).to_owned()).collect());
         });
-        let r = run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+        let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
         let history = resolution_rows(&mut c, p);
         assert_eq!(history.len(), rows, "step {i}: {history:?}");
         let got = r.events.iter().map(|e| (e.prev, e.new)).next();
@@ -287,8 +287,8 @@ fn newly_tracked_package_resolves_without_new_repo() {
     c.execute("UPDATE package SET resolved = NULL WHERE id = $1", &[&p.0])
         .expect("null");
     let koji = koji_with_requires(&["A"]);
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    let r = run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!((r.new_repos, r.resolved_packages), (0, 1));
     let resolved: Option<bool> = c
         .query_one("SELECT resolved FROM package WHERE id = $1", &[&p.0])
@@ -304,15 +304,15 @@ fn koji_failure_mid_pass_keeps_repo_new_and_next_pass_completes() {
     let (p, _) = foo(&mut c);
     let koji = koji_with_requires(&["A", "F"]);
     koji.with(|s| s.requires_down = true);
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    assert!(run_once(&mut c, &koji, &resolver, &settings(), now()).is_err());
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    assert!(run_once(&mut c, &koji, &mut resolver, &settings(), now()).is_err());
     let repo: Option<i32> = c
         .query_one("SELECT latest_repo_id FROM collection", &[])
         .expect("c")
         .get(0);
     assert_eq!(repo, None, "the repo is not marked done");
     koji.with(|s| s.requires_down = false);
-    run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(unapplied(&mut c, p).len(), 2);
     let repo: Option<i32> = c
         .query_one("SELECT latest_repo_id FROM collection", &[])
@@ -327,7 +327,7 @@ fn result_dropped_when_last_build_changes_is_resolved_again() {
     let mut c = db.connect();
     let (p, _) = foo(&mut c);
     let koji = koji_with_requires(&["A", "F"]);
-    let resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
     let url_db = &db;
     let mut other = url_db.connect();
     // A real build is registered while the resolver runs.
@@ -341,14 +341,14 @@ fn result_dropped_when_last_build_changes_is_resolved_again() {
             )
             .expect("insert real build");
     }));
-    run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     let resolved: Option<bool> = c
         .query_one("SELECT resolved FROM package WHERE id = $1", &[&p.0])
         .expect("p")
         .get(0);
     assert_eq!(resolved, None, "queued for the next pass");
     assert!(unapplied(&mut c, p).is_empty());
-    let r = run_once(&mut c, &koji, &resolver, &settings(), now()).expect("pass");
+    let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
     assert_eq!(r.resolved_packages, 1);
     let resolved: Option<bool> = c
         .query_one("SELECT resolved FROM package WHERE id = $1", &[&p.0])

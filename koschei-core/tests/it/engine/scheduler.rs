@@ -467,7 +467,7 @@ fn two_concurrent_schedulers_submit_exactly_one_build() {
 
 #[test]
 fn reservation_excludes_a_concurrent_second_submission() {
-    use koschei_core::db::engine::{Reservation, reserve_submission};
+    use koschei_core::db::engine::{Reservation, Reserve, reserve_submission};
     use koschei_core::model::Evr;
     let db = TestDb::new();
     let mut c = db.connect();
@@ -487,14 +487,14 @@ fn reservation_excludes_a_concurrent_second_submission() {
         repo: None,
         now: now(),
     };
-    let results: Vec<bool> = std::thread::scope(|scope| {
+    let results: Vec<Reserve> = std::thread::scope(|scope| {
         let first = scope.spawn(|| {
             let mut c = db.connect();
             let mut tx = c.transaction().expect("tx");
             let got = reserve_submission(&mut tx, &r).expect("reserve");
             std::thread::sleep(Duration::from_millis(300));
             tx.commit().expect("commit");
-            got.is_some()
+            got
         });
         std::thread::sleep(Duration::from_millis(100));
         let second = scope.spawn(|| {
@@ -502,11 +502,12 @@ fn reservation_excludes_a_concurrent_second_submission() {
             let mut tx = c.transaction().expect("tx");
             let got = reserve_submission(&mut tx, &r).expect("reserve");
             tx.commit().expect("commit");
-            got.is_some()
+            got
         });
         vec![first.join().expect("first"), second.join().expect("second")]
     });
-    assert_eq!(results, vec![true, false]);
+    assert!(matches!(results[0], Reserve::Reserved(_)), "{results:?}");
+    assert_eq!(results[1], Reserve::RunningBuild);
     assert_eq!(
         count(&mut c, "SELECT count(*) FROM build WHERE state = 2"),
         1
