@@ -63,7 +63,7 @@ fn failed(
 
 impl Resolver for SolverResolver {
     fn resolve_many(
-        &self,
+        &mut self,
         repo: &RepoDescriptor,
         build_group: &[String],
         build_requires: &[Vec<String>],
@@ -168,7 +168,7 @@ pub(crate) const SERVICES: [&str; 4] = ["polling", "repo_resolver", "build_resol
 
 /// Runs one pass of service `name`; returns a one-line summary.
 pub(crate) fn run_service(
-    engine: &Engine,
+    engine: &mut Engine,
     client: &mut postgres::Client,
     name: &str,
     passive: bool,
@@ -187,13 +187,23 @@ pub(crate) fn run_service(
             format!("{r:?}")
         }
         "repo_resolver" => {
-            let r =
-                service::repo_resolver::run_once(client, &engine.koji, &engine.resolver, s, now)?;
+            let r = service::repo_resolver::run_once(
+                client,
+                &engine.koji,
+                &mut engine.resolver,
+                s,
+                now,
+            )?;
             format!("{r:?}")
         }
         "build_resolver" => {
-            let r =
-                service::build_resolver::run_once(client, &engine.koji, &engine.resolver, s, now)?;
+            let r = service::build_resolver::run_once(
+                client,
+                &engine.koji,
+                &mut engine.resolver,
+                s,
+                now,
+            )?;
             format!("{r:?}")
         }
         "scheduler" if passive => "skipped (passive)".to_owned(),

@@ -63,10 +63,10 @@ pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     }
     let services = selected(&args.common)?;
     let (_db, mut client) = ctx.connect_current()?;
-    let engine = Engine::new(&ctx.config, args.common.passive)?;
+    let mut engine = Engine::new(&ctx.config, args.common.passive)?;
     let mut failed = 0;
     for name in services {
-        match run_service(&engine, &mut client, name, args.common.passive) {
+        match run_service(&mut engine, &mut client, name, args.common.passive) {
             Ok(summary) => println!("{name}: {summary}"),
             Err(e) => {
                 failed += 1;
@@ -86,7 +86,7 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
     let (_db, mut client) = ctx.connect_current()?;
-    let engine = Engine::new(&ctx.config, common.passive)?;
+    let mut engine = Engine::new(&ctx.config, common.passive)?;
     let interval = |name: &str| {
         ctx.config
             .services
@@ -103,7 +103,7 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
             if next[name] > Instant::now() {
                 continue;
             }
-            match run_service(&engine, &mut client, name, common.passive) {
+            match run_service(&mut engine, &mut client, name, common.passive) {
                 Ok(summary) => tracing::debug!(service = name, "{summary}"),
                 // The pass committed what it finished; the next one continues.
                 Err(e) => tracing::error!(service = name, "pass failed: {e:#}"),

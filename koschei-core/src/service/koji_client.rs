@@ -8,9 +8,8 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use crate::koji::{self, Call, Client, Value};
+use crate::koji::{self, Client, Value};
 use crate::model::{KojiTaskId, RepoId, TaskState};
-use crate::resolve::RpmDep;
 use crate::schedule::{Host, SrpmArchHeaders};
 
 use super::koji_port::{
@@ -131,34 +130,11 @@ impl KojiPort for ClientPort {
         Ok(koji::build_group_packages(&groups, group))
     }
 
-    fn rpm_requires(&self, srpms: &[SrpmNvr]) -> Result<Vec<Option<Vec<RpmDep>>>, KojiError> {
-        let calls: Vec<Call> = srpms
-            .iter()
-            .map(|s| Call::new("getRPMDeps").arg(&nvra(s)).arg(0))
-            .collect();
-        let results = self
-            .client
-            .multicall(&calls)
-            .map_err(|e| convert("getRPMDeps", e))?;
-        results
-            .into_iter()
-            .map(|r| match r {
-                Err(_) => Ok(None),
-                Ok(v) => {
-                    let deps: Vec<koji::RpmDep> = koji::from_value(&v)
-                        .map_err(|e| unexpected("getRPMDeps", e.to_string()))?;
-                    Ok(Some(
-                        deps.into_iter()
-                            .map(|d| RpmDep {
-                                name: d.name,
-                                flags: d.flags,
-                                version: d.version,
-                            })
-                            .collect(),
-                    ))
-                }
-            })
-            .collect()
+    fn rpm_requires(&self, srpms: &[SrpmNvr]) -> Result<Vec<Option<Vec<String>>>, KojiError> {
+        let nvras: Vec<koji::Nvra> = srpms.iter().map(nvra).collect();
+        self.client
+            .rpm_requires(&nvras)
+            .map_err(|e| convert("getRPMDeps", e))
     }
 
     fn build_arches(&self, build_tag: &str) -> Result<Vec<String>, KojiError> {
