@@ -156,7 +156,8 @@ impl Engine {
             client.login()?;
         }
         Ok(Engine {
-            koji: ClientPort::new(client, config.koji.srpm_relative_path_root.clone()),
+            koji: ClientPort::new(client, config.koji.srpm_relative_path_root.clone())
+                .with_build_opts(config.koji.build_opts_struct()),
             resolver: SolverResolver::new(config, "primary", &config.koji.topurl)?,
             settings: config.service_settings(),
         })

@@ -2,7 +2,7 @@
 //! engine services (pure conversions).
 
 use super::{Config, KojiConfig, KojiLogin};
-use crate::koji::{ClientOptions, Login, SslLogin};
+use crate::koji::{ClientOptions, Login, SslLogin, Struct, Value};
 use crate::priority::Priorities;
 use crate::service::Settings;
 
@@ -33,6 +33,32 @@ impl KojiConfig {
             login,
             ..ClientOptions::default()
         }
+    }
+}
+
+fn toml_to_value(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Double(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_value).collect()),
+        toml::Value::Table(t) => Value::Struct(table_to_struct(t)),
+    }
+}
+
+fn table_to_struct(t: &toml::Table) -> Struct {
+    t.iter()
+        .map(|(k, v)| (k.clone(), toml_to_value(v)))
+        .collect()
+}
+
+impl KojiConfig {
+    /// `koji_config.build_opts` as the XML-RPC struct passed to `build` (before Koschei adds
+    /// `scratch`, `arch_override` and `repo_id`).
+    pub fn build_opts_struct(&self) -> Struct {
+        table_to_struct(&self.build_opts)
     }
 }
 
@@ -79,5 +105,24 @@ mod tests {
         let o = config.koji.client_options();
         assert_eq!(o.server, "https://koji.fedoraproject.org/kojihub");
         assert_eq!(o.multicall_chunk_size, 100);
+        assert!(config.koji.build_opts_struct().is_empty());
+    }
+
+    #[test]
+    fn build_opts_become_an_xmlrpc_struct() {
+        let config = Config::from_texts(
+            &[(
+                std::path::Path::new("test.toml"),
+                "[koji.build_opts]\nskip_tag = true\nchannel_override = \"x\"\n",
+            )],
+            None,
+        )
+        .expect("config loads");
+        let opts = config.koji.build_opts_struct();
+        assert_eq!(opts.get("skip_tag"), Some(&crate::koji::Value::Bool(true)));
+        assert_eq!(
+            opts.get("channel_override"),
+            Some(&crate::koji::Value::String("x".into()))
+        );
     }
 }

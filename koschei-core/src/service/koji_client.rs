@@ -84,6 +84,7 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 pub struct ClientPort {
     client: Client,
     srpm_relative_path_root: String,
+    build_opts: koji::Struct,
 }
 
 impl ClientPort {
@@ -92,7 +93,14 @@ impl ClientPort {
         ClientPort {
             client,
             srpm_relative_path_root: srpm_relative_path_root.into(),
+            build_opts: koji::Struct::new(),
         }
+    }
+
+    /// Options added to every scratch build (`koji_config.build_opts`).
+    pub fn with_build_opts(mut self, build_opts: koji::Struct) -> ClientPort {
+        self.build_opts = build_opts;
+        self
     }
 
     /// The wrapped client.
@@ -242,7 +250,7 @@ impl KojiPort for ClientPort {
         let opts = koji::ScratchBuildOptions {
             arch_override: build.arch_override.as_ref().map(|a| a.join(" ")),
             repo_id: build.repo_id.map(|r| koji::RepoId(i64::from(r.0))),
-            extra: koji::Struct::new(),
+            extra: self.build_opts.clone(),
         };
         let task = Client::scratch_build(
             &self.client,
