@@ -101,6 +101,14 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
             .with_header("Allow", "GET, HEAD");
     }
     let t = Target::parse(url);
+    // PostgreSQL text cannot hold NUL; refuse it here rather than fail a query.
+    if t.segments
+        .iter()
+        .chain(t.query.iter().flat_map(|(k, v)| [k, v]))
+        .any(|s| s.contains('\0'))
+    {
+        return Reply::text(400, "bad request: NUL byte in the URL\n");
+    }
     let segs: Vec<&str> = t.segments.iter().map(String::as_str).collect();
     let ttl = state.options.cache_ttl;
     let cacheable = !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static"));
@@ -505,11 +513,18 @@ fn package(
 ) -> Result<Reply, Failure> {
     let before = match t.get("last_seen_ts") {
         None | Some("") => None,
-        Some(v) => Some(from_unix(v.parse::<i64>().map_err(|_| BadParam {
-            name: "last_seen_ts".into(),
-            value: v.into(),
-            reason: "expected seconds since 1970",
-        })?)),
+        Some(v) => match v.parse::<i64>() {
+            // Up to the end of year 9999, which every time type on the way can hold.
+            Ok(secs) if (0..=253_402_300_799).contains(&secs) => Some(from_unix(secs)),
+            _ => {
+                return Err(BadParam {
+                    name: "last_seen_ts".into(),
+                    value: v.into(),
+                    reason: "expected seconds since 1970",
+                }
+                .into());
+            }
+        },
     };
     let mut found = None;
     for c in &ctx.current {

@@ -152,6 +152,8 @@ fn search_matches_substrings_and_wildcards() {
     visible(&r.body, "Packages from 1 to 0 from total 0");
     let r = app.get("/search?q=%25&collection=f25");
     visible(&r.body, "from total 0");
+    assert_eq!(app.get("/search?q=a%00b").status, 400);
+    assert_eq!(app.get("/package/a%00b").status, 400);
     let r = app.get("/search?q=&collection=f25");
     assert_eq!(r.status, 302);
     assert_eq!(r.header("location"), Some("/?collection=f25"));
@@ -213,7 +215,16 @@ fn package_page_shows_scheduler_changes_history_and_tasks() {
     visible(&older.body, "Older history");
     visible(&older.body, ">Build 1</a>");
     absent(&older.body, ">Build 2</a>");
-    assert_eq!(app.get("/package/rnv?last_seen_ts=yesterday").status, 400);
+    for bad in ["yesterday", "-1", "99999999999999999", "1e9"] {
+        let r = app.get(&format!("/package/rnv?last_seen_ts={bad}"));
+        assert_eq!(r.status, 400, "{bad}");
+        visible(&r.body, "invalid value");
+    }
+    // Far in the past is just an empty history page.
+    visible(
+        &app.get("/package/rnv?last_seen_ts=0").body,
+        "No builds or resolution changes.",
+    );
 
     // The same package in the other collection; unresolved packages list their problems.
     let r = app.get("/package/rnv?collection=epel7");
