@@ -253,6 +253,11 @@ fn main() {
     let mut ac = admin.connect(NoTls).unwrap();
     ac.batch_execute(&format!("CREATE DATABASE {dbname}"))
         .unwrap();
+    let _drop = DropDb {
+        admin: admin.clone(),
+        name: dbname.clone(),
+        keep: env_or("BENCH_KEEP", "") == "1",
+    };
     let mut config = admin.clone();
     config.dbname(&dbname);
     let t = Instant::now();
@@ -349,11 +354,28 @@ fn main() {
         }
         server.shutdown();
     }
-    if env_or("BENCH_KEEP", "") == "1" {
-        eprintln!("kept database {dbname}");
-        return;
+}
+
+/// Drops the benchmark database at the end, also when the benchmark fails.
+struct DropDb {
+    admin: postgres::Config,
+    name: String,
+    keep: bool,
+}
+
+impl Drop for DropDb {
+    fn drop(&mut self) {
+        if self.keep {
+            eprintln!("kept database {}", self.name);
+            return;
+        }
+        if let Ok(mut c) = self.admin.connect(NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
     }
-    let _ = ac.batch_execute(&format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
 }
 
 /// Status of a GET, to check the targets before loading them.
