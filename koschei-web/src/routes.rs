@@ -370,7 +370,13 @@ fn dispatch(
             let c = ctx
                 .collection(b.collection_id)
                 .ok_or_else(|| Failure::NotFound(format!("Build {id} not found")))?;
-            html(pages::build::page(ctx, &b, c, &state.koji))
+            html(pages::build::page(
+                ctx,
+                &b,
+                c,
+                &state.koji,
+                state.secondary_koji.as_ref(),
+            ))
         }
         ["collections"] => html(pages::collections::list(ctx, &q::collection_groups(tx)?)),
         ["collection", name] => {
@@ -548,6 +554,7 @@ fn package(
         now: now(),
         weights: state.options.priority,
         koji: &state.koji,
+        secondary_koji: state.secondary_koji.as_ref(),
     };
     Ok(Reply::html(200, pages::package::page(ctx, &view)))
 }

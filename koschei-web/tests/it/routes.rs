@@ -516,3 +516,43 @@ fn responses_are_cached_for_the_ttl_only() {
     );
     assert_eq!(cached.get("/package/nope").status, 404);
 }
+
+#[test]
+fn real_builds_of_secondary_mode_collections_link_to_the_secondary_koji() {
+    let app = App::start_with(koschei_web::Options {
+        secondary_koji_weburl: Some("https://secondary.example/koji".into()),
+        secondary_koji_topurl: Some("https://secondary-pkgs.example".into()),
+        cache_ttl: Duration::ZERO,
+        ..koschei_web::Options::default()
+    });
+    // Primary mode: every build links to the primary Koji.
+    let r = app.get("/package/eclipse");
+    visible(
+        &r.body,
+        r#"href="https://koji.example/koji/taskinfo?taskID=2001""#,
+    );
+    absent(&r.body, "secondary.example");
+    app.db
+        .client()
+        .execute(
+            "UPDATE collection SET secondary_mode = true WHERE id = 1",
+            &[],
+        )
+        .unwrap();
+    // Secondary mode: the real build 3 (task 2001) links to the secondary Koji, the
+    // running scratch build 4 (task 2002) still to the primary one.
+    let r = app.get("/package/eclipse");
+    visible(
+        &r.body,
+        r#"href="https://secondary.example/koji/taskinfo?taskID=2001""#,
+    );
+    visible(
+        &r.body,
+        r#"href="https://koji.example/koji/taskinfo?taskID=2002""#,
+    );
+    let r = app.get("/build/3");
+    visible(
+        &r.body,
+        r#"href="https://secondary.example/koji/taskinfo?taskID=2001""#,
+    );
+}
