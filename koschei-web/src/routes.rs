@@ -491,6 +491,19 @@ fn list(
         let rows = q::unified_list(tx, &query)?;
         pages::list::page(ctx, &view, &ListBody::Unified(&rows, ctx.current.clone()))
     } else if let Some(c) = ctx.current.first() {
+        // With the response cache on, pages of one list share its total for the cache's
+        // lifetime, so paging through a collection does not count it again per page.
+        let ttl = state.options.cache_ttl;
+        let total_key = format!("{}:{}:{:?}", c.id, untracked, spec.filter);
+        let known_total = if ttl.is_zero() {
+            None
+        } else {
+            state.totals.lock().ok().and_then(|t| {
+                t.get(&total_key)
+                    .filter(|(at, _)| at.elapsed() < ttl)
+                    .map(|(_, n)| *n)
+            })
+        };
         let query = ListQuery {
             collection: c.id,
             filter: spec.filter,
@@ -499,8 +512,21 @@ fn list(
             offset,
             limit: per_page,
             time_priority: state.options.priority.time_priority(now),
+            known_total,
         };
-        let rows = q::package_list(tx, &query)?;
+        let mut rows = q::package_list(tx, &query)?;
+        // A shared total may be older than the rows; never show fewer than are listed.
+        let listed = offset + i64::try_from(rows.rows.len()).unwrap_or(0);
+        rows.total = rows.total.max(listed);
+        if !ttl.is_zero()
+            && known_total.is_none()
+            && let Ok(mut t) = state.totals.lock()
+        {
+            if t.len() >= 4096 {
+                t.clear();
+            }
+            t.insert(total_key, (std::time::Instant::now(), rows.total));
+        }
         pages::list::page(ctx, &view, &ListBody::Single(&rows, c))
     } else {
         return Err(Failure::NotFound(

@@ -89,6 +89,8 @@ pub(crate) struct AppState {
     pub(crate) koji: KojiLinks,
     pub(crate) secondary_koji: Option<KojiLinks>,
     pub(crate) cache: ResponseCache,
+    /// Package list totals by (collection, untracked, filter), kept as long as responses.
+    pub(crate) totals: Mutex<HashMap<String, (Instant, i64)>>,
 }
 
 /// Successful responses by request target, each fresh for `ttl`.
@@ -254,6 +256,7 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
         koji,
         secondary_koji,
         cache: ResponseCache::default(),
+        totals: Mutex::new(HashMap::new()),
     });
     let mut server = Server {
         addr,

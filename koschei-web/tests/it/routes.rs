@@ -509,6 +509,25 @@ fn responses_are_cached_for_the_ttl_only() {
         &uncached.get("/package/rnv").body,
         "<th>Manual priority</th><td>77</td>",
     );
+    // List totals are shared by the pages of a list for the cache's lifetime.
+    visible(&cached.get("/packages?collection=f25").body, "from total 7");
+    visible(
+        &uncached.get("/packages?collection=f25").body,
+        "from total 7",
+    );
+    for app in [&cached, &uncached] {
+        app.db
+            .client()
+            .execute("UPDATE package SET blocked = true WHERE name = 'baz'", &[])
+            .unwrap();
+    }
+    let fresh_rows = cached.get("/packages?collection=f25&order_by=name").body;
+    visible(&fresh_rows, "Packages from 1 to 6 from total 7");
+    absent(&fresh_rows, ">baz<");
+    visible(
+        &uncached.get("/packages?collection=f25&order_by=name").body,
+        "Packages from 1 to 6 from total 6",
+    );
     // Another target is computed afresh; errors are never cached.
     visible(
         &cached.get("/package/rnv?collection=f25").body,
