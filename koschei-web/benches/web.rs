@@ -196,15 +196,28 @@ struct WrkResult {
     non2xx: String,
 }
 
-fn wrk(url: &str, secs: &str, conns: &str) -> WrkResult {
+/// A wrk script that requests `/packages?page=N` for random N in 1..=50.
+const RANDOM_PAGES: &str = r#"
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", "/packages?page=" .. math.random(1, 50))
+end
+"#;
+
+fn wrk(url: &str, secs: &str, conns: &str, script: Option<&Path>) -> WrkResult {
+    let mut args = vec![
+        "-t2".to_owned(),
+        format!("-c{conns}"),
+        format!("-d{secs}s"),
+        "--latency".to_owned(),
+    ];
+    if let Some(script) = script {
+        args.push("-s".to_owned());
+        args.push(script.display().to_string());
+    }
+    args.push(url.to_owned());
     let out = Command::new("wrk")
-        .args([
-            "-t2",
-            &format!("-c{conns}"),
-            &format!("-d{secs}s"),
-            "--latency",
-            url,
-        ])
+        .args(&args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run wrk ({e}); apt-get install -y wrk"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -253,6 +266,11 @@ fn main() {
     let mut ac = admin.connect(NoTls).unwrap();
     ac.batch_execute(&format!("CREATE DATABASE {dbname}"))
         .unwrap();
+    let _drop = DropDb {
+        admin: admin.clone(),
+        name: dbname.clone(),
+        keep: env_or("BENCH_KEEP", "") == "1",
+    };
     let mut config = admin.clone();
     config.dbname(&dbname);
     let t = Instant::now();
@@ -287,6 +305,7 @@ fn main() {
     let detail_pkg = "python3.11";
     let paths = [
         ("package list (page 1)", "/packages".to_owned()),
+        ("package list (pages 1-50)", "/packages?page=1".to_owned()),
         ("package list (page 200)", "/packages?page=200".to_owned()),
         (
             "package list by priority",
@@ -312,6 +331,9 @@ fn main() {
         "{:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>12}",
         "target", "cache", "p50", "p99", "req/s", "non-2xx", "one request"
     );
+    let script_path =
+        std::env::temp_dir().join(format!("koschei-web-bench-{}.lua", std::process::id()));
+    std::fs::write(&script_path, RANDOM_PAGES).unwrap();
     for cache_ms in [1000_u64, 0] {
         let pool = r2d2::Pool::builder()
             .max_size(u32::try_from(workers).unwrap())
@@ -336,7 +358,8 @@ fn main() {
             let status = crate_get(&url);
             let single = t.elapsed();
             assert_eq!(status, 200, "{url} answered {status}");
-            let r = wrk(&url, &secs, &conns);
+            let script = name.contains("1-50").then_some(script_path.as_path());
+            let r = wrk(&url, &secs, &conns, script);
             println!(
                 "{name:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>12}",
                 format!("{cache_ms} ms"),
@@ -349,11 +372,29 @@ fn main() {
         }
         server.shutdown();
     }
-    if env_or("BENCH_KEEP", "") == "1" {
-        eprintln!("kept database {dbname}");
-        return;
+    let _ = std::fs::remove_file(&script_path);
+}
+
+/// Drops the benchmark database at the end, also when the benchmark fails.
+struct DropDb {
+    admin: postgres::Config,
+    name: String,
+    keep: bool,
+}
+
+impl Drop for DropDb {
+    fn drop(&mut self) {
+        if self.keep {
+            eprintln!("kept database {}", self.name);
+            return;
+        }
+        if let Ok(mut c) = self.admin.connect(NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
     }
-    let _ = ac.batch_execute(&format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
 }
 
 /// Status of a GET, to check the targets before loading them.

@@ -184,6 +184,20 @@ pub(crate) struct KojiLinks {
 }
 
 impl KojiLinks {
+    /// The links for a build: the secondary Koji's for real builds of secondary-mode
+    /// collections (when one is configured), the primary Koji's otherwise.
+    pub(crate) fn for_build<'a>(
+        primary: &'a KojiLinks,
+        secondary: Option<&'a KojiLinks>,
+        secondary_mode: bool,
+        real: bool,
+    ) -> &'a KojiLinks {
+        match secondary {
+            Some(s) if secondary_mode && real => s,
+            _ => primary,
+        }
+    }
+
     /// `<weburl>/taskinfo?taskID=<id>`.
     pub(crate) fn taskinfo(&self, task: KojiTaskId) -> String {
         format!(

@@ -25,6 +25,12 @@ struct Args {
     /// Maximum database connections.
     #[arg(long, default_value_t = 8)]
     db_connections: u32,
+    /// Secondary Koji web UI URL (links of real builds in secondary-mode collections).
+    #[arg(long, requires = "secondary_koji_topurl")]
+    secondary_koji_weburl: Option<String>,
+    /// Secondary Koji top URL.
+    #[arg(long, requires = "secondary_koji_weburl")]
+    secondary_koji_topurl: Option<String>,
     /// Milliseconds a successful response is served again from memory (0 = no cache).
     #[arg(long, default_value_t = 1000)]
     cache_ttl_ms: u64,
@@ -63,6 +69,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         workers: args.workers,
         koji_weburl: args.koji_weburl,
         koji_topurl: args.koji_topurl,
+        secondary_koji_weburl: args.secondary_koji_weburl,
+        secondary_koji_topurl: args.secondary_koji_topurl,
         cache_ttl: Duration::from_millis(args.cache_ttl_ms),
         ..koschei_web::Options::default()
     };

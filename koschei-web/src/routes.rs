@@ -101,6 +101,14 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
             .with_header("Allow", "GET, HEAD");
     }
     let t = Target::parse(url);
+    // PostgreSQL text cannot hold NUL; refuse it here rather than fail a query.
+    if t.segments
+        .iter()
+        .chain(t.query.iter().flat_map(|(k, v)| [k, v]))
+        .any(|s| s.contains('\0'))
+    {
+        return Reply::text(400, "bad request: NUL byte in the URL\n");
+    }
     let segs: Vec<&str> = t.segments.iter().map(String::as_str).collect();
     let ttl = state.options.cache_ttl;
     let cacheable = !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static"));
@@ -362,7 +370,13 @@ fn dispatch(
             let c = ctx
                 .collection(b.collection_id)
                 .ok_or_else(|| Failure::NotFound(format!("Build {id} not found")))?;
-            html(pages::build::page(ctx, &b, c, &state.koji))
+            html(pages::build::page(
+                ctx,
+                &b,
+                c,
+                &state.koji,
+                state.secondary_koji.as_ref(),
+            ))
         }
         ["collections"] => html(pages::collections::list(ctx, &q::collection_groups(tx)?)),
         ["collection", name] => {
@@ -477,6 +491,19 @@ fn list(
         let rows = q::unified_list(tx, &query)?;
         pages::list::page(ctx, &view, &ListBody::Unified(&rows, ctx.current.clone()))
     } else if let Some(c) = ctx.current.first() {
+        // With the response cache on, pages of one list share its total for the cache's
+        // lifetime, so paging through a collection does not count it again per page.
+        let ttl = state.options.cache_ttl;
+        let total_key = format!("{}:{}:{:?}", c.id, untracked, spec.filter);
+        let known_total = if ttl.is_zero() {
+            None
+        } else {
+            state.totals.lock().ok().and_then(|t| {
+                t.get(&total_key)
+                    .filter(|(at, _)| at.elapsed() < ttl)
+                    .map(|(_, n)| *n)
+            })
+        };
         let query = ListQuery {
             collection: c.id,
             filter: spec.filter,
@@ -485,8 +512,21 @@ fn list(
             offset,
             limit: per_page,
             time_priority: state.options.priority.time_priority(now),
+            known_total,
         };
-        let rows = q::package_list(tx, &query)?;
+        let mut rows = q::package_list(tx, &query)?;
+        // A shared total may be older than the rows; never show fewer than are listed.
+        let listed = offset + i64::try_from(rows.rows.len()).unwrap_or(0);
+        rows.total = rows.total.max(listed);
+        if !ttl.is_zero()
+            && known_total.is_none()
+            && let Ok(mut t) = state.totals.lock()
+        {
+            if t.len() >= 4096 {
+                t.clear();
+            }
+            t.insert(total_key, (std::time::Instant::now(), rows.total));
+        }
         pages::list::page(ctx, &view, &ListBody::Single(&rows, c))
     } else {
         return Err(Failure::NotFound(
@@ -505,11 +545,18 @@ fn package(
 ) -> Result<Reply, Failure> {
     let before = match t.get("last_seen_ts") {
         None | Some("") => None,
-        Some(v) => Some(from_unix(v.parse::<i64>().map_err(|_| BadParam {
-            name: "last_seen_ts".into(),
-            value: v.into(),
-            reason: "expected seconds since 1970",
-        })?)),
+        Some(v) => match v.parse::<i64>() {
+            // Up to the end of year 9999, which every time type on the way can hold.
+            Ok(secs) if (0..=253_402_300_799).contains(&secs) => Some(from_unix(secs)),
+            _ => {
+                return Err(BadParam {
+                    name: "last_seen_ts".into(),
+                    value: v.into(),
+                    reason: "expected seconds since 1970",
+                }
+                .into());
+            }
+        },
     };
     let mut found = None;
     for c in &ctx.current {
@@ -533,6 +580,7 @@ fn package(
         now: now(),
         weights: state.options.priority,
         koji: &state.koji,
+        secondary_koji: state.secondary_koji.as_ref(),
     };
     Ok(Reply::html(200, pages::package::page(ctx, &view)))
 }

@@ -30,6 +30,10 @@ pub struct Options {
     pub koji_weburl: String,
     /// Koji top URL, for task results and logs.
     pub koji_topurl: String,
+    /// Web UI URL of the secondary Koji (real builds of secondary-mode collections).
+    pub secondary_koji_weburl: Option<String>,
+    /// Top URL of the secondary Koji.
+    pub secondary_koji_topurl: Option<String>,
     /// Rows per package list page.
     pub packages_per_page: i64,
     /// History entries per package page.
@@ -49,6 +53,8 @@ impl Default for Options {
             workers: 8,
             koji_weburl: "https://koji.fedoraproject.org/koji".into(),
             koji_topurl: "https://kojipkgs.fedoraproject.org".into(),
+            secondary_koji_weburl: None,
+            secondary_koji_topurl: None,
             packages_per_page: 100,
             builds_per_page: 15,
             priority: PriorityWeights::default(),
@@ -81,7 +87,10 @@ pub(crate) struct AppState {
     pub(crate) pool: Pool,
     pub(crate) options: Options,
     pub(crate) koji: KojiLinks,
+    pub(crate) secondary_koji: Option<KojiLinks>,
     pub(crate) cache: ResponseCache,
+    /// Package list totals by (collection, untracked, filter), kept as long as responses.
+    pub(crate) totals: Mutex<HashMap<String, (Instant, i64)>>,
 }
 
 /// Successful responses by request target, each fresh for `ttl`.
@@ -230,12 +239,24 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
         weburl: options.koji_weburl.clone(),
         topurl: options.koji_topurl.clone(),
     };
+    let secondary_koji = match (
+        &options.secondary_koji_weburl,
+        &options.secondary_koji_topurl,
+    ) {
+        (Some(w), Some(t)) => Some(KojiLinks {
+            weburl: w.clone(),
+            topurl: t.clone(),
+        }),
+        _ => None,
+    };
     let n = options.workers.max(1);
     let state = Arc::new(AppState {
         pool,
         options,
         koji,
+        secondary_koji,
         cache: ResponseCache::default(),
+        totals: Mutex::new(HashMap::new()),
     });
     let mut server = Server {
         addr,

@@ -14,7 +14,14 @@ pub(crate) fn page(
     b: &BuildDetail,
     collection: &CollectionRow,
     koji: &KojiLinks,
+    secondary_koji: Option<&KojiLinks>,
 ) -> Markup {
+    let koji = KojiLinks::for_build(
+        koji,
+        secondary_koji,
+        collection.secondary_mode,
+        b.entry.real,
+    );
     let title = format!("Build {} of {}", b.entry.build.id, b.package_name);
     let content = html! {
         h1 { "Build " (b.entry.build.id) " of "

@@ -29,6 +29,7 @@ pub(crate) struct PackageView<'a> {
     pub(crate) now: SystemTime,
     pub(crate) weights: PriorityWeights,
     pub(crate) koji: &'a KojiLinks,
+    pub(crate) secondary_koji: Option<&'a KojiLinks>,
 }
 
 /// An EVR with the part at `highlight` in `<mark>`.
@@ -232,7 +233,9 @@ pub(crate) fn page(ctx: &Context<'_>, v: &PackageView<'_>) -> Markup {
             }
             @for e in v.history {
                 @match e {
-                    HistoryEntry::Build(b) => { (build_block(ctx, &c.name, b, v.koji)) }
+                    HistoryEntry::Build(b) => {
+                        (build_block(ctx, &c.name, b, KojiLinks::for_build(v.koji, v.secondary_koji, c.secondary_mode, b.real)))
+                    }
                     HistoryEntry::Resolution(r) => {
                         div class={ "resolution " (if r.resolved { "resolved" } else { "unresolved" }) } {
                             p {

@@ -152,6 +152,8 @@ fn search_matches_substrings_and_wildcards() {
     visible(&r.body, "Packages from 1 to 0 from total 0");
     let r = app.get("/search?q=%25&collection=f25");
     visible(&r.body, "from total 0");
+    assert_eq!(app.get("/search?q=a%00b").status, 400);
+    assert_eq!(app.get("/package/a%00b").status, 400);
     let r = app.get("/search?q=&collection=f25");
     assert_eq!(r.status, 302);
     assert_eq!(r.header("location"), Some("/?collection=f25"));
@@ -213,7 +215,16 @@ fn package_page_shows_scheduler_changes_history_and_tasks() {
     visible(&older.body, "Older history");
     visible(&older.body, ">Build 1</a>");
     absent(&older.body, ">Build 2</a>");
-    assert_eq!(app.get("/package/rnv?last_seen_ts=yesterday").status, 400);
+    for bad in ["yesterday", "-1", "99999999999999999", "1e9"] {
+        let r = app.get(&format!("/package/rnv?last_seen_ts={bad}"));
+        assert_eq!(r.status, 400, "{bad}");
+        visible(&r.body, "invalid value");
+    }
+    // Far in the past is just an empty history page.
+    visible(
+        &app.get("/package/rnv?last_seen_ts=0").body,
+        "No builds or resolution changes.",
+    );
 
     // The same package in the other collection; unresolved packages list their problems.
     let r = app.get("/package/rnv?collection=epel7");
@@ -498,10 +509,69 @@ fn responses_are_cached_for_the_ttl_only() {
         &uncached.get("/package/rnv").body,
         "<th>Manual priority</th><td>77</td>",
     );
+    // List totals are shared by the pages of a list for the cache's lifetime.
+    visible(&cached.get("/packages?collection=f25").body, "from total 7");
+    visible(
+        &uncached.get("/packages?collection=f25").body,
+        "from total 7",
+    );
+    for app in [&cached, &uncached] {
+        app.db
+            .client()
+            .execute("UPDATE package SET blocked = true WHERE name = 'baz'", &[])
+            .unwrap();
+    }
+    let fresh_rows = cached.get("/packages?collection=f25&order_by=name").body;
+    visible(&fresh_rows, "Packages from 1 to 6 from total 7");
+    absent(&fresh_rows, ">baz<");
+    visible(
+        &uncached.get("/packages?collection=f25&order_by=name").body,
+        "Packages from 1 to 6 from total 6",
+    );
     // Another target is computed afresh; errors are never cached.
     visible(
         &cached.get("/package/rnv?collection=f25").body,
         "<td>77</td>",
     );
     assert_eq!(cached.get("/package/nope").status, 404);
+}
+
+#[test]
+fn real_builds_of_secondary_mode_collections_link_to_the_secondary_koji() {
+    let app = App::start_with(koschei_web::Options {
+        secondary_koji_weburl: Some("https://secondary.example/koji".into()),
+        secondary_koji_topurl: Some("https://secondary-pkgs.example".into()),
+        cache_ttl: Duration::ZERO,
+        ..koschei_web::Options::default()
+    });
+    // Primary mode: every build links to the primary Koji.
+    let r = app.get("/package/eclipse");
+    visible(
+        &r.body,
+        r#"href="https://koji.example/koji/taskinfo?taskID=2001""#,
+    );
+    absent(&r.body, "secondary.example");
+    app.db
+        .client()
+        .execute(
+            "UPDATE collection SET secondary_mode = true WHERE id = 1",
+            &[],
+        )
+        .unwrap();
+    // Secondary mode: the real build 3 (task 2001) links to the secondary Koji, the
+    // running scratch build 4 (task 2002) still to the primary one.
+    let r = app.get("/package/eclipse");
+    visible(
+        &r.body,
+        r#"href="https://secondary.example/koji/taskinfo?taskID=2001""#,
+    );
+    visible(
+        &r.body,
+        r#"href="https://koji.example/koji/taskinfo?taskID=2002""#,
+    );
+    let r = app.get("/build/3");
+    visible(
+        &r.body,
+        r#"href="https://secondary.example/koji/taskinfo?taskID=2001""#,
+    );
 }

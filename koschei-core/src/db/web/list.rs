@@ -78,6 +78,8 @@ pub struct ListQuery {
     pub limit: i64,
     /// For [`OrderKey::CurrentPriority`].
     pub time_priority: TimePriority,
+    /// The total when the caller already knows it (then it is not counted again).
+    pub known_total: Option<i64>,
 }
 
 /// One row of the single-collection list.
@@ -241,6 +243,9 @@ pub fn package_list(client: &mut impl GenericClient, q: &ListQuery) -> Result<Pa
     }
     attach_groups(client, &mut out, |r| r.base_id, |r| &mut r.groups)?;
 
+    if let Some(total) = q.known_total {
+        return Ok(PackageListPage { total, rows: out });
+    }
     const C: &str = "package list count";
     let mut count = Sql::new("SELECT count(*) AS n FROM package p WHERE p.collection_id = ");
     count
