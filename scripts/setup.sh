@@ -15,7 +15,7 @@ set -euo pipefail
 
 packages=(
     libsolv-dev libsolvext-dev libclang1-14 libclang-common-14-dev pkg-config
-    postgresql python3-hawkey chromium
+    postgresql python3-hawkey chromium fonts-dejavu-core
 )
 
 sudo_cmd=()

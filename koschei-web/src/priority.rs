@@ -1,12 +1,10 @@
-//! The current priority of a package and the reasons it cannot be scheduled (spec 4.1, 2.3).
-//! Pure.
-//!
-//! The engine has its own copy of this formula in `koschei_core::priority`; the two are
-//! meant to be merged into that module.
+//! The current priority of a package and the reasons it cannot be scheduled (spec 4.1, 2.3),
+//! over the engine's formula in `koschei_core::priority`. Pure.
 
 use std::time::SystemTime;
 
 use koschei_core::db::web::{CollectionRow, PackageFlags, TimePriority};
+use koschei_core::priority::{self, Priorities, PriorityInput};
 
 /// The priority weights of the configuration that the frontend needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,40 +42,41 @@ impl PriorityWeights {
     }
 }
 
-/// `max(a·log10(max(1e-6, hours)) + b, -30)`.
-pub(crate) fn time_priority(hours: f64, w: &PriorityWeights) -> f64 {
-    let (a, b) = w.time_constants();
-    (a * hours.max(1e-6).log10() + b).max(-30.0)
+impl PriorityWeights {
+    fn settings(&self) -> Priorities {
+        // The frontend only needs the time-priority weights; the threshold is an integer in
+        // the configuration, so the conversion is exact.
+        Priorities {
+            build_threshold: self.build_threshold as i32,
+            t0: self.t0,
+            t1: self.t1,
+            ..Priorities::default()
+        }
+    }
 }
 
-/// The current priority, or `None` when the package cannot be scheduled.
+/// The current priority (the engine's formula, `koschei_core::priority`), or `None` when the
+/// package cannot be scheduled.
 pub(crate) fn current_priority(
     flags: &PackageFlags,
     w: &PriorityWeights,
     now: SystemTime,
 ) -> Option<f64> {
-    let schedulable = !flags.blocked
-        && flags.tracked
-        && !flags.running
-        && flags.resolved != Some(false)
-        && (flags.resolved.is_some() || flags.skip_resolution)
-        && flags.collection_resolved == Some(true);
-    if !schedulable {
-        return None;
-    }
-    let started = flags.last_build_started?;
-    let hours = match now.duration_since(started) {
-        Ok(d) => d.as_secs_f64() / 3600.0,
-        Err(e) => -e.duration().as_secs_f64() / 3600.0,
+    let input = PriorityInput {
+        blocked: flags.blocked,
+        tracked: flags.tracked,
+        resolved: flags.resolved,
+        skip_resolution: flags.skip_resolution,
+        running_build: flags.running,
+        last_build_started: flags.last_build_started,
+        collection_resolved: flags.collection_resolved,
+        coefficient: flags.priority_coefficient,
+        manual: flags.manual_priority,
+        static_: flags.static_priority,
+        dependency: flags.dependency_priority,
+        build: flags.build_priority,
     };
-    let dynamic = f64::from(flags.dependency_priority)
-        + f64::from(flags.build_priority)
-        + time_priority(hours, w);
-    Some(
-        f64::from(flags.manual_priority)
-            + f64::from(flags.static_priority)
-            + dynamic * flags.priority_coefficient,
-    )
+    priority::current_priority(&input, &w.settings(), now).ok()
 }
 
 /// Why a package is not schedulable, in the original's words; empty when it is.
