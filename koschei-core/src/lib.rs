@@ -26,8 +26,8 @@
 
 pub mod config;
 pub mod db;
-pub mod koji;
 mod error;
+pub mod koji;
 pub mod model;
 pub mod priority;
 pub mod repo;

@@ -5,9 +5,9 @@ pub(crate) mod collection;
 pub(crate) mod config;
 pub(crate) mod db;
 pub(crate) mod package;
+pub(crate) mod psql;
 pub(crate) mod resolve;
 pub(crate) mod run;
-pub(crate) mod psql;
 pub(crate) mod status;
 
 use koschei_core::config::Config;

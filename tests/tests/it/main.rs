@@ -1,0 +1,5 @@
+//! End-to-end tests: the real `koschei` binary against a fake Koji hub and PostgreSQL.
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a test failure")]
+
+mod engine;
+mod support;
