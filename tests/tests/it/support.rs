@@ -18,25 +18,25 @@ pub(crate) const BUILD_TAG: &str = "e2e-build";
 pub(crate) fn koschei_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "koschei-cli", "--bin", "koschei"])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build -p koschei-cli failed");
         // target/<profile>/deps/it-<hash> → target/<profile>/koschei
         let exe = std::env::current_exe().expect("test executable path");
-        let dir = exe
+        let profile_dir = exe
             .parent()
             .and_then(Path::parent)
-            .expect("test executable in target/<profile>/deps");
-        let debug = dir.with_file_name("debug").join("koschei");
-        let same_profile = dir.join("koschei");
-        if same_profile.is_file() {
-            same_profile
-        } else {
-            debug
+            .expect("test executable in <target>/<profile>/deps");
+        let target_dir = profile_dir.parent().expect("<target>/<profile>");
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
+            .args(["build", "--quiet", "-p", "koschei-cli", "--bin", "koschei"])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cargo.arg("--release");
         }
+        let status = cargo.status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p koschei-cli failed");
+        profile_dir.join("koschei")
     })
 }
 
