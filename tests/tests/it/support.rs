@@ -61,12 +61,12 @@ pub(crate) struct World {
 }
 
 impl World {
-    /// A hub with tag `e2e` (x86_64), build tag `e2e-build` with group `build`, target `e2e`;
-    /// a database; a configuration; and the collection `e2e` created with the CLI.
+    /// A hub with tag `e2e`, build tag `e2e-build` (x86_64, aarch64, i686) with group `build`,
+    /// target `e2e`; a database; a configuration building for x86_64 and aarch64 only; and the collection `e2e` created with the CLI.
     pub(crate) fn new(name: &str) -> World {
         let hub = FakeHub::start().expect("fake hub");
         hub.add_tag(TAG, &["x86_64"], None);
-        hub.add_tag(BUILD_TAG, &["x86_64"], Some(TAG));
+        hub.add_tag(BUILD_TAG, &["x86_64", "aarch64", "i686"], Some(TAG));
         hub.add_target(TAG, BUILD_TAG, TAG);
         hub.add_group(BUILD_TAG, "build", &["bash", "gcc", "rpm-build"]);
         let db = TestDb::new().expect("test database");
@@ -85,7 +85,7 @@ server = "{server}"
 topurl = "{topurl}"
 weburl = "{weburl}"
 login_method = "ssl"
-build_arches = ["x86_64"]
+build_arches = ["x86_64", "aarch64"]
 max_builds = 3
 load_threshold = 0.9
 retries = 1
