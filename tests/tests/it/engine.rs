@@ -272,3 +272,47 @@ fn dropped_connections_mid_pass_lose_nothing() {
     let running: i64 = w.scalar("SELECT count(*) FROM build WHERE state = 2");
     assert_eq!(running, 1);
 }
+
+#[test]
+fn build_killed_by_a_koji_fault_is_dropped_and_submitted_again() {
+    let mut w = tracked_app("taskfault");
+    w.add_repo(&libfoo("1.1-1"));
+    w.pass(&[]);
+    let first = w.hub.submitted_builds()[0].task_id;
+    // Koji's own failure (LockError), not the package's: the build is forgotten, the
+    // dependency changes and their priority stay, and the package is built again.
+    w.hub
+        .fail_task_with(first, Fault::new(1001, "LockError: row is locked"));
+    w.pass(&[]);
+    let submitted = w.hub.submitted_builds();
+    assert_eq!(submitted.len(), 2, "{submitted:?}");
+    let builds = w.builds("app");
+    assert_eq!(builds.len(), 2, "{builds:?}");
+    assert_eq!(
+        builds[1],
+        (RUNNING, false, i32::try_from(submitted[1].task_id).unwrap())
+    );
+    assert_eq!(w.unapplied("app").len(), 2);
+    assert_eq!(w.package_col::<i32>("app", "build_priority"), 0);
+}
+
+#[test]
+fn newly_tracked_package_resolves_without_a_new_repo() {
+    let w = tracked_app("newlytracked");
+    w.hub.add_build_with_task(
+        crate::support::TAG,
+        crate::support::TAG,
+        "tool-3.0-1",
+        &["gcc", "libfoo"],
+    );
+    w.pass(&["--only", "polling"]);
+    assert_eq!(w.package_col::<Option<bool>>("tool", "resolved"), None);
+    w.ok(&["add-pkg", "--collection", "e2e", "tool"]);
+    let out = w.pass(&[]);
+    assert!(out.contains("new_repos: 0"), "{out}");
+    assert_eq!(
+        w.package_col::<Option<bool>>("tool", "resolved"),
+        Some(true)
+    );
+    assert!(w.hub.submitted_builds().is_empty());
+}
