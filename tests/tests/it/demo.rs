@@ -64,7 +64,7 @@ fn demo_no_wait_shows_a_submitted_and_completed_scratch_build() {
         .unwrap_or_else(|| panic!("no submission of foo-cli in:\n{stdout}"))
         .to_owned();
     assert!(
-        stdout.contains("libfoo-devel 0:1.0-1 -> 0:1.1-1 (distance 1)"),
+        stdout.contains("libfoo-devel 1.0-1 -> 1.1-1 (distance 1)"),
         "{stdout}"
     );
     assert!(
@@ -74,7 +74,7 @@ fn demo_no_wait_shows_a_submitted_and_completed_scratch_build() {
     assert!(stdout.contains("2 scratch builds finished"), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "foo-cli: build of task {task} is complete, applied changes: libfoo-devel 0:1.0-1 -> 0:1.1-1"
+            "foo-cli: build of task {task} is complete, applied changes: libfoo-devel 1.0-1 -> 1.1-1"
         )),
         "{stdout}"
     );

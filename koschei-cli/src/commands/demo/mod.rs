@@ -125,7 +125,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
         &engine,
         &mut client,
         &HashMap::new(),
-        "package list from Koji",
+        "engine pass (nothing tracked yet): package list and real builds from Koji",
     )?;
     let names: Vec<String> = data::SOURCES
         .iter()
@@ -342,8 +342,8 @@ fn pass(
                     format!(
                         "{} {} -> {} (distance {})",
                         c.dep_name,
-                        c.prev.as_ref().map_or("-".to_owned(), ToString::to_string),
-                        c.curr.as_ref().map_or("-".to_owned(), ToString::to_string),
+                        evr(c.prev.as_ref()),
+                        evr(c.curr.as_ref()),
                         c.distance.map_or("-".to_owned(), |d| d.to_string())
                     )
                 })
@@ -365,6 +365,14 @@ fn pass(
         }
     };
     Ok(submitted)
+}
+
+/// An EVR as people write it (no `0:` epoch); `-` when absent.
+fn evr(e: Option<&koschei_core::model::Evr>) -> String {
+    e.map_or("-".to_owned(), |e| {
+        let s = e.to_string();
+        s.strip_prefix("0:").map(str::to_owned).unwrap_or(s)
+    })
 }
 
 fn name_of_id(names: &HashMap<PackageId, String>, id: PackageId) -> String {
@@ -413,8 +421,8 @@ fn applied(
                         format!(
                             "{} {} -> {}",
                             c.dep_name,
-                            c.prev.as_ref().map_or("-".to_owned(), ToString::to_string),
-                            c.curr.as_ref().map_or("-".to_owned(), ToString::to_string)
+                            evr(c.prev.as_ref()),
+                            evr(c.curr.as_ref())
                         )
                     })
                     .collect();
