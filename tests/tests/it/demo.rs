@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::koschei_bin;
+use crate::support::{KillOnDrop, koschei_bin};
 
 /// A state directory of its own, so the demo starts (and must stop) its own cluster.
 fn state_dir(name: &str) -> PathBuf {
@@ -94,12 +94,14 @@ fn demo_no_wait_shows_a_submitted_and_completed_scratch_build() {
 #[test]
 fn demo_serves_the_web_frontend_until_interrupted() {
     let state = state_dir("web");
-    let mut child = demo(&state, &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = KillOnDrop(
+        demo(&state, &[])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut seen = String::new();
     let url = loop {
         let Some(line) = lines.next() else {
@@ -118,12 +120,12 @@ fn demo_serves_the_web_frontend_until_interrupted() {
     let api = http_get(&url, "/api/v1/packages?name=pyfoo");
     assert!(api.contains("\"state\":\"failing\""), "{api}");
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
     assert!(
         rest.iter().any(|l| l.starts_with("Stopped: web frontend")),
         "{rest:?}"

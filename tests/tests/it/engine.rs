@@ -5,7 +5,7 @@ use koschei_core::koji::Fault;
 use koschei_fakehub::rpmmd::Package;
 use koschei_fakehub::{Failure, TaskState};
 
-use crate::support::{libfoo, tracked_app};
+use crate::support::{KillOnDrop, libfoo, tracked_app};
 
 const RUNNING: i32 = 2;
 const COMPLETE: i32 = 3;
@@ -315,4 +315,46 @@ fn newly_tracked_package_resolves_without_a_new_repo() {
         Some(true)
     );
     assert!(w.hub.submitted_builds().is_empty());
+}
+
+/// Waits up to 60 s for `cond`.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn service_loop_builds_records_and_stops_on_sigterm() {
+    let mut w = tracked_app("service");
+    w.add_repo(&libfoo("1.1-1"));
+    let mut child = KillOnDrop(
+        w.command(&["service", "run"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    eventually("a submitted build", || !w.hub.submitted_builds().is_empty());
+    let task = w.hub.submitted_builds()[0].task_id;
+    w.hub.finish_task(task, TaskState::Closed);
+    eventually("applied changes", || w.applied("app").len() == 2);
+    assert_eq!(w.builds("app")[1].0, COMPLETE);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let mut status = None;
+    eventually("the service to stop", || {
+        status = child.0.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    assert_eq!(w.hub.submitted_builds().len(), 1);
 }

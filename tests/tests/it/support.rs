@@ -101,6 +101,15 @@ cachedir = "{cache}"
 [priorities]
 t0 = 1000000.0
 t1 = 10000000.0
+
+[services.polling]
+interval = 0.3
+[services.repo_resolver]
+interval = 0.3
+[services.build_resolver]
+interval = 0.3
+[services.scheduler]
+interval = 0.3
 "#,
             server = hub.url(),
             topurl = hub.topurl(),
@@ -295,4 +304,16 @@ pub(crate) fn tracked_app(name: &str) -> World {
     w.ok(&["add-pkg", "--collection", "e2e", "app"]);
     w.pass(&[]);
     w
+}
+
+/// A child process killed when the test ends early.
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
