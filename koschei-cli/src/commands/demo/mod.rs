@@ -204,7 +204,12 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
         koji_topurl: hub.topurl(),
         ..koschei_web::Options::default()
     };
-    let server = koschei_web::serve(&args.listen, pool, options)?;
+    let server = koschei_web::serve(&args.listen, pool, options).map_err(|e| {
+        anyhow::anyhow!(
+            "{:#}\n\nhint: choose another address with `koschei demo --listen 127.0.0.1:PORT`",
+            anyhow::Error::from(e)
+        )
+    })?;
     say(format!("  koschei-web listening on {}", server.url()));
     say(format!(
         "  try {0}/package/foo-cli and {0}/api/v1/packages",
