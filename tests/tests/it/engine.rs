@@ -358,3 +358,54 @@ fn service_loop_builds_records_and_stops_on_sigterm() {
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
     assert_eq!(w.hub.submitted_builds().len(), 1);
 }
+
+#[test]
+fn concurrent_runs_never_submit_a_package_twice() {
+    let mut w = crate::support::World::new("concurrent2");
+    w.add_repo(&libfoo("1.0-1"));
+    for nvr in ["app-1.0-1", "lib-user-2.0-1", "other-3.0-1"] {
+        w.hub.add_build_with_task(
+            crate::support::TAG,
+            crate::support::TAG,
+            nvr,
+            &["libfoo-devel"],
+        );
+    }
+    w.pass(&["--only", "polling"]);
+    w.ok(&["add-pkg", "--collection", "e2e", "app", "lib-user", "other"]);
+    w.pass(&[]);
+    w.add_repo(&libfoo("1.1-1"));
+    w.pass(&["--only", "polling,repo_resolver,build_resolver"]);
+    // Three schedulable packages, eight overlapping passes (max_builds is 3).
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            KillOnDrop(
+                w.command(&["run", "--once", "--only", "scheduler"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("spawn"),
+            )
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.0.wait().expect("wait").success());
+    }
+    let mut srcs: Vec<String> = w
+        .hub
+        .submitted_builds()
+        .into_iter()
+        .map(|b| b.src)
+        .collect();
+    assert!(!srcs.is_empty());
+    let n = srcs.len();
+    srcs.sort();
+    srcs.dedup();
+    assert_eq!(srcs.len(), n, "a package was submitted twice: {srcs:?}");
+    let per_package: i64 = w.scalar(
+        "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM build WHERE state = 2 GROUP BY package_id) x",
+    );
+    assert_eq!(per_package, 1);
+    let running: i64 = w.scalar("SELECT count(*) FROM build WHERE state = 2");
+    assert_eq!(usize::try_from(running).unwrap(), n);
+}
