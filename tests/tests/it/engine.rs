@@ -58,6 +58,7 @@ fn dependency_update_becomes_a_scratch_build_with_applied_changes() {
         Some(&koschei_core::koji::Value::Bool(true))
     );
     assert!(sub.src.ends_with("app-1.0-1.src.rpm"), "{}", sub.src);
+    assert_eq!(sub.priority, Some(30), "koji.task_priority");
     let builds = w.builds("app");
     assert_eq!(builds.len(), 2);
     assert_eq!(
