@@ -56,6 +56,9 @@ enum Command {
     Service(commands::run::ServiceCommand),
     /// Show what a repository change does to every source package's build dependencies.
     Impact(commands::impact::Args),
+    /// The whole loop on this machine with no configuration: private PostgreSQL, a fake Koji
+    /// hub, engine passes, and the web frontend until Ctrl-C.
+    Demo(commands::demo::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,10 +73,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    // The demo needs no configuration: it ignores the configuration files.
+    let command = match cli.command {
+        Command::Demo(a) => {
+            init_logging(cli.verbose, "warn");
+            return commands::demo::run(a).map(|()| 0);
+        }
+        other => other,
+    };
     let config = Config::load(&ConfigSources::from_env(cli.config.clone()))?;
     init_logging(cli.verbose, &config.log_filter);
     let ctx = commands::Context { config };
-    match cli.command {
+    match command {
+        Command::Demo(_) => Ok(0),
         Command::Config(c) => commands::config::run(&ctx, c).map(|()| 0),
         Command::Db(c) => commands::db::run(&ctx, c).map(|()| 0),
         Command::Status(a) => commands::status::run(&ctx, a).map(|()| 0),

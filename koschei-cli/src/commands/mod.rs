@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod collection;
 pub(crate) mod config;
 pub(crate) mod db;
+pub(crate) mod demo;
 pub(crate) mod impact;
 pub(crate) mod package;
 pub(crate) mod psql;

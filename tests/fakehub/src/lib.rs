@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use koschei_core::koji::{Fault, Value};
 
-pub use state::{RecordedCall, SubmittedBuild, TaskState};
+pub use state::{Failure, RecordedCall, SubmittedBuild, TaskState};
 
 use state::State;
 
@@ -248,6 +248,15 @@ impl FakeHub {
     /// answering, as when a reply is lost on the way back.
     pub fn drop_after_commit(&self, n: u32) {
         self.st().inject.drop_after = n;
+    }
+
+    /// Makes the next `n` calls of `method` fail as `failure` says; other calls are answered
+    /// normally. A multicall is the method `multiCall`. Use it to break a pass in its middle.
+    pub fn fail_calls(&self, method: &str, n: u32, failure: Failure) {
+        self.st()
+            .inject
+            .on_method
+            .push((method.to_owned(), n, failure));
     }
 
     /// Answers the next `n` XML-RPC calls with an HTTP error page of the given status.

@@ -74,6 +74,19 @@ pub(crate) struct Inject {
     pub(crate) raw_content_type: &'static str,
     pub(crate) slow: u32,
     pub(crate) slow_by: std::time::Duration,
+    /// Failures for the next calls of one method: (method, remaining, failure).
+    pub(crate) on_method: Vec<(String, u32, Failure)>,
+}
+
+/// How [`crate::FakeHub::fail_calls`] makes a call fail.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// Answer with this fault (the call is not processed).
+    Fault(Fault),
+    /// Drop the connection without processing the call.
+    Drop,
+    /// Process the call (committing writes), then drop the connection instead of answering.
+    DropAfterCommit,
 }
 
 #[derive(Debug)]
@@ -749,6 +762,28 @@ impl State {
             self.inject.drop_before -= 1;
             return Reply::Drop;
         }
+        let mut method_failure = None;
+        if let Some(entry) = self
+            .inject
+            .on_method
+            .iter_mut()
+            .find(|(m, n, _)| *m == call.method && *n > 0)
+        {
+            entry.1 -= 1;
+            method_failure = Some(entry.2.clone());
+        }
+        match &method_failure {
+            Some(Failure::Drop) => return Reply::Drop,
+            Some(Failure::Fault(f)) => {
+                return Reply::Respond {
+                    status: 200,
+                    reason: "OK",
+                    content_type: "text/xml",
+                    body: xmlrpc::encode_fault(f),
+                };
+            }
+            _ => {}
+        }
         if self.inject.http_error > 0 {
             self.inject.http_error -= 1;
             let status = self.inject.http_status;
@@ -781,6 +816,9 @@ impl State {
         };
         if self.inject.drop_after > 0 {
             self.inject.drop_after -= 1;
+            return Reply::Drop;
+        }
+        if method_failure == Some(Failure::DropAfterCommit) {
             return Reply::Drop;
         }
         let body = match &result {

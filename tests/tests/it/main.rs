@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `koschei` binary against a fake Koji hub and PostgreSQL.
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a test failure")]
+
+mod demo;
+mod engine;
+mod support;
