@@ -320,14 +320,26 @@ fn pass(
         "    polling: {} new packages, {} real builds registered, {} scratch builds finished",
         p.new_packages, p.real_builds, p.finished
     ));
-    let r = repo_resolver::run_once(client, &engine.koji, &mut engine.resolver, s, service::now())?;
+    let r = repo_resolver::run_once(
+        client,
+        &engine.koji,
+        &mut engine.resolver,
+        s,
+        service::now(),
+    )?;
     say(format!(
         "    repo resolver: {} new repo, {} packages resolved{}",
         r.new_repos,
         r.resolved_packages,
         state_changes(names, &r.events)
     ));
-    let b = build_resolver::run_once(client, &engine.koji, &mut engine.resolver, s, service::now())?;
+    let b = build_resolver::run_once(
+        client,
+        &engine.koji,
+        &mut engine.resolver,
+        s,
+        service::now(),
+    )?;
     say(format!(
         "    build resolver: dependencies of {} builds stored, {} unresolvable",
         b.resolved, b.unresolved

@@ -1,77 +1,24 @@
-//! A throwaway database per test: created on `KOSCHEI_TEST_DATABASE_URL` (default
-//! `postgresql://postgres@127.0.0.1:5432/postgres`), migrated, and dropped afterwards.
+//! Engine test helpers: a throwaway migrated database per test (the shared
+//! [`koschei_core::db::testing::TestDb`]) and small row builders.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use koschei_core::model::{BuildId, CollectionId, PackageId};
-use postgres::{Client, NoTls};
+use postgres::Client;
 
-const MIGRATION: &str = include_str!("../../../src/db/migrations/0001_initial.sql");
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-#[allow(
-    clippy::disallowed_methods,
-    reason = "test harness reads its database URL"
-)]
-fn admin_url() -> String {
-    std::env::var("KOSCHEI_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-pub(crate) struct TestDb {
-    admin: String,
-    name: String,
-    url: String,
-}
+/// A fresh migrated database, dropped with the value.
+pub(crate) struct TestDb(koschei_core::db::testing::TestDb);
 
 impl TestDb {
     pub(crate) fn new() -> TestDb {
-        let admin = admin_url();
-        let mut c = Client::connect(&admin, NoTls).unwrap_or_else(|e| {
-            panic!(
-                "cannot connect to PostgreSQL at {admin}: {e}\n\
-                 hint: start a server or set KOSCHEI_TEST_DATABASE_URL"
-            )
-        });
-        #[allow(clippy::disallowed_methods, reason = "unique test database name")]
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "koschei_engine_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst),
-            nanos
-        );
-        c.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create test database");
-        let url = match admin.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => panic!("database URL without a database name: {admin}"),
-        };
-        let db = TestDb { admin, name, url };
-        db.connect()
-            .batch_execute(MIGRATION)
-            .expect("apply migration");
-        db
+        TestDb(
+            koschei_core::db::testing::TestDb::new()
+                .unwrap_or_else(|e| panic!("{}", koschei_core::db::report(&e))),
+        )
     }
 
     pub(crate) fn connect(&self) -> Client {
-        Client::connect(&self.url, NoTls).expect("connect to test database")
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut c) = Client::connect(&self.admin, NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        self.0.connect().expect("connect to the test database")
     }
 }
 
