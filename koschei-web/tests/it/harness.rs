@@ -1,93 +1,32 @@
 //! Test support: a private database per test (created on the PostgreSQL server named by
 //! `KOSCHEI_TEST_DATABASE_URL`, schema applied from the migrations, dropped afterwards),
 //! a seeded scenario, a running server and a minimal HTTP client.
-//!
-//! FIXME(lead): switch to the shared test-database harness of `koschei_core::db` at merge.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use koschei_core::model::Evr;
-use postgres::{Client, NoTls};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::Client;
 
-const MIGRATIONS: [&str; 2] = [
-    include_str!("../../../koschei-core/src/db/migrations/0001_initial.sql"),
-    include_str!("../../../koschei-core/src/db/migrations/0002_web_indexes.sql"),
-];
-
-#[allow(
-    clippy::disallowed_methods,
-    reason = "tests read the test database URL like the shared harness will"
-)]
-pub(crate) fn admin_url() -> String {
-    std::env::var("KOSCHEI_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// A database that exists for the lifetime of the value.
-pub(crate) struct TestDb {
-    pub(crate) name: String,
-    pub(crate) config: postgres::Config,
-    admin: postgres::Config,
-}
+/// A fresh migrated database (the shared harness of `koschei_core::db::testing`), dropped
+/// with the value.
+pub(crate) struct TestDb(koschei_core::db::testing::TestDb);
 
 impl TestDb {
     pub(crate) fn new() -> TestDb {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let admin: postgres::Config = admin_url().parse().expect("KOSCHEI_TEST_DATABASE_URL");
-        let name = format!(
-            "koschei_web_test_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut client = admin.connect(NoTls).unwrap_or_else(|e| {
-            panic!(
-                "cannot connect to the test PostgreSQL server ({e}); start one on 127.0.0.1:5432 \
-                 (apt-get install postgresql) or set KOSCHEI_TEST_DATABASE_URL"
-            )
-        });
-        client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .unwrap();
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let mut config = admin.clone();
-        config.dbname(&name);
-        let mut db = config.connect(NoTls).unwrap();
-        for m in MIGRATIONS {
-            db.batch_execute(m).unwrap();
-        }
-        TestDb {
-            name,
-            config,
-            admin,
-        }
+        TestDb(
+            koschei_core::db::testing::TestDb::new()
+                .unwrap_or_else(|e| panic!("{}", koschei_core::db::report(&e))),
+        )
     }
 
     pub(crate) fn client(&self) -> Client {
-        self.config.connect(NoTls).unwrap()
+        self.0.connect().expect("connect to the test database")
     }
 
     pub(crate) fn pool(&self) -> koschei_web::Pool {
-        r2d2::Pool::builder()
-            .max_size(4)
-            .build(PostgresConnectionManager::new(self.config.clone(), NoTls))
-            .unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut c) = self.admin.connect(NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        self.0.pool(4).expect("pool on the test database")
     }
 }
 
