@@ -246,8 +246,8 @@ pub struct TaggedBuild {
 /// A build (`getBuild`, `listBuilds`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BuildInfo {
-    /// Build id.
-    pub id: BuildId,
+    /// Build id (`listBuilds` has no `id` member, only `build_id`).
+    pub build_id: BuildId,
     /// Package name.
     pub name: String,
     /// Version.

@@ -206,7 +206,9 @@ impl Client {
             match self.exchange(&self.opts.server, call, Some((&*session, callnum)), false) {
                 Err(e) if e.fault_kind() == Some(FaultKind::AuthExpired) && !renewed => {
                     tracing::info!(session = session.id, "koji session expired, renewing");
-                    let fresh = self.open_session(Some(&*session))?;
+                    let mut fresh = self.open_session(Some(&*session))?;
+                    // Keep counting up: the hub may still remember the old call numbers.
+                    fresh.callnum = session.callnum;
                     *session = fresh;
                     renewed = true;
                 }

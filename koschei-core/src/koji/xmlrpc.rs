@@ -275,10 +275,25 @@ pub fn encode_call(call: &Call) -> Vec<u8> {
     out.push_str("<?xml version='1.0'?>\n<methodCall>\n<methodName>");
     escape_into(&mut out, &call.method);
     out.push_str("</methodName>\n<params>\n");
-    for p in call.wire_params() {
+    for p in &call.params {
         out.push_str("<param>\n");
-        encode_value_into(&mut out, &p);
+        encode_value_into(&mut out, p);
         out.push_str("\n</param>\n");
+    }
+    if !call.kwargs.is_empty() {
+        // Keyword arguments in the caller's order, the marker last (as Python's marshaller writes them).
+        out.push_str("<param>\n<value><struct>\n");
+        for (k, v) in &call.kwargs {
+            out.push_str("<member>\n<name>");
+            escape_into(&mut out, k);
+            out.push_str("</name>\n");
+            encode_value_into(&mut out, v);
+            out.push_str("\n</member>\n");
+        }
+        out.push_str(
+            "<member>\n<name>__starstar</name>\n<value><boolean>1</boolean></value>\n</member>\n",
+        );
+        out.push_str("</struct></value>\n</param>\n");
     }
     out.push_str("</params>\n</methodCall>\n");
     out.into_bytes()

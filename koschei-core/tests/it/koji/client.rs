@@ -1,0 +1,544 @@
+//! The real client over real HTTP against the fake hub: typed calls, sessions, retries, faults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use koschei_core::koji::{
+    self, Call, Client, ClientOptions, Error, FaultKind, KojiApi, Login, ScratchBuildOptions,
+    SslLogin, TaskId, Value,
+};
+use koschei_fakehub::{FakeHub, TaskState};
+
+fn options(hub: &FakeHub, login: Login) -> ClientOptions {
+    ClientOptions {
+        server: hub.url(),
+        topurl: hub.topurl(),
+        weburl: hub.weburl(),
+        max_retries: 3,
+        retry_interval: Duration::from_millis(5),
+        offline_retry_interval: Duration::from_millis(5),
+        timeout: Duration::from_secs(10),
+        auth_timeout: Duration::from_secs(10),
+        login,
+        ..ClientOptions::default()
+    }
+}
+
+fn password() -> Login {
+    Login::Password {
+        user: "koschei".into(),
+        password: "koschei".into(),
+    }
+}
+
+fn client(hub: &FakeHub, login: Login) -> Client {
+    Client::new(options(hub, login)).expect("client")
+}
+
+fn calls_of(hub: &FakeHub, method: &str) -> Vec<koschei_fakehub::RecordedCall> {
+    hub.calls()
+        .into_iter()
+        .filter(|c| c.method == method)
+        .collect()
+}
+
+#[test]
+fn defaults_are_koschei_session_options() {
+    let o = ClientOptions::default();
+    assert_eq!(o.server, "https://koji.fedoraproject.org/kojihub");
+    assert_eq!(o.topurl, "https://kojipkgs.fedoraproject.org");
+    assert_eq!(o.weburl, "https://koji.fedoraproject.org/koji");
+    assert_eq!(o.max_retries, 1000);
+    assert_eq!(o.retry_interval, Duration::from_secs(20));
+    assert_eq!(o.offline_retry_interval, Duration::from_secs(120));
+    assert_eq!(o.timeout, Duration::from_secs(3600));
+    assert!(o.anon_retry && o.offline_retry);
+    assert_eq!(o.multicall_chunk_size, 100);
+    assert!(matches!(o.login, Login::None));
+}
+
+#[test]
+fn anonymous_typed_calls_against_the_fake_hub() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, Login::None);
+    let repo = c
+        .latest_repo("f40-build")
+        .expect("call")
+        .expect("a ready repo");
+    assert_eq!(repo.state, koji::repo_state::READY);
+    let info = c.repo_info(repo.id).expect("call").expect("present");
+    assert_eq!(info.create_event, repo.create_event);
+    assert!(c.repo_info(koji::RepoId(999)).expect("call").is_none());
+    let groups = c
+        .tag_groups("f40-build", Some(repo.create_event))
+        .expect("call");
+    assert_eq!(
+        koji::build_group_packages(&groups, "build").expect("group"),
+        ["bash", "coreutils", "rpm-build", "gcc"]
+    );
+    assert_eq!(
+        c.build_config("f40-build").expect("call").arch_list(),
+        ["x86_64", "aarch64", "i686"]
+    );
+    let tagged = c.list_tagged_latest("f40", None).expect("call");
+    assert_eq!(tagged.len(), 2);
+    let foo = c.list_tagged_latest("f40", Some("foo")).expect("call");
+    assert_eq!(foo.len(), 1);
+    let srpms = c.source_rpms(foo[0].build_id).expect("call");
+    assert_eq!(
+        srpms[0].srpm_path(".."),
+        "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm"
+    );
+    let reqs = c
+        .rpm_requires(&[
+            srpms[0].nvra(),
+            koji::Nvra {
+                name: "nope".into(),
+                version: "1".into(),
+                release: "1".into(),
+                arch: "src".into(),
+            },
+        ])
+        .expect("call");
+    assert_eq!(
+        reqs[0].as_deref(),
+        Some(
+            &[
+                "bar >= 2.0".to_string(),
+                "python3-devel".into(),
+                "(baz or qux)".into()
+            ][..]
+        )
+    );
+    assert_eq!(reqs[1].as_deref(), Some(&[][..]));
+    let pkgs = c.list_packages("f40").expect("call");
+    assert_eq!(pkgs.iter().filter(|p| !p.blocked).count(), 2);
+    assert!(c.build_target("f40").expect("call").is_some());
+    hub.set_host_load(1.0, 2.0, true);
+    let all = vec!["x86_64".to_string(), "aarch64".to_string()];
+    assert_eq!(
+        c.koji_load(&all, &["x86_64".to_string()]).expect("call"),
+        0.5
+    );
+    let headers = c
+        .rpm_headers(&srpms[0].nvra(), &["BUILDARCHS", "EXCLUSIVEARCH"])
+        .expect("call");
+    assert_eq!(headers["BUILDARCHS"], Value::from(vec!["noarch"]));
+}
+
+#[test]
+fn unknown_tag_is_a_typed_fault() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, Login::None);
+    let err = c.latest_repo("no-such-tag").expect_err("fault");
+    assert_eq!(err.fault_kind(), Some(FaultKind::Generic));
+    assert!(err.to_string().contains("No such tagInfo"), "{err}");
+    assert!(err.to_string().contains("getRepo"), "{err}");
+}
+
+#[test]
+fn scratch_build_lifecycle_through_the_trait() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    let api: &dyn KojiApi = &c;
+    let opts = ScratchBuildOptions {
+        arch_override: Some("x86_64 aarch64".into()),
+        ..ScratchBuildOptions::default()
+    };
+    let task = api
+        .scratch_build(
+            "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm",
+            Some("f40"),
+            &opts,
+            30,
+        )
+        .expect("submitted");
+    let submitted = hub.submitted_builds();
+    assert_eq!(submitted.len(), 1);
+    assert_eq!(submitted[0].task_id, task.0);
+    assert_eq!(submitted[0].priority, Some(30));
+    assert_eq!(submitted[0].opts["scratch"], Value::Bool(true));
+    assert_eq!(
+        submitted[0].opts["arch_override"],
+        Value::from("x86_64 aarch64")
+    );
+    let infos = api.task_infos(&[task, TaskId(9999)]).expect("call");
+    assert_eq!(
+        infos[0].as_ref().expect("present").state,
+        koji::task_state::FREE
+    );
+    assert_eq!(infos[0].as_ref().expect("present").priority, Some(50));
+    assert!(infos[1].is_none());
+    hub.finish_task(task.0, TaskState::Failed);
+    let info = api
+        .task_infos(&[task])
+        .expect("call")
+        .remove(0)
+        .expect("present");
+    assert!(info.is_finished());
+    let children = api
+        .tasks_children(&[task])
+        .expect("call")
+        .remove(0)
+        .expect("children");
+    let arches: Vec<&str> = children
+        .iter()
+        .filter(|c| c.method == "buildArch")
+        .map(|c| c.arch.as_str())
+        .collect();
+    assert_eq!(arches, ["x86_64", "aarch64"]);
+    let result = api.task_result(task).expect("call");
+    let fault = result.expect_err("failed build");
+    assert_eq!(fault.kind(), FaultKind::Build);
+    assert!(!koji::is_koji_fault(&fault));
+    // A second build, canceled.
+    let task2 = api
+        .scratch_build(
+            "../x.src.rpm",
+            Some("f40"),
+            &ScratchBuildOptions::default(),
+            30,
+        )
+        .expect("ok");
+    api.cancel_task(task2).expect("cancel");
+    assert_eq!(hub.task_state(task2.0), Some(koji::task_state::CANCELED));
+}
+
+#[test]
+fn dropped_connections_are_retried_with_the_same_callnum() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.call(&Call::new("getLoggedInUser")).expect("first call");
+    hub.drop_connections(2);
+    let user = c.call(&Call::new("getLoggedInUser")).expect("retried");
+    assert_eq!(user.get("name"), Some(&Value::from("koschei")));
+    let seen = calls_of(&hub, "getLoggedInUser");
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[0].callnum, Some(0));
+    assert!(seen[1..].iter().all(|c| c.callnum == Some(1)), "{seen:?}");
+}
+
+#[test]
+fn retries_give_up_after_max_retries() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, Login::None);
+    hub.drop_connections(10);
+    let err = c.call(&Call::new("getAPIVersion")).expect_err("gives up");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(
+        calls_of(&hub, "getAPIVersion").len(),
+        4,
+        "one try and 3 retries"
+    );
+}
+
+#[test]
+fn anonymous_calls_are_not_retried_without_anon_retry() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        anon_retry: false,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    hub.drop_connections(1);
+    assert!(c.call(&Call::new("getAPIVersion")).is_err());
+    assert_eq!(calls_of(&hub, "getAPIVersion").len(), 1);
+}
+
+#[test]
+fn server_offline_is_waited_out_beyond_max_retries() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        max_retries: 0,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    hub.set_offline(5);
+    assert_eq!(
+        c.call(&Call::new("getAPIVersion")).expect("eventually"),
+        Value::Int(1)
+    );
+    assert_eq!(calls_of(&hub, "getAPIVersion").len(), 6);
+}
+
+#[test]
+fn server_offline_is_a_fault_when_offline_retry_is_off() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        offline_retry: false,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    hub.set_offline(1);
+    let err = c.call(&Call::new("getAPIVersion")).expect_err("offline");
+    assert_eq!(err.fault_kind(), Some(FaultKind::ServerOffline));
+}
+
+#[test]
+fn auth_expired_renews_the_session_and_repeats_the_call() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.call(&Call::new("getLoggedInUser")).expect("logged in");
+    let first_session = calls_of(&hub, "getLoggedInUser")[0].session_id;
+    hub.expire_sessions();
+    let user = c.call(&Call::new("getLoggedInUser")).expect("renewed");
+    assert_eq!(user.get("name"), Some(&Value::from("koschei")));
+    let logins = calls_of(&hub, "login");
+    assert_eq!(logins.len(), 2, "initial login and one renewal");
+    assert_eq!(
+        logins[1].session_id, first_session,
+        "renewal sends the old session"
+    );
+    let seen = calls_of(&hub, "getLoggedInUser");
+    assert_eq!(seen.len(), 3);
+    assert_eq!(
+        seen[2].session_id, first_session,
+        "renewal keeps the session id"
+    );
+    assert!(
+        seen[2].callnum > seen[1].callnum,
+        "the repeat is a new call"
+    );
+}
+
+#[test]
+fn a_lost_build_reply_is_maybe_submitted_and_never_submitted_twice() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.login().expect("login");
+    hub.drop_after_commit(1);
+    let err = c
+        .scratch_build(
+            "../x.src.rpm",
+            Some("f40"),
+            &ScratchBuildOptions::default(),
+            30,
+        )
+        .expect_err("maybe submitted");
+    assert!(matches!(err, Error::MaybeSubmitted { .. }), "{err:?}");
+    assert_eq!(err.fault_kind(), Some(FaultKind::Retry));
+    assert_eq!(
+        hub.submitted_builds().len(),
+        1,
+        "the hub created exactly one task"
+    );
+    let builds = calls_of(&hub, "build");
+    assert_eq!(builds.len(), 2);
+    assert_eq!(
+        builds[0].callnum, builds[1].callnum,
+        "the retry re-sent the same call number"
+    );
+    // The session stays usable afterwards.
+    let next = c
+        .scratch_build(
+            "../y.src.rpm",
+            Some("f40"),
+            &ScratchBuildOptions::default(),
+            30,
+        )
+        .expect("ok");
+    assert_eq!(hub.submitted_builds().len(), 2);
+    assert_eq!(hub.submitted_builds()[1].task_id, next.0);
+}
+
+#[test]
+fn multicall_is_chunked_and_keeps_per_item_faults() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        multicall_chunk_size: 2,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    let mut calls: Vec<Call> = (1..=4).map(|i| Call::new("getTaskInfo").arg(i)).collect();
+    calls.push(Call::new("getTaskResult").arg(1));
+    let results = c.multicall(&calls).expect("multicall");
+    assert_eq!(results.len(), 5);
+    assert!(results[..4].iter().all(|r| r == &Ok(Value::Nil)));
+    assert_eq!(
+        results[4].as_ref().expect_err("fault").kind(),
+        FaultKind::Generic
+    );
+    assert_eq!(
+        calls_of(&hub, "multiCall").len(),
+        3,
+        "5 calls in chunks of 2"
+    );
+}
+
+#[test]
+fn default_multicall_chunk_is_100() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, Login::None);
+    let ids: Vec<TaskId> = (1..=250).map(TaskId).collect();
+    let infos = c.task_infos(&ids).expect("multicall");
+    assert_eq!(infos.len(), 250);
+    assert_eq!(calls_of(&hub, "multiCall").len(), 3);
+}
+
+#[test]
+fn http_error_pages_are_typed_errors_quoting_the_first_line() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        max_retries: 0,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    hub.http_errors(1, 503);
+    let err = c.call(&Call::new("getAPIVersion")).expect_err("503");
+    match &err {
+        Error::Http {
+            status,
+            first_line,
+            method,
+            ..
+        } => {
+            assert_eq!(*status, 503);
+            assert_eq!(method, "getAPIVersion");
+            assert!(
+                first_line.contains("503 Service Unavailable"),
+                "{first_line}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // With retries the call goes through once the errors stop.
+    let c = client(&hub, Login::None);
+    hub.http_errors(2, 502);
+    assert_eq!(
+        c.call(&Call::new("getAPIVersion")).expect("retried"),
+        Value::Int(1)
+    );
+}
+
+#[test]
+fn malformed_and_truncated_xml_are_decode_errors() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        max_retries: 1,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    let full = super::read_fixture("http/19-listTagged-latest-inherit.response.xml");
+    for body in [
+        &full[..full.len() / 2],
+        b"<methodResponse><params><param><value><int>x</int>".as_slice(),
+        b"not xml at all",
+    ] {
+        hub.raw_responses(2, body);
+        let err = c
+            .call(&Call::new("listTagged").arg("f40"))
+            .expect_err("bad body");
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    }
+}
+
+#[test]
+fn wrong_result_types_are_typed_errors() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, Login::None);
+    hub.raw_responses(1, &super::read_fixture("http/28-listPackages.response.xml"));
+    let err = c
+        .latest_repo("f40-build")
+        .expect_err("array instead of struct");
+    assert!(matches!(err, Error::UnexpectedResult { .. }), "{err:?}");
+    assert!(err.to_string().contains("getRepo"), "{err}");
+    // A fault where a value was expected.
+    hub.raw_responses(
+        1,
+        &super::read_fixture("http/10-getTag-missing-strict.response.xml"),
+    );
+    let err = c.latest_repo("f40-build").expect_err("fault");
+    assert_eq!(err.fault_kind(), Some(FaultKind::Generic));
+}
+
+#[test]
+fn session_keys_and_passwords_stay_out_of_messages() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.call(&Call::new("getLoggedInUser")).expect("logged in");
+    hub.drop_connections(10);
+    let err = c.call(&Call::new("getLoggedInUser")).expect_err("fails");
+    for text in [format!("{err}"), format!("{err:?}"), format!("{c:?}")] {
+        assert!(!text.contains("FakeKey"), "{text}");
+        assert!(!text.contains("password: \"koschei\""), "{text}");
+    }
+}
+
+#[test]
+fn logout_closes_the_session() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.login().expect("login");
+    assert!(c.is_logged_in());
+    c.logout().expect("logout");
+    assert!(!c.is_logged_in());
+    assert_eq!(calls_of(&hub, "logout").len(), 1);
+}
+
+#[test]
+fn ssl_login_posts_to_ssllogin_with_certificate_files() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/koji-tls");
+    for ssl in [
+        SslLogin {
+            cert: dir.join("client-combined.pem"),
+            key: None,
+            ca: None,
+        },
+        SslLogin {
+            cert: dir.join("client.crt"),
+            key: Some(dir.join("client.key")),
+            ca: Some(dir.join("client.crt")),
+        },
+    ] {
+        let c = client(&hub, Login::Ssl(ssl));
+        let user = c.call(&Call::new("getLoggedInUser")).expect("logged in");
+        assert_eq!(user.get("authtype"), Some(&Value::Int(2)));
+    }
+    assert_eq!(calls_of(&hub, "sslLogin").len(), 2);
+}
+
+#[test]
+fn unusable_certificate_files_are_typed_errors() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/koji-tls");
+    let cases = [
+        SslLogin {
+            cert: dir.join("missing.pem"),
+            key: None,
+            ca: None,
+        },
+        SslLogin {
+            cert: dir.join("client.crt"),
+            key: None,
+            ca: None,
+        },
+        SslLogin {
+            cert: dir.join("client.key"),
+            key: None,
+            ca: None,
+        },
+        SslLogin {
+            cert: dir.join("client.crt"),
+            key: Some(dir.join("client.crt")),
+            ca: None,
+        },
+        SslLogin {
+            cert: dir.join("client-combined.pem"),
+            key: None,
+            ca: Some(dir.join("client.key")),
+        },
+        SslLogin {
+            cert: dir.join("README.md"),
+            key: None,
+            ca: None,
+        },
+    ];
+    for ssl in cases {
+        let err = Client::new(ClientOptions {
+            login: Login::Ssl(ssl.clone()),
+            ..ClientOptions::default()
+        })
+        .expect_err("bad files");
+        assert!(matches!(err, Error::TlsFile { .. }), "{ssl:?}: {err:?}");
+    }
+}

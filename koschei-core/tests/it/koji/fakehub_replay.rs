@@ -1,0 +1,178 @@
+//! Keeps the fake hub honest: the recorded anonymous requests are replayed against it and its answers must
+//! have the same shape (field names and value types; faults with the same code) as the real hub's.
+
+use std::collections::BTreeMap;
+
+use koschei_core::koji::xmlrpc::{self, Call};
+use koschei_core::koji::{Client, ClientOptions, Login, ScratchBuildOptions, Value};
+use koschei_fakehub::{FakeHub, TaskState};
+
+use super::{fixture_dir, read_fixture};
+
+/// Recorded calls the fake hub does not model, and why.
+const NOT_MODELLED: &[(&str, &str)] = &[
+    ("06-getLoggedInUser-querystring", "legacy URL sessions"),
+    ("33-listTaggedRPMS", "not used by Koschei"),
+    ("36-getInheritanceData", "not used by Koschei"),
+    ("37-getFullInheritance", "not used by Koschei"),
+    ("49-getTaskChildren-newRepo", "no newRepo tasks"),
+    ("52-getTaskResult-newRepo", "no newRepo tasks"),
+    ("57-listTaskOutput", "not used by Koschei"),
+    ("58-listTaskOutput-stat", "not used by Koschei"),
+    (
+        "72-sslLogin-no-cert",
+        "plain HTTP: no client certificate to check",
+    ),
+    ("86-downloadTaskOutput", "not used by Koschei"),
+];
+
+/// Compares the shapes of two values; `<nil/>` on either side matches anything (nil-ness is data).
+fn same_shape(ours: &Value, theirs: &Value, path: &str) -> Result<(), String> {
+    match (ours, theirs) {
+        (Value::Nil, _) | (_, Value::Nil) => Ok(()),
+        (Value::Struct(a), Value::Struct(b)) => {
+            let ka: Vec<&String> = a.keys().collect();
+            let kb: Vec<&String> = b.keys().collect();
+            if ka != kb {
+                return Err(format!("{path}: members {ka:?} != {kb:?}"));
+            }
+            for (k, v) in a {
+                same_shape(v, &b[k], &format!("{path}.{k}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(a), Value::Array(b)) => match (a.first(), b.first()) {
+            (Some(x), Some(y)) => same_shape(x, y, &format!("{path}[0]")),
+            _ => Ok(()),
+        },
+        (a, b) if a.type_name() == b.type_name() => Ok(()),
+        (a, b) => Err(format!("{path}: {} != {}", a.type_name(), b.type_name())),
+    }
+}
+
+/// Fills the hub with tasks in the states of the recorded ones; returns recorded id -> hub id.
+fn make_tasks(hub: &FakeHub) -> BTreeMap<i64, i64> {
+    let c = Client::new(ClientOptions {
+        server: hub.url(),
+        login: Login::Password {
+            user: "kojiadmin".into(),
+            password: "kojiadmin-pw".into(),
+        },
+        ..ClientOptions::default()
+    })
+    .expect("client");
+    let submit = || {
+        c.scratch_build(
+            "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm",
+            Some("f40"),
+            &ScratchBuildOptions::default(),
+            30,
+        )
+        .expect("submitted")
+        .0
+    };
+    let (closed, failed, canceled, free) = (submit(), submit(), submit(), submit());
+    hub.finish_task(closed, TaskState::Closed);
+    hub.finish_task(failed, TaskState::Failed);
+    hub.finish_task(canceled, TaskState::Canceled);
+    let children = c
+        .task_children(koschei_core::koji::TaskId(closed))
+        .expect("children");
+    let build_arch = children
+        .iter()
+        .find(|t| t.method == "buildArch")
+        .expect("buildArch child")
+        .id
+        .0;
+    BTreeMap::from([
+        (5, closed),
+        (7, build_arch),
+        (8, failed),
+        (12, canceled),
+        (13, free),
+        (18, free),
+    ])
+}
+
+fn remap(call: &mut Call, ids: &BTreeMap<i64, i64>) {
+    let is_task_method = |m: &str| m.starts_with("getTask") || m == "cancelTask";
+    if is_task_method(&call.method)
+        && let Some(Value::Int(i)) = call.params.first_mut()
+        && let Some(new) = ids.get(i)
+    {
+        *i = *new;
+    }
+    if matches!(call.method.as_str(), "multiCall" | "system.multicall")
+        && let Some(Value::Array(items)) = call.params.first_mut()
+    {
+        for item in items {
+            let Value::Struct(s) = item else { continue };
+            let method = s
+                .get("methodName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            if let Some(Value::Array(params)) = s.get_mut("params") {
+                let mut inner = Call::from_wire(method, std::mem::take(params));
+                remap(&mut inner, ids);
+                *params = inner.wire_params();
+            }
+        }
+    }
+}
+
+#[test]
+fn fake_hub_answers_recorded_requests_in_the_real_hubs_shape() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let ids = make_tasks(&hub);
+    let index: serde_json::Value =
+        serde_json::from_slice(&read_fixture("http/index.json")).expect("index.json");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for entry in index.as_array().expect("array") {
+        let name = entry["file"].as_str().expect("file");
+        let anonymous = entry["req_headers"]
+            .as_object()
+            .is_some_and(|h| h.is_empty());
+        let ok = entry["status"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("200"));
+        if !anonymous || !ok || NOT_MODELLED.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let request =
+            std::fs::read(fixture_dir().join(format!("http/{name}.request.xml"))).expect("request");
+        let mut call = xmlrpc::decode_call(&request).expect("decodes");
+        remap(&mut call, &ids);
+        let path = entry["url"]
+            .as_str()
+            .expect("url")
+            .trim_start_matches("POST ")
+            .to_owned();
+        let url = hub.url().replace("/kojihub", &path);
+        let mut resp = agent
+            .post(&url)
+            .header("Content-Type", "text/xml")
+            .send(&xmlrpc::encode_call(&call)[..])
+            .expect("hub answers");
+        let body = resp.body_mut().read_to_vec().expect("body");
+        let ours = xmlrpc::decode_response(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let theirs = xmlrpc::decode_response(&read_fixture(&format!("http/{name}.response.xml")))
+            .expect("decodes");
+        let verdict = match (&ours, &theirs) {
+            (Ok(a), Ok(b)) => same_shape(a, b, name),
+            (Err(a), Err(b)) if a.code == b.code => Ok(()),
+            _ => Err(format!("{name}: {ours:?} vs {theirs:?}")),
+        };
+        if let Err(e) = verdict {
+            failures.push(e);
+        }
+        compared += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(compared >= 55, "compared only {compared}");
+}

@@ -1,0 +1,2 @@
+mod koji;
+mod repo;

@@ -1,0 +1,1 @@
+//! Repodata fetch tests.
