@@ -192,6 +192,11 @@ impl FakeHub {
         self.st().calls.clone()
     }
 
+    /// Paths of every GET request received (static files), in order.
+    pub fn file_requests(&self) -> Vec<String> {
+        self.st().file_requests.clone()
+    }
+
     /// The state of a task (`TASK_STATES`), if it exists.
     pub fn task_state(&self, task: i64) -> Option<i64> {
         self.st()

@@ -190,6 +190,7 @@ pub(crate) struct State {
     pub(crate) files: BTreeMap<String, Vec<u8>>,
     pub(crate) submitted: Vec<SubmittedBuild>,
     pub(crate) calls: Vec<RecordedCall>,
+    pub(crate) file_requests: Vec<String>,
     pub(crate) inject: Inject,
 }
 
@@ -292,6 +293,7 @@ impl State {
             files: BTreeMap::new(),
             submitted: Vec::new(),
             calls: Vec::new(),
+            file_requests: Vec::new(),
             inject: Inject::default(),
         }
     }
@@ -704,6 +706,7 @@ impl State {
 
     pub(crate) fn handle(&mut self, req: Request) -> Reply {
         if req.method == "GET" {
+            self.file_requests.push(req.target.clone());
             return self.serve_file(&req.target);
         }
         if req.method != "POST" || !req.target.starts_with("/kojihub") {

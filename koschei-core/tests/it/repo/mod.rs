@@ -1,1 +1,282 @@
-//! Repodata fetch tests.
+//! Repodata download into the cache, over HTTP from the fake hub's topurl.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use koschei_core::repo::{CacheOptions, Error, RepoCache, RepoDescriptor};
+use koschei_fakehub::FakeHub;
+use sha2::Digest as _;
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "koschei-it-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sha256(b: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// Writes `<dir>/x86_64/repodata/{repomd.xml, primary, filelists, comps}`; `lie` corrupts primary's checksum.
+fn write_repo(dir: &Path, tag: &str, lie: bool) {
+    let rd = dir.join("x86_64/repodata");
+    std::fs::create_dir_all(&rd).expect("mkdir");
+    let primary = format!("<metadata packages=\"0\"><!-- {tag} --></metadata>\n").into_bytes();
+    let filelists = b"<filelists packages=\"0\"/>\n".to_vec();
+    let comps = b"<comps/>\n".to_vec();
+    std::fs::write(rd.join("aa-primary.xml"), &primary).expect("write");
+    std::fs::write(rd.join("bb-filelists.xml"), &filelists).expect("write");
+    std::fs::write(rd.join("comps.xml"), &comps).expect("write");
+    std::fs::write(rd.join("other.xml"), b"<otherdata/>").expect("write");
+    let p_sum = if lie {
+        sha256(b"something else")
+    } else {
+        sha256(&primary)
+    };
+    let rec = |t: &str, href: &str, sum: &str, size: usize| {
+        format!(
+            "<data type=\"{t}\">\n<checksum type=\"sha256\">{sum}</checksum>\n<location href=\"repodata/{href}\"/>\n<size>{size}</size>\n</data>\n"
+        )
+    };
+    let md = format!(
+        "<?xml version=\"1.0\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">\n<revision>1</revision>\n{}{}{}{}</repomd>\n",
+        rec("primary", "aa-primary.xml", &p_sum, primary.len()),
+        rec(
+            "filelists",
+            "bb-filelists.xml",
+            &sha256(&filelists),
+            filelists.len()
+        ),
+        rec("group", "comps.xml", &sha256(&comps), comps.len()),
+        rec("other", "other.xml", &sha256(b"<otherdata/>"), 12),
+    );
+    std::fs::write(rd.join("repomd.xml"), md).expect("write");
+}
+
+fn descriptor(repo_id: i64) -> RepoDescriptor {
+    RepoDescriptor {
+        koji_id: "primary".into(),
+        build_tag: "f40-build".into(),
+        repo_id,
+        arch: "x86_64".into(),
+    }
+}
+
+fn hub_with_repos(n: usize, src: &TempDir) -> (FakeHub, Vec<i64>) {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let d = src.0.join(format!("r{i}"));
+        write_repo(&d, "f40-build", false);
+        ids.push(hub.add_repo("f40-build", &d));
+    }
+    (hub, ids)
+}
+
+fn cache(dir: &TempDir, capacity: usize) -> RepoCache {
+    RepoCache::open(
+        &dir.0,
+        CacheOptions {
+            capacity,
+            ..CacheOptions::default()
+        },
+    )
+    .expect("cache")
+}
+
+#[test]
+fn fetch_downloads_verified_repodata_and_reuses_it() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, ids) = hub_with_repos(1, &src);
+    let c = cache(&dir, 100);
+    let repo = c
+        .fetch(&hub.topurl(), &descriptor(ids[0]))
+        .expect("fetched");
+    assert_eq!(
+        repo.path(),
+        dir.0.join(format!("primary-f40-build-{}-x86_64", ids[0]))
+    );
+    for f in [
+        "repomd.xml",
+        "aa-primary.xml",
+        "bb-filelists.xml",
+        "comps.xml",
+    ] {
+        assert!(repo.path().join("repodata").join(f).is_file(), "{f}");
+    }
+    assert!(
+        !repo.path().join("repodata/other.xml").exists(),
+        "only the configured types are fetched"
+    );
+    let gets = hub.file_requests().len();
+    assert_eq!(gets, 4);
+    drop(repo);
+    drop(hub);
+    // The hub is gone: a second fetch is served from the cache.
+    let again = c
+        .fetch("http://127.0.0.1:9", &descriptor(ids[0]))
+        .expect("cached");
+    assert!(again.path().join("repodata/aa-primary.xml").is_file());
+}
+
+#[test]
+fn checksum_mismatch_is_an_error_and_leaves_nothing_behind() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    write_repo(&src.0, "f40-build", true);
+    let id = hub.add_repo("f40-build", &src.0);
+    let c = cache(&dir, 100);
+    let err = c
+        .fetch(&hub.topurl(), &descriptor(id))
+        .expect_err("bad checksum");
+    assert!(matches!(err, Error::Checksum { .. }), "{err:?}");
+    assert!(err.to_string().contains("aa-primary.xml"), "{err}");
+    assert!(c.entries().expect("entries").is_empty());
+    let tmp: Vec<_> = std::fs::read_dir(dir.0.join(".tmp"))
+        .expect("tmp")
+        .collect();
+    assert!(tmp.is_empty(), "temporary download removed");
+}
+
+#[test]
+fn missing_repo_is_an_http_error() {
+    let dir = TempDir::new("cache");
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let err = cache(&dir, 100)
+        .fetch(&hub.topurl(), &descriptor(77))
+        .expect_err("404");
+    assert!(matches!(err, Error::Http { status: 404, .. }), "{err:?}");
+}
+
+#[test]
+fn corrupt_repomd_is_a_typed_error() {
+    let dir = TempDir::new("cache");
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    hub.add_file(
+        "repos/f40-build/5/x86_64/repodata/repomd.xml",
+        b"<repomd><data type='primary'>",
+    );
+    let err = cache(&dir, 100)
+        .fetch(&hub.topurl(), &descriptor(5))
+        .expect_err("bad xml");
+    assert!(matches!(err, Error::Repomd { .. }), "{err:?}");
+    hub.add_file(
+        "repos/f40-build/6/x86_64/repodata/repomd.xml",
+        b"<repomd></repomd>",
+    );
+    let err = cache(&dir, 100)
+        .fetch(&hub.topurl(), &descriptor(6))
+        .expect_err("no primary");
+    assert!(matches!(err, Error::MissingRecord { .. }), "{err:?}");
+}
+
+#[test]
+fn cache_keeps_the_newest_repos_and_never_prunes_one_in_use() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, ids) = hub_with_repos(4, &src);
+    let c = cache(&dir, 2);
+    let in_use = c.fetch(&hub.topurl(), &descriptor(ids[0])).expect("first");
+    for id in &ids[1..] {
+        drop(c.fetch(&hub.topurl(), &descriptor(*id)).expect("fetched"));
+    }
+    let names = c.entries().expect("entries");
+    let want: Vec<String> = [ids[3], ids[2], ids[0]]
+        .iter()
+        .map(|i| descriptor(*i).cache_name())
+        .collect();
+    assert_eq!(names, want, "repo {} is in use and survives", ids[0]);
+    drop(in_use);
+    drop(c.fetch(&hub.topurl(), &descriptor(ids[3])).expect("cached"));
+    let names = c.entries().expect("entries");
+    assert_eq!(names.len(), 3, "a cache hit does not prune");
+    let src5 = src.0.join("r5");
+    write_repo(&src5, "f40-build", false);
+    let id5 = hub.add_repo("f40-build", &src5);
+    drop(c.fetch(&hub.topurl(), &descriptor(id5)).expect("fetched"));
+    let names = c.entries().expect("entries");
+    assert_eq!(
+        names,
+        [
+            descriptor(id5).cache_name(),
+            descriptor(ids[3]).cache_name()
+        ]
+    );
+}
+
+#[test]
+fn concurrent_fetches_download_once() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, ids) = hub_with_repos(1, &src);
+    let topurl = hub.topurl();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let c = cache(&dir, 100);
+                let r = c.fetch(&topurl, &descriptor(ids[0])).expect("fetched");
+                assert!(r.path().join("repodata/aa-primary.xml").is_file());
+            });
+        }
+    });
+    let repomd_gets = hub
+        .file_requests()
+        .iter()
+        .filter(|p| p.ends_with("repomd.xml"))
+        .count();
+    assert_eq!(repomd_gets, 1);
+}
+
+#[test]
+fn stale_temporary_downloads_are_cleaned_and_never_look_complete() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, ids) = hub_with_repos(1, &src);
+    let name = descriptor(ids[0]).cache_name();
+    // A download that died half way.
+    let stale = dir.0.join(".tmp").join(format!("{name}.999999.0"));
+    std::fs::create_dir_all(stale.join("repodata")).expect("mkdir");
+    std::fs::write(stale.join("repodata/repomd.xml"), b"partial").expect("write");
+    let c = cache(&dir, 100);
+    assert!(
+        c.entries().expect("entries").is_empty(),
+        "a temporary download is not an entry"
+    );
+    drop(
+        c.fetch(&hub.topurl(), &descriptor(ids[0]))
+            .expect("fetched"),
+    );
+    assert!(!stale.exists());
+}
+
+#[test]
+fn unusable_names_are_refused() {
+    let dir = TempDir::new("cache");
+    let bad = RepoDescriptor {
+        build_tag: "../../etc".into(),
+        ..descriptor(1)
+    };
+    let err = cache(&dir, 1)
+        .fetch("http://127.0.0.1:9", &bad)
+        .expect_err("refused");
+    assert!(matches!(err, Error::InvalidName { .. }), "{err:?}");
+}
