@@ -94,6 +94,7 @@ impl Drop for Server {
 
 fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let _ = stream.set_nodelay(true);
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
@@ -124,7 +125,10 @@ fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) {
                     "HTTP/1.1 {status} {reason}\r\nServer: koschei-fakehub\r\nKoji-Version: 1.35.3\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
                     body.len()
                 );
-                if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
+                // One write: a separate small body write would wait for the peer's delayed ACK.
+                let mut out = head.into_bytes();
+                out.extend_from_slice(&body);
+                if writer.write_all(&out).is_err() {
                     return;
                 }
                 let _ = writer.flush();
