@@ -416,3 +416,46 @@ fn wrong_types_become_typed_errors() {
     let e = from_value::<Vec<koji::TaskInfo>>(&value("28-listPackages")).expect_err("no id");
     assert!(e.to_string().contains("missing field"), "{e}");
 }
+
+/// Deterministic fuzz-style checks on mutated recorded bytes: never a panic, and a response cut anywhere
+/// before its end is an error.
+#[test]
+fn mutated_fixture_bytes_never_panic_and_truncation_is_an_error() {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut checked = 0;
+    for path in all_responses() {
+        let bytes = std::fs::read(&path).expect("readable");
+        let Ok(Ok(_)) = xmlrpc::decode_response(&bytes) else {
+            continue;
+        };
+        let end = bytes
+            .windows(b"</methodResponse>".len())
+            .rposition(|w| w == b"</methodResponse>")
+            .expect("closing tag");
+        for cut in (0..end).step_by(61) {
+            assert!(
+                xmlrpc::decode_response(&bytes[..cut]).is_err(),
+                "{} cut at {cut}",
+                path.display()
+            );
+            checked += 1;
+        }
+        for _ in 0..20 {
+            let mut m = bytes.clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % m.len();
+                m[i] = (next() & 0xff) as u8;
+            }
+            let _ = xmlrpc::decode_response(&m);
+            let _ = xmlrpc::decode_call(&m);
+            checked += 1;
+        }
+    }
+    assert!(checked > 2_000, "{checked}");
+}
