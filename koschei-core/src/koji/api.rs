@@ -686,8 +686,8 @@ impl Client {
         )
     }
 
-    /// `getBuild(build_id)`; `None` when missing.
-    pub fn build_info(&self, build: BuildId) -> Result<Option<BuildInfo>, Error> {
+    /// `getBuild(build)` by id ([`BuildId`]) or NVR string; `None` when missing.
+    pub fn build_info(&self, build: impl Into<Value>) -> Result<Option<BuildInfo>, Error> {
         call_typed(self, Call::new("getBuild").arg(build))
     }
 

@@ -53,6 +53,8 @@ pub struct RecordedCall {
     pub session_id: Option<i64>,
     /// `Koji-Session-Callnum` header, if any.
     pub callnum: Option<i64>,
+    /// The whole call as decoded (keyword arguments sorted by name).
+    pub call: Call,
 }
 
 #[derive(Debug, Default)]
@@ -733,6 +735,7 @@ impl State {
             method: call.method.clone(),
             session_id,
             callnum,
+            call: call.clone(),
         });
         if self.inject.drop_before > 0 {
             self.inject.drop_before -= 1;
@@ -1328,12 +1331,13 @@ impl State {
                 .and_then(Value::as_array)
                 .map(<[Value]>::to_vec)
                 .unwrap_or_default();
+            let c = Call::from_wire(method.clone(), params);
             self.calls.push(RecordedCall {
-                method: method.clone(),
+                method,
                 session_id: None,
                 callnum: None,
+                call: c.clone(),
             });
-            let c = Call::from_wire(method, params);
             let r = if matches!(c.method.as_str(), "multiCall" | "system.multicall") {
                 Err(fault(1000, "multicall is not allowed inside multicall"))
             } else {

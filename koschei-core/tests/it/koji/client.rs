@@ -542,3 +542,136 @@ fn unusable_certificate_files_are_typed_errors() {
         assert!(matches!(err, Error::TlsFile { .. }), "{ssl:?}: {err:?}");
     }
 }
+
+/// Each typed call sends exactly the request recorded from Koschei's calls (spec section 10).
+#[test]
+fn typed_calls_send_the_recorded_requests() {
+    use koji::{BuildId, EventId, RepoId};
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    let foo = koji::Nvra {
+        name: "foo".into(),
+        version: "1.0".into(),
+        release: "1.fc40".into(),
+        arch: "src".into(),
+    };
+    let nvra = |n: &str, v: &str, r: &str| koji::Nvra {
+        name: n.into(),
+        version: v.into(),
+        release: r.into(),
+        arch: "src".into(),
+    };
+    type Step<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let steps: Vec<Step<'_>> = vec![
+        (
+            "07-getBuildConfig",
+            Box::new(|| drop(c.build_config("f40-build"))),
+        ),
+        (
+            "11-getBuildTarget",
+            Box::new(|| drop(c.build_target("f40"))),
+        ),
+        ("13-getRepo", Box::new(|| drop(c.latest_repo("f40-build")))),
+        (
+            "15-repoInfo-ready",
+            Box::new(|| drop(c.repo_info(RepoId(2)))),
+        ),
+        (
+            "18-getTagGroups",
+            Box::new(|| drop(c.tag_groups("f40-build", Some(EventId(24))))),
+        ),
+        (
+            "19-listTagged-latest-inherit",
+            Box::new(|| drop(c.list_tagged_latest("f40", None))),
+        ),
+        (
+            "20-listTagged-package",
+            Box::new(|| drop(c.list_tagged_latest("f40", Some("foo")))),
+        ),
+        (
+            "21-listTagged-event",
+            Box::new(|| drop(c.list_tagged_at("f40", EventId(24)))),
+        ),
+        (
+            "22-listRPMs-src",
+            Box::new(|| drop(c.source_rpms(BuildId(2)))),
+        ),
+        ("23-getRPMDeps", Box::new(|| drop(c.rpm_deps(&foo)))),
+        (
+            "24-getRPMHeaders",
+            Box::new(|| drop(c.rpm_headers(&foo, &["BUILDARCHS", "EXCLUDEARCH", "EXCLUSIVEARCH"]))),
+        ),
+        ("26-getChannel", Box::new(|| drop(c.channel("default")))),
+        (
+            "27-listHosts",
+            Box::new(|| drop(c.list_hosts(&["x86_64".to_string()], 1))),
+        ),
+        ("28-listPackages", Box::new(|| drop(c.list_packages("f40")))),
+        (
+            "29-getBuild",
+            Box::new(|| drop(c.build_info("foo-1.0-1.fc40"))),
+        ),
+        (
+            "32-listBuilds",
+            Box::new(|| drop(c.list_builds(Some(1), None, None))),
+        ),
+        (
+            "34-getPackageConfig",
+            Box::new(|| drop(c.package_config("f40", "foo"))),
+        ),
+        (
+            "39-build-scratch",
+            Box::new(|| {
+                drop(c.scratch_build(
+                    "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm",
+                    Some("f40"),
+                    &ScratchBuildOptions::default(),
+                    30,
+                ))
+            }),
+        ),
+        (
+            "41-getTaskInfo-free",
+            Box::new(|| drop(c.task_info(TaskId(18), false))),
+        ),
+        (
+            "43-getTaskInfo-closed-request",
+            Box::new(|| drop(c.task_info(TaskId(5), true))),
+        ),
+        (
+            "47-getTaskChildren-request",
+            Box::new(|| drop(c.task_children(TaskId(5)))),
+        ),
+        (
+            "50-getTaskResult-closed",
+            Box::new(|| drop(c.task_result(TaskId(5)))),
+        ),
+        (
+            "59-cancelTask",
+            Box::new(|| drop(c.cancel_task(TaskId(18)))),
+        ),
+        (
+            "63-multiCall-getRPMDeps",
+            Box::new(|| {
+                drop(c.rpm_requires(&[
+                    foo.clone(),
+                    nvra("bar", "2.0", "3.fc40"),
+                    nvra("gone", "1", "1"),
+                ]))
+            }),
+        ),
+    ];
+    for (fixture, step) in steps {
+        let before = hub.calls().len();
+        step();
+        let sent = hub.calls()[before..]
+            .iter()
+            .find(|r| r.session_id.is_some())
+            .map(|r| r.call.clone())
+            .unwrap_or_else(|| panic!("{fixture}: nothing sent"));
+        let recorded =
+            koji::xmlrpc::decode_call(&super::read_fixture(&format!("http/{fixture}.request.xml")))
+                .expect("decodes");
+        assert_eq!(sent, recorded, "{fixture}");
+    }
+}
