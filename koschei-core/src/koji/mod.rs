@@ -3,6 +3,19 @@
 //! * [`xmlrpc`] is the pure wire codec;
 //! * [`Client`] talks to a hub over HTTP(S) (shell module);
 //! * the typed calls live on [`Client`] and behind the small [`KojiApi`] trait that the engine uses.
+//!
+//! ```no_run
+//! use koschei_core::koji::{self, Client, ClientOptions};
+//!
+//! // Anonymous session on Fedora's hub with Koschei's retry settings.
+//! let client = Client::new(ClientOptions::default())?;
+//! if let Some(repo) = client.latest_repo("f42-build")? {
+//!     let groups = client.tag_groups("f42-build", Some(repo.create_event))?;
+//!     let build_group = koji::build_group_packages(&groups, "build");
+//!     println!("repo {}: {build_group:?}", repo.id);
+//! }
+//! # Ok::<(), koschei_core::koji::Error>(())
+//! ```
 
 mod api;
 mod client;

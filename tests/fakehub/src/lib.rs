@@ -234,6 +234,17 @@ impl FakeHub {
         let mut st = self.st();
         st.inject.raw = n;
         st.inject.raw_body = body.to_vec();
+        st.inject.raw_content_type = "text/xml";
+    }
+
+    /// Answers the next `n` XML-RPC calls with `200 OK` and an HTML page (a captive portal or a
+    /// maintenance page in front of the hub).
+    pub fn html_pages(&self, n: u32) {
+        let mut st = self.st();
+        st.inject.raw = n;
+        st.inject.raw_body =
+            b"<html><head><title>Koji is down for maintenance</title></head></html>\n".to_vec();
+        st.inject.raw_content_type = "text/html; charset=utf-8";
     }
 
     /// Marks every open session as expired (`AuthExpired` until renewed).

@@ -66,6 +66,7 @@ pub(crate) struct Inject {
     pub(crate) http_status: u16,
     pub(crate) raw: u32,
     pub(crate) raw_body: Vec<u8>,
+    pub(crate) raw_content_type: &'static str,
 }
 
 #[derive(Debug)]
@@ -756,7 +757,7 @@ impl State {
             return Reply::Respond {
                 status: 200,
                 reason: "OK",
-                content_type: "text/xml",
+                content_type: self.inject.raw_content_type,
                 body: self.inject.raw_body.clone(),
             };
         }

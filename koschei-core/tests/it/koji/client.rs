@@ -433,6 +433,29 @@ fn malformed_and_truncated_xml_are_decode_errors() {
 }
 
 #[test]
+fn an_html_page_with_status_200_is_a_content_type_error() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        max_retries: 1,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    hub.html_pages(2);
+    let err = c.call(&Call::new("getAPIVersion")).expect_err("html");
+    match &err {
+        Error::ContentType {
+            content_type,
+            first_line,
+            ..
+        } => {
+            assert!(content_type.starts_with("text/html"), "{content_type}");
+            assert!(first_line.contains("down for maintenance"), "{first_line}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn wrong_result_types_are_typed_errors() {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = client(&hub, Login::None);
