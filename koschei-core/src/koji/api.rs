@@ -594,6 +594,71 @@ pub fn load(all_arches: &[String], arches: &[String], hosts: &[Host]) -> f64 {
     if noarch { min_load } else { max_load }
 }
 
+/// Koschei's `get_srpm_arches`: the arches to build an SRPM on, from the tag's arches (`all_arches`), the
+/// SRPM's `BUILDARCHS`/`EXCLUSIVEARCH`/`EXCLUDEARCH` headers (`getRPMHeaders`), an optional arch override
+/// (`"x86_64 aarch64"`, or `"^i686"` to exclude) and the configured build arches. `None` when the headers
+/// are empty (unknown SRPM); an empty set means no build should be submitted.
+pub fn srpm_arches(
+    all_arches: &[String],
+    headers: &Struct,
+    arch_override: Option<&str>,
+    build_arches: &[String],
+) -> Option<BTreeSet<String>> {
+    if headers.is_empty() {
+        return None;
+    }
+    let list = |key: &str| -> Vec<String> {
+        headers
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (buildarchs, exclusive, exclude) = (
+        list("BUILDARCHS"),
+        list("EXCLUSIVEARCH"),
+        list("EXCLUDEARCH"),
+    );
+    let tag_arches: BTreeSet<&str> = all_arches.iter().map(|a| canon_arch(a)).collect();
+    let mut archlist: Vec<String> = if buildarchs.is_empty() {
+        all_arches.to_vec()
+    } else {
+        buildarchs.clone()
+    };
+    if !exclusive.is_empty() {
+        archlist.retain(|a| exclusive.contains(a));
+    }
+    if !exclude.is_empty() {
+        archlist.retain(|a| !exclude.contains(a));
+    }
+    let noarch = String::from("noarch");
+    if !exclude.contains(&noarch) && (buildarchs.contains(&noarch) || exclusive.contains(&noarch)) {
+        archlist.push(noarch);
+    }
+    if let Some(o) = arch_override.filter(|o| !o.is_empty()) {
+        if let Some(rest) = o.strip_prefix('^') {
+            let excluded: BTreeSet<&str> = rest.split_whitespace().map(canon_arch).collect();
+            archlist.retain(|a| !excluded.contains(canon_arch(a)));
+        } else {
+            archlist = o.split_whitespace().map(str::to_owned).collect();
+        }
+    }
+    let build: BTreeSet<&str> = build_arches.iter().map(|a| canon_arch(a)).collect();
+    Some(
+        archlist
+            .into_iter()
+            .filter(|a| {
+                a == "noarch"
+                    || (tag_arches.contains(canon_arch(a)) && build.contains(canon_arch(a)))
+            })
+            .collect(),
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Typed calls.
 
@@ -1043,6 +1108,56 @@ mod tests {
         assert_eq!(load(&all, &s(&["i686"]), &hosts), 0.5);
         assert_eq!(load(&all, &s(&["noarch"]), &hosts), 0.5);
         assert_eq!(load(&all, &s(&["s390x"]), &hosts), 1.0);
+    }
+
+    fn headers(build: &[&str], exclusive: &[&str], exclude: &[&str]) -> Struct {
+        let mut s = Struct::new();
+        s.insert("BUILDARCHS".into(), Value::from(build.to_vec()));
+        s.insert("EXCLUSIVEARCH".into(), Value::from(exclusive.to_vec()));
+        s.insert("EXCLUDEARCH".into(), Value::from(exclude.to_vec()));
+        s
+    }
+
+    #[test]
+    fn srpm_arches_follow_koschei() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let set = |a: &[&str]| Some(a.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>());
+        let all = v(&["x86_64", "aarch64", "i686"]);
+        let build = v(&["x86_64", "aarch64", "i386"]);
+        type Case<'a> = (Struct, Option<&'a str>, Option<BTreeSet<String>>);
+        let cases: &[Case<'_>] = &[
+            (
+                headers(&[], &[], &[]),
+                None,
+                set(&["x86_64", "aarch64", "i686"]),
+            ),
+            (headers(&["noarch"], &[], &[]), None, set(&["noarch"])),
+            (
+                headers(&[], &["x86_64", "aarch64"], &[]),
+                None,
+                set(&["x86_64", "aarch64"]),
+            ),
+            (
+                headers(&[], &[], &["i686"]),
+                None,
+                set(&["x86_64", "aarch64"]),
+            ),
+            (headers(&[], &["s390x"], &[]), None, set(&[])),
+            (
+                headers(&[], &[], &[]),
+                Some("^i686 aarch64"),
+                set(&["x86_64"]),
+            ),
+            (
+                headers(&[], &[], &[]),
+                Some("x86_64 ppc64le"),
+                set(&["x86_64"]),
+            ),
+            (Struct::new(), None, None),
+        ];
+        for (h, o, want) in cases {
+            assert_eq!(&srpm_arches(&all, h, *o, &build), want, "{h:?} {o:?}");
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub use api::{
     BuildConfig, BuildId, BuildInfo, BuildTarget, Channel, EventId, GroupPackage, Host, KojiApi,
     Nvra, PackageEntry, RepoId, RepoInfo, RpmDep, RpmInfo, ScratchBuildOptions, TagGroup,
     TaggedBuild, TaskId, TaskInfo, build_group_packages, build_state, canon_arch,
-    dependency_strings, load, repo_state, task_state,
+    dependency_strings, load, repo_state, srpm_arches, task_state,
 };
 pub use client::{Client, ClientOptions, Login, SslLogin};
 pub use de::{DeError, from_value};

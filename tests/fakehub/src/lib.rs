@@ -43,8 +43,22 @@ impl FakeHub {
         let state = Arc::new(Mutex::new(State::new()));
         let s2 = state.clone();
         let handler: Arc<http::Handler> = Arc::new(move |req| {
-            let mut st = s2.lock().unwrap_or_else(|e| e.into_inner());
-            st.handle(req)
+            let is_call = req.method == "POST";
+            let (reply, delay) = {
+                let mut st = s2.lock().unwrap_or_else(|e| e.into_inner());
+                let delay = if is_call && st.inject.slow > 0 {
+                    st.inject.slow -= 1;
+                    Some(st.inject.slow_by)
+                } else {
+                    None
+                };
+                (st.handle(req), delay)
+            };
+            // Sleep without holding the state, so other connections go on.
+            if let Some(d) = delay {
+                std::thread::sleep(d);
+            }
+            reply
         });
         let server = http::Server::start(handler)?;
         Ok(FakeHub { state, server })
@@ -245,6 +259,13 @@ impl FakeHub {
         st.inject.raw_body =
             b"<html><head><title>Koji is down for maintenance</title></head></html>\n".to_vec();
         st.inject.raw_content_type = "text/html; charset=utf-8";
+    }
+
+    /// Answers the next `n` XML-RPC calls only after `delay` (the call itself is processed at once).
+    pub fn slow_replies(&self, n: u32, delay: std::time::Duration) {
+        let mut st = self.st();
+        st.inject.slow = n;
+        st.inject.slow_by = delay;
     }
 
     /// Marks every open session as expired (`AuthExpired` until renewed).

@@ -67,6 +67,8 @@ pub(crate) struct Inject {
     pub(crate) raw: u32,
     pub(crate) raw_body: Vec<u8>,
     pub(crate) raw_content_type: &'static str,
+    pub(crate) slow: u32,
+    pub(crate) slow_by: std::time::Duration,
 }
 
 #[derive(Debug)]

@@ -219,6 +219,25 @@ fn dropped_connections_are_retried_with_the_same_callnum() {
 }
 
 #[test]
+fn a_timed_out_call_is_retried_with_the_same_callnum() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        timeout: Duration::from_millis(300),
+        ..options(&hub, password())
+    })
+    .expect("client");
+    c.login().expect("login");
+    hub.slow_replies(1, Duration::from_millis(1500));
+    let user = c
+        .call(&Call::new("getLoggedInUser"))
+        .expect("retried after the timeout");
+    assert_eq!(user.get("name"), Some(&Value::from("koschei")));
+    let seen = calls_of(&hub, "getLoggedInUser");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].callnum, seen[1].callnum);
+}
+
+#[test]
 fn retries_give_up_after_max_retries() {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = client(&hub, Login::None);
