@@ -21,15 +21,16 @@ mod api;
 mod client;
 mod de;
 mod error;
+mod policy;
 pub mod xmlrpc;
 
 pub use api::{
     BuildConfig, BuildId, BuildInfo, BuildTarget, Channel, EventId, GroupPackage, Host, KojiApi,
     Nvra, PackageEntry, RepoId, RepoInfo, RpmDep, RpmInfo, ScratchBuildOptions, TagGroup,
-    TaggedBuild, TaskId, TaskInfo, build_group_packages, build_state, canon_arch,
-    dependency_strings, load, repo_state, srpm_arches, task_state,
+    TaggedBuild, TaskId, TaskInfo, build_state, repo_state, task_state,
 };
 pub use client::{Client, ClientOptions, Login, SslLogin};
 pub use de::{DeError, from_value};
 pub use error::{Error, FaultKind, is_koji_fault};
+pub use policy::{build_group_packages, canon_arch, dependency_strings, load, srpm_arches};
 pub use xmlrpc::{Call, Fault, Struct, Value};
