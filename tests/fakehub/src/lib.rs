@@ -241,6 +241,15 @@ impl FakeHub {
         let mut st = self.st();
         st.inject.http_error = n;
         st.inject.http_status = status;
+        st.inject.http_body = None;
+    }
+
+    /// Answers the next `n` XML-RPC calls with the given HTTP status and body.
+    pub fn http_error_pages(&self, n: u32, status: u16, body: &[u8]) {
+        let mut st = self.st();
+        st.inject.http_error = n;
+        st.inject.http_status = status;
+        st.inject.http_body = Some(body.to_vec());
     }
 
     /// Answers the next `n` XML-RPC calls with this raw body (`200 OK`, `text/xml`), e.g. truncated XML.

@@ -430,6 +430,38 @@ fn http_error_pages_are_typed_errors_quoting_the_first_line() {
 }
 
 #[test]
+fn recorded_non_xml_error_bodies_are_http_errors_quoting_their_first_line() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = Client::new(ClientOptions {
+        max_retries: 0,
+        ..options(&hub, Login::None)
+    })
+    .expect("client");
+    for (fixture, status, line) in [
+        ("76-GET-not-allowed", 405, "Method Not Allowed"),
+        ("77-empty-post", 400, "Invalid request: Empty request"),
+    ] {
+        hub.http_error_pages(
+            1,
+            status,
+            &super::read_fixture(&format!("http/{fixture}.response.xml")),
+        );
+        let err = c.call(&Call::new("getAPIVersion")).expect_err("error page");
+        match &err {
+            Error::Http {
+                status: s,
+                first_line,
+                ..
+            } => {
+                assert_eq!((*s, first_line.as_str()), (status, line), "{fixture}");
+            }
+            other => panic!("{fixture}: {other:?}"),
+        }
+        assert!(err.to_string().contains(line), "{err}");
+    }
+}
+
+#[test]
 fn malformed_and_truncated_xml_are_decode_errors() {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = Client::new(ClientOptions {

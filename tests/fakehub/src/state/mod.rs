@@ -68,6 +68,7 @@ pub(crate) struct Inject {
     pub(crate) drop_after: u32,
     pub(crate) http_error: u32,
     pub(crate) http_status: u16,
+    pub(crate) http_body: Option<Vec<u8>>,
     pub(crate) raw: u32,
     pub(crate) raw_body: Vec<u8>,
     pub(crate) raw_content_type: &'static str,
@@ -751,11 +752,15 @@ impl State {
         if self.inject.http_error > 0 {
             self.inject.http_error -= 1;
             let status = self.inject.http_status;
+            let body = self.inject.http_body.clone().unwrap_or_else(|| {
+                format!("<html><head><title>{status} Service Unavailable</title></head><body>down</body></html>\n")
+                    .into_bytes()
+            });
             return Reply::Respond {
                 status,
                 reason: "Error",
                 content_type: "text/html",
-                body: format!("<html><head><title>{status} Service Unavailable</title></head><body>down</body></html>\n").into_bytes(),
+                body,
             };
         }
         if self.inject.raw > 0 {
