@@ -71,7 +71,7 @@ impl Resolver for SolverResolver {
         let descriptor = repo::RepoDescriptor {
             koji_id: self.koji_id.clone(),
             build_tag: repo.build_tag.clone(),
-            repo_id: i64::from(repo.repo_id.0),
+            repo_id: koschei_core::koji::RepoId(i64::from(repo.repo_id.0)),
             arch: self.arch.clone(),
         };
         let cached = match self.cache.fetch(&self.topurl, &descriptor) {

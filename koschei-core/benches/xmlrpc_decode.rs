@@ -86,30 +86,82 @@ fn tagged_build(i: i64) -> Value {
     Value::Struct(s)
 }
 
-/// Runs `f` repeatedly for at least `min` and returns the best time of one run.
-fn best_of(min: Duration, mut f: impl FnMut()) -> Duration {
+/// Runs `f` repeatedly for at least `min` and returns the best time of one run. The value `f` returns is
+/// dropped outside the timed section, so freeing the decoded tree is not counted.
+fn best_of<T>(min: Duration, mut f: impl FnMut() -> T) -> Duration {
     let start = Instant::now();
     let mut best = Duration::MAX;
     let mut runs = 0;
     while runs < 3 || start.elapsed() < min {
         let t = Instant::now();
-        f();
+        let out = f();
         best = best.min(t.elapsed());
+        drop(black_box(out));
         runs += 1;
     }
     best
 }
 
+/// CPU time (user + system) of this thread so far, from `/proc/thread-self/stat` (clock ticks of 10 ms).
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Average CPU time of one run of `f`, over at least `min` of CPU time (robust on a loaded machine, where
+/// wall-clock times include waiting for a core). `f` runs `batch` times between readings of the CPU clock,
+/// and freeing the results is not counted. `None` where `/proc` is not available.
+fn cpu_per_run<T>(min: Duration, batch: u32, mut f: impl FnMut() -> T) -> Option<Duration> {
+    let start = thread_cpu()?;
+    let mut runs = 0u32;
+    let mut used = Duration::ZERO;
+    let mut dropping = Duration::ZERO;
+    let mut outs = Vec::with_capacity(batch as usize);
+    while runs < 3 || used < min {
+        for _ in 0..batch {
+            outs.push(f());
+        }
+        let before_drop = thread_cpu()?;
+        outs.clear();
+        dropping += thread_cpu()? - before_drop;
+        runs += batch;
+        used = thread_cpu()? - start;
+    }
+    Some((used - dropping.min(used)) / runs)
+}
+
 fn report(label: &str, bytes: &[u8], min: Duration) {
     let mb = bytes.len() as f64 / 1e6;
     let ours = best_of(min, || {
-        let _ = black_box(xmlrpc::decode_response(black_box(bytes)).expect("decodes"));
+        xmlrpc::decode_response(black_box(bytes)).expect("decodes")
     });
     let theirs = best_of(min, || {
-        let r = ::xmlrpc::Request::new("bench").call(Canned(black_box(bytes)));
-        black_box(r.ok());
+        ::xmlrpc::Request::new("bench")
+            .call(Canned(black_box(bytes)))
+            .expect("decodes")
     });
     let (o, t) = (mb / ours.as_secs_f64(), mb / theirs.as_secs_f64());
+    let batch = u32::try_from((4_000_000 / bytes.len().max(1)).clamp(1, 1000)).unwrap_or(1);
+    if let (Some(oc), Some(tc)) = (
+        cpu_per_run(min, batch, || {
+            xmlrpc::decode_response(black_box(bytes)).expect("decodes")
+        }),
+        cpu_per_run(min, batch, || {
+            ::xmlrpc::Request::new("bench")
+                .call(Canned(black_box(bytes)))
+                .expect("decodes")
+        }),
+    ) {
+        let (oc, tc) = (mb / oc.as_secs_f64(), mb / tc.as_secs_f64());
+        println!(
+            "{label}: CPU time per run: koschei decoder {oc:.0} MB/s | xmlrpc crate {tc:.0} MB/s | ratio {:.1}x",
+            oc / tc
+        );
+    }
     println!(
         "{label}: {mb:.3} MB | koschei decoder {:.3} ms = {o:.0} MB/s | xmlrpc crate {:.3} ms = {t:.0} MB/s | ratio {:.1}x",
         ours.as_secs_f64() * 1e3,

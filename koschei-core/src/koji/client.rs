@@ -87,6 +87,16 @@ pub struct ClientOptions {
     pub login: Login,
 }
 
+impl ClientOptions {
+    /// The web UI link of a task: `{weburl}/taskinfo?taskID={id}`.
+    pub fn task_url(&self, task: super::api::TaskId) -> String {
+        format!(
+            "{}/taskinfo?taskID={task}",
+            self.weburl.trim_end_matches('/')
+        )
+    }
+}
+
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 use super::repomd::{self, Checksum, Hasher, RepoMd};
+use crate::koji::{RepoId, RepoInfo};
 
 /// Which Koji repo to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -24,12 +25,22 @@ pub struct RepoDescriptor {
     /// Build tag name (`repoInfo(...).tag_name`).
     pub build_tag: String,
     /// Koji repo id.
-    pub repo_id: i64,
+    pub repo_id: RepoId,
     /// Repo arch (Koschei's `dependency.repo_arch`, normally `x86_64`).
     pub arch: String,
 }
 
 impl RepoDescriptor {
+    /// The descriptor of a repo as `repoInfo` describes it; `None` when the hub did not name its tag.
+    pub fn from_repo_info(koji_id: &str, info: &RepoInfo, arch: &str) -> Option<RepoDescriptor> {
+        Some(RepoDescriptor {
+            koji_id: koji_id.to_owned(),
+            build_tag: info.tag_name.clone()?,
+            repo_id: info.id,
+            arch: arch.to_owned(),
+        })
+    }
+
     /// The repo URL: `{topurl}/repos/{build_tag}/{repo_id}/{arch}`.
     pub fn url(&self, topurl: &str) -> String {
         format!(
@@ -479,7 +490,7 @@ mod tests {
         let d = RepoDescriptor {
             koji_id: "primary".into(),
             build_tag: "f40-build".into(),
-            repo_id: 42,
+            repo_id: RepoId(42),
             arch: "x86_64".into(),
         };
         assert_eq!(

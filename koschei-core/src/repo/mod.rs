@@ -8,7 +8,7 @@
 //! let repo = RepoDescriptor {
 //!     koji_id: "primary".into(),
 //!     build_tag: "f42-build".into(),
-//!     repo_id: 7_000_000,
+//!     repo_id: koschei_core::koji::RepoId(7_000_000),
 //!     arch: "x86_64".into(),
 //! };
 //! let cached = cache.fetch("https://kojipkgs.fedoraproject.org", &repo)?;

@@ -212,7 +212,8 @@ impl<'a> Parser<'a> {
         let mut reader = Reader::from_reader(body);
         let cfg = reader.config_mut();
         cfg.trim_text(false);
-        cfg.check_end_names = true;
+        // Every end tag is checked against the expected element by the parser itself.
+        cfg.check_end_names = false;
         cfg.expand_empty_elements = false;
         Parser {
             reader,

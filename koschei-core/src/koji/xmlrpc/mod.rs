@@ -564,6 +564,10 @@ mod tests {
             "<methodResponse><fault><value><string>x</string></value></fault></methodResponse>",
             "<methodResponse><params><param><value><string>&bogus;</string></value></param></params></methodResponse>",
             "<methodResponse><params><param><value><int>1</int></value></param></params></methodResponse><extra/>",
+            "<methodResponse><params><param><value><string>x</int></value></param></params></methodResponse>",
+            "<methodResponse><params><param><value><int>1</int></foo></param></params></methodResponse>",
+            "<methodResponse><params><param><value><array><data></struct></array></value></param></params></methodResponse>",
+            "<methodResponse><params><param><value><struct><member><name>a</value></member></struct></value></param></params></methodResponse>",
         ];
         for c in cases {
             assert!(decode_response(c.as_bytes()).is_err(), "{c:?} should fail");

@@ -55,6 +55,10 @@ fn defaults_are_koschei_session_options() {
     assert!(o.anon_retry && o.offline_retry);
     assert_eq!(o.multicall_chunk_size, 100);
     assert!(matches!(o.login, Login::None));
+    assert_eq!(
+        o.task_url(TaskId(42)),
+        "https://koji.fedoraproject.org/koji/taskinfo?taskID=42"
+    );
 }
 
 #[test]

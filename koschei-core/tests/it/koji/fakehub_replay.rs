@@ -176,3 +176,74 @@ fn fake_hub_answers_recorded_requests_in_the_real_hubs_shape() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(compared >= 55, "compared only {compared}");
 }
+
+/// The recorded session sequence (login, a write with call number 5, its retry, a lower call number, more
+/// writes, logout, use after logout) gets the same answers from the fake hub as from the real one.
+#[test]
+fn fake_hub_checks_sessions_and_call_numbers_like_the_real_hub() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let send = |call: &Call, session: Option<(&str, &str, i64)>| {
+        let mut req = agent.post(hub.url()).header("Content-Type", "text/xml");
+        if let Some((id, key, n)) = session {
+            req = req
+                .header("Koji-Session-Id", id)
+                .header("Koji-Session-Key", key)
+                .header("Koji-Session-Callnum", n.to_string());
+        }
+        let mut resp = req
+            .send(&xmlrpc::encode_call(call)[..])
+            .expect("hub answers");
+        xmlrpc::decode_response(&resp.body_mut().read_to_vec().expect("body")).expect("decodes")
+    };
+    let fixture_call = |name: &str| {
+        xmlrpc::decode_call(&read_fixture(&format!("http/{name}.request.xml"))).expect("decodes")
+    };
+    let fixture_result = |name: &str| {
+        xmlrpc::decode_response(&read_fixture(&format!("http/{name}.response.xml")))
+            .expect("decodes")
+    };
+    let login = send(&fixture_call("79-login2"), None).expect("logged in");
+    same_shape(&login, &fixture_result("79-login2").expect("value"), "79").expect("same shape");
+    let id = login
+        .get("session-id")
+        .and_then(Value::as_i64)
+        .expect("id")
+        .to_string();
+    let key = login
+        .get("session-key")
+        .and_then(Value::as_str)
+        .expect("key")
+        .to_owned();
+    let mut ids = BTreeMap::new();
+    for (name, callnum) in [
+        ("80-callnum-write-5", 5),
+        ("81-callnum-write-retry-5", 5),
+        ("82-callnum-lower-3", 3),
+        ("83-cancelTask-2", 6),
+        ("84-multiCall-auth-write", 7),
+        ("85-logout2", 8),
+        ("75-after-logout", 9),
+    ] {
+        let mut call = fixture_call(name);
+        remap(&mut call, &ids);
+        let ours = send(&call, Some((&id, &key, callnum)));
+        let theirs = fixture_result(name);
+        match (&ours, &theirs) {
+            (Ok(a), Ok(b)) => same_shape(a, b, name).unwrap_or_else(|e| panic!("{e}")),
+            (Err(a), Err(b)) => assert_eq!(a.code, b.code, "{name}: {} vs {}", a.string, b.string),
+            _ => panic!("{name}: {ours:?} vs {theirs:?}"),
+        }
+        if name == "80-callnum-write-5" {
+            ids.insert(19, ours.expect("task id").as_i64().expect("int"));
+        }
+    }
+    assert_eq!(
+        hub.submitted_builds().len(),
+        1,
+        "the refused retry created nothing"
+    );
+}

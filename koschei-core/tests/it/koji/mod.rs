@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 mod client;
 mod fakehub_replay;
+mod tls;
 mod wire;
 
 /// `../shared/koji-wire` next to the repository root.

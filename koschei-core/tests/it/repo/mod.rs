@@ -74,7 +74,7 @@ fn descriptor(repo_id: i64) -> RepoDescriptor {
     RepoDescriptor {
         koji_id: "primary".into(),
         build_tag: "f40-build".into(),
-        repo_id,
+        repo_id: koschei_core::koji::RepoId(repo_id),
         arch: "x86_64".into(),
     }
 }
@@ -266,6 +266,22 @@ fn stale_temporary_downloads_are_cleaned_and_never_look_complete() {
             .expect("fetched"),
     );
     assert!(!stale.exists());
+}
+
+#[test]
+fn descriptor_from_the_hubs_repo_info_fetches() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, _) = hub_with_repos(1, &src);
+    let client = koschei_core::koji::Client::anonymous(&hub.url()).expect("client");
+    let info = client
+        .latest_repo("f40-build")
+        .expect("call")
+        .expect("repo");
+    let d = RepoDescriptor::from_repo_info("primary", &info, "x86_64").expect("tag named");
+    assert_eq!(d.build_tag, "f40-build");
+    let repo = cache(&dir, 10).fetch(&hub.topurl(), &d).expect("fetched");
+    assert!(repo.path().join("repodata/repomd.xml").is_file());
 }
 
 #[test]

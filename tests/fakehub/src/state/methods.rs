@@ -776,7 +776,7 @@ impl State {
 /// Python parameter names of the methods the hub implements (from the live hub's `_listapi`).
 fn signature(method: &str) -> Option<&'static [&'static str]> {
     Some(match method {
-        "getAPIVersion" | "getKojiVersion" | "getLoggedInUser" | "getBuildTargets_" => &[],
+        "getAPIVersion" | "getKojiVersion" | "getLoggedInUser" => &[],
         "getLastEvent" => &["before", "strict"],
         "login" => &["user", "password", "opts", "renew", "exclusive"],
         "sslLogin" => &["proxyuser", "proxyauthtype", "renew", "exclusive"],
