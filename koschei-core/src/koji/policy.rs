@@ -1,5 +1,5 @@
-//! Koschei's rules on Koji results (pure): dependency strings from `getRPMDeps`, the build group, Koji's
-//! canonical arches, the arches to build an SRPM on, and the Koji load.
+//! Koschei's rules on Koji results (pure): dependency strings from `getRPMDeps`, the build group, and
+//! the arch and load rules of [`crate::schedule`] applied to Koji's own result shapes.
 
 use std::collections::BTreeSet;
 
@@ -52,52 +52,23 @@ pub fn build_group_packages(groups: &[TagGroup], group_name: &str) -> Option<Vec
     )
 }
 
-/// Koji's `canonArch`: the canonical base arch of an arch name (`i686` -> `i386`, `amd64` -> `x86_64`).
-pub fn canon_arch(arch: &str) -> &str {
-    match arch {
-        "i386" | "i486" | "i586" | "i686" | "athlon" | "geode" | "pentium3" | "pentium4" => "i386",
-        "x86_64" | "amd64" | "ia32e" => "x86_64",
-        "ppc64le" => "ppc64le",
-        "ppc64" | "ppc64p7" | "ppc64pseries" | "ppc64iseries" => "ppc64",
-        "ppc" | "ppc32dy4" | "ppciseries" | "ppcpseries" => "ppc",
-        "s390x" => "s390x",
-        "aarch64" | "arm64" => "aarch64",
-        "armv7hl" | "armv7hnl" | "armv6hl" | "armv8hl" | "armhfp" => "armhfp",
-        "armv5tel" | "armv5tejl" | "armv6l" | "armv7l" | "armv8l" | "arm" => "arm",
-        "riscv64" => "riscv64",
-        "sparc64" | "sparc64v" => "sparc64",
-        other => other,
-    }
-}
+pub use crate::schedule::canon_arch;
 
 /// Koschei's Koji load: for each canonical arch of `arches` (all of `all_arches` when `arches` contains
 /// `noarch`), the hosts serving it give `sum(ready ? min(task_load, capacity) : capacity) / sum(capacity)`
 /// (1.0 without capacity); the result is the maximum over arches, or the minimum for noarch packages.
 pub fn load(all_arches: &[String], arches: &[String], hosts: &[Host]) -> f64 {
-    let noarch = arches.iter().any(|a| a == "noarch");
-    let chosen = if noarch { all_arches } else { arches };
-    let canon: BTreeSet<&str> = chosen.iter().map(|a| canon_arch(a)).collect();
-    let mut min_load: f64 = 1.0;
-    let mut max_load: f64 = 0.0;
-    for arch in canon {
-        let mut capacity = 0.0;
-        let mut used = 0.0;
-        for h in hosts
-            .iter()
-            .filter(|h| h.arches.split_whitespace().any(|a| a == arch))
-        {
-            capacity += h.capacity;
-            used += if h.ready {
-                h.task_load.min(h.capacity)
-            } else {
-                h.capacity
-            };
-        }
-        let arch_load = if capacity > 0.0 { used / capacity } else { 1.0 };
-        min_load = min_load.min(arch_load);
-        max_load = max_load.max(arch_load);
-    }
-    if noarch { min_load } else { max_load }
+    let hosts: Vec<crate::schedule::Host> = hosts
+        .iter()
+        .map(|h| crate::schedule::Host {
+            arches: h.arches.clone(),
+            capacity: h.capacity,
+            task_load: h.task_load,
+            ready: h.ready,
+        })
+        .collect();
+    let arches: BTreeSet<String> = arches.iter().cloned().collect();
+    crate::schedule::koji_load(all_arches, &arches, &hosts)
 }
 
 /// Koschei's `get_srpm_arches`: the arches to build an SRPM on, from the tag's arches (`all_arches`), the
@@ -129,40 +100,17 @@ pub fn srpm_arches(
         list("EXCLUSIVEARCH"),
         list("EXCLUDEARCH"),
     );
-    let tag_arches: BTreeSet<&str> = all_arches.iter().map(|a| canon_arch(a)).collect();
-    let mut archlist: Vec<String> = if buildarchs.is_empty() {
-        all_arches.to_vec()
-    } else {
-        buildarchs.clone()
+    let headers = crate::schedule::SrpmArchHeaders {
+        buildarchs,
+        excludearch: exclude,
+        exclusivearch: exclusive,
     };
-    if !exclusive.is_empty() {
-        archlist.retain(|a| exclusive.contains(a));
-    }
-    if !exclude.is_empty() {
-        archlist.retain(|a| !exclude.contains(a));
-    }
-    let noarch = String::from("noarch");
-    if !exclude.contains(&noarch) && (buildarchs.contains(&noarch) || exclusive.contains(&noarch)) {
-        archlist.push(noarch);
-    }
-    if let Some(o) = arch_override.filter(|o| !o.is_empty()) {
-        if let Some(rest) = o.strip_prefix('^') {
-            let excluded: BTreeSet<&str> = rest.split_whitespace().map(canon_arch).collect();
-            archlist.retain(|a| !excluded.contains(canon_arch(a)));
-        } else {
-            archlist = o.split_whitespace().map(str::to_owned).collect();
-        }
-    }
-    let build: BTreeSet<&str> = build_arches.iter().map(|a| canon_arch(a)).collect();
-    Some(
-        archlist
-            .into_iter()
-            .filter(|a| {
-                a == "noarch"
-                    || (tag_arches.contains(canon_arch(a)) && build.contains(canon_arch(a)))
-            })
-            .collect(),
-    )
+    Some(crate::schedule::srpm_arches(
+        all_arches,
+        &headers,
+        arch_override,
+        build_arches,
+    ))
 }
 
 #[cfg(test)]
@@ -289,7 +237,8 @@ mod tests {
     fn canon_arch_maps_families() {
         for (a, c) in [
             ("i686", "i386"),
-            ("amd64", "x86_64"),
+            ("ia32e", "x86_64"),
+            ("amd64", "amd64"), // Koji does not map Debian names.
             ("armv7hl", "armhfp"),
             ("noarch", "noarch"),
         ] {
