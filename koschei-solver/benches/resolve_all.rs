@@ -19,7 +19,9 @@
     unsafe_code
 )]
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -80,6 +82,12 @@ fn max_rss_mib() -> f64 {
     ru.ru_maxrss as f64 / 1024.0
 }
 
+fn digest(resolved: bool, installs: &[String], problems: &[String]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (resolved, installs, problems).hash(&mut h);
+    h.finish()
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -124,7 +132,12 @@ fn main() {
     let group = repo.build_group().unwrap_or_default().to_vec();
     let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
     let mut times = Vec::new();
-    let mut ours: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    // Only a digest of each answer is kept, so peak memory is the resolver's.
+    let mut ours: HashMap<String, u64> = HashMap::new();
+    let mut out = args
+        .out
+        .as_ref()
+        .map(|p| std::io::BufWriter::new(std::fs::File::create(p).expect("create --out")));
     let mut resolved = 0usize;
     let options = ResolveOptions {
         ignore_weak_deps: args.ignore_weak_deps,
@@ -135,11 +148,16 @@ fn main() {
         times.push(r.solve_time);
         resolved += usize::from(r.resolution.resolved);
         let res = r.resolution;
+        let src = &sources[r.index];
         ours.insert(
-            sources[r.index].name.clone(),
-            serde_json::json!({"name": sources[r.index].name, "evr": sources[r.index].evr(),
-                "resolved": res.resolved, "installs": res.installs, "problems": res.problems}),
+            src.name.clone(),
+            digest(res.resolved, &res.installs, &res.problems),
         );
+        if let Some(out) = out.as_mut() {
+            let line = serde_json::json!({"name": src.name, "evr": src.evr(),
+                "resolved": res.resolved, "installs": res.installs, "problems": res.problems});
+            writeln!(out, "{line}").expect("write --out");
+        }
     })
     .expect("resolve_all");
     let total = t.elapsed();
@@ -150,9 +168,8 @@ fn main() {
         .get(times.len() * 95 / 100)
         .copied()
         .unwrap_or_default();
-    if let Some(out) = &args.out {
-        let text: String = ours.values().map(|v| format!("{v}\n")).collect();
-        std::fs::write(out, text).expect("write --out");
+    if let Some(mut out) = out {
+        out.flush().expect("write --out");
     }
     println!(
         "koschei-solver: {} sources, {} distinct solves, {} threads",
@@ -219,11 +236,20 @@ fn main() {
                 continue;
             }
             let name = v["name"].as_str().unwrap();
-            let same = ours.get(name).is_some_and(|o| {
-                o["resolved"] == v["resolved"]
-                    && o["installs"] == v["installs"]
-                    && o["problems"] == v["problems"]
-            });
+            let strings = |key: &str| -> Vec<String> {
+                v[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_owned())
+                    .collect()
+            };
+            let theirs = digest(
+                v["resolved"].as_bool().unwrap(),
+                &strings("installs"),
+                &strings("problems"),
+            );
+            let same = ours.get(name) == Some(&theirs);
             differ += usize::from(!same);
         }
         let hawkey_solve = summary["solve_s"].as_f64().unwrap_or(f64::NAN);

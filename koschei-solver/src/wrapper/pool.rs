@@ -255,17 +255,32 @@ impl Pool {
         unsafe { cstr_to_string(ffi::pool_id2str(self.raw, id)) }
     }
 
-    /// The `requires` of solvable `p` (pre-requires included, marker removed).
+    /// The `requires` of solvable `p`, pre-requires included (what hawkey's
+    /// `Package.requires` returns), without libsolv's prereq marker.
     pub(crate) fn requires(&self, p: ffi::Id, out: &mut super::Queue) {
         out.clear();
-        // SAFETY: `p` is valid and `out` is initialised.
+        // SAFETY: `p` is valid and `out` is initialised; marker 0 returns the
+        // whole array (the marker id is dropped below).
         unsafe {
             ffi::solvable_lookup_deparray(
                 self.solvable(p),
                 ffi::solv_knownid_SOLVABLE_REQUIRES as ffi::Id,
                 out.as_mut_ptr(),
-                -1,
+                0,
             );
+        }
+        let marker = ffi::solv_knownid_SOLVABLE_PREREQMARKER as ffi::Id;
+        if out.as_slice().contains(&marker) {
+            let kept: Vec<ffi::Id> = out
+                .as_slice()
+                .iter()
+                .copied()
+                .filter(|&d| d != marker)
+                .collect();
+            out.clear();
+            for d in kept {
+                out.push(d);
+            }
         }
     }
 }

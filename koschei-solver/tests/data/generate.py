@@ -270,14 +270,14 @@ def impact_case():
     old = common + [
         pkg("libfoo", ver="1.0", provides=["libfoo.so.1()(64bit)"], requires=["glibc"]),
         pkg("foo-devel", ver="1.0", requires=["libfoo.so.1()(64bit)"]),
-        pkg("foo-tools", ver="1.0", requires=["foo-devel"]),
+        pkg("foo-tools", ver="1.0", requires=[("foo-devel", True)]),
         pkg("libbar", ver="1.0"),
         pkg("bar-devel", ver="1.0", requires=["libbar"]),
     ]
     new = common + [
         pkg("libfoo", ver="2.0", provides=["libfoo.so.2()(64bit)"], requires=["glibc"]),
         pkg("foo-devel", ver="2.0", requires=["libfoo.so.2()(64bit)"]),
-        pkg("foo-tools", ver="1.0", requires=["foo-devel"]),
+        pkg("foo-tools", ver="1.0", requires=[("foo-devel", True)]),
         pkg("bar-devel", ver="1.0", requires=["libbar"]),
         pkg("newlib", ver="1.0", requires=["glibc"]),
     ]

@@ -169,3 +169,54 @@ fn override_by_exclusion_keeps_only_the_highest_evr() {
             .contains("filtered out by exclude filtering")
     );
 }
+
+#[test]
+fn impact_of_a_generated_delta_of_small_matches_hawkey() {
+    // A 1% rebuild of `small` made by tests/delta.py (seed 1): real package
+    // graph with rich deps, pre-requires and weak deps.
+    let tmp = TempDir::new("small-delta");
+    let small = crate::support::shared_data("small");
+    let delta = tmp.path().join("delta");
+    let script = manifest_dir().join("tests").join("delta.py");
+    let status = Command::new("python3")
+        .arg(script)
+        .arg("--repo")
+        .arg(small.join("binary"))
+        .arg("--out")
+        .arg(&delta)
+        .args(["--seed", "1", "--rebuild-fraction", "0.01"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run tests/delta.py");
+    assert!(status.success());
+    let old = load(&small.join("binary"), tmp.path());
+    let new = load(&delta, tmp.path());
+    let got = ours(&old, &[&new], &small.join("source"));
+    let (o, n, s) = (small.join("binary"), delta.clone(), small.join("source"));
+    let want = reference(&[
+        "--old-repo",
+        o.to_str().expect("utf-8"),
+        "--new-repo",
+        n.to_str().expect("utf-8"),
+        "--sources",
+        s.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(got.len(), 300);
+    let differing: Vec<_> = got.iter().zip(&want).filter(|(a, b)| a != b).collect();
+    assert!(
+        differing.is_empty(),
+        "{} differ; first:\nours:   {}\nhawkey: {}",
+        differing.len(),
+        differing[0].0,
+        differing[0].1
+    );
+    assert!(
+        got.iter().filter(|v| v["status"] == "changed").count() > 100,
+        "the delta changes many packages"
+    );
+    assert!(got.iter().any(|v| {
+        v["changes"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|x| x["distance"].as_u64() == Some(3)))
+    }));
+}
