@@ -51,6 +51,8 @@ enum Command {
     Resolve(commands::resolve::Args),
     /// One pass of every engine service (polling, repo resolver, build resolver, scheduler), for cron.
     Run(commands::run::Args),
+    /// Submit scratch builds of packages now (no priority or load checks; arches as the scheduler computes them).
+    SubmitBuild(commands::submit::Args),
     /// The engine services as a long-running process.
     #[command(subcommand)]
     Service(commands::run::ServiceCommand),
@@ -96,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Impact(a) => commands::impact::run(&a),
         Command::Run(a) => commands::run::run_once(&ctx, a),
         Command::Service(c) => commands::run::service(&ctx, c),
+        Command::SubmitBuild(a) => commands::submit::run(&ctx, a),
         Command::Psql(a) => commands::psql::run(&ctx, a).map(|()| 0),
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod psql;
 pub(crate) mod resolve;
 pub(crate) mod run;
 pub(crate) mod status;
+pub(crate) mod submit;
 
 use koschei_core::config::Config;
 use koschei_core::db::{Database, migrate};

@@ -410,3 +410,37 @@ fn concurrent_runs_never_submit_a_package_twice() {
     let running: i64 = w.scalar("SELECT count(*) FROM build WHERE state = 2");
     assert_eq!(usize::try_from(running).unwrap(), n);
 }
+
+#[test]
+fn submit_build_submits_now_and_refuses_unknown_names() {
+    let w = tracked_app("submit-build");
+    assert!(w.hub.submitted_builds().is_empty());
+
+    let (code, _, err) = w.run(&["submit-build", "-c", "e2e", "app", "nosuchpkg"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Packages don't exist: nosuchpkg"), "{err}");
+    assert!(w.hub.submitted_builds().is_empty());
+
+    let out = w.ok(&["submit-build", "-c", "e2e", "app"]);
+    assert!(
+        out.contains("Submitted scratch build of app in e2e"),
+        "{out}"
+    );
+    let submitted = w.hub.submitted_builds();
+    assert_eq!(submitted.len(), 1);
+    assert!(
+        submitted[0].src.ends_with("app-1.0-1.src.rpm"),
+        "{:?}",
+        submitted[0]
+    );
+    let logged: i64 = w.scalar(
+        "SELECT count(*) FROM log_entry WHERE message LIKE 'Submitted scratch build of app%'",
+    );
+    assert_eq!(logged, 1);
+
+    // A running build is never doubled, even by an admin.
+    let (code, out, _) = w.run(&["submit-build", "-c", "e2e", "app"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("Not submitted app in e2e"), "{out}");
+    assert_eq!(w.hub.submitted_builds().len(), 1);
+}

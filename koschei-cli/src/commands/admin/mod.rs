@@ -103,7 +103,7 @@ fn in_admin_tx(
 }
 
 /// `$SUDO_USER`, `$USER` or `$LOGNAME`, else the name of our uid in `/etc/passwd`.
-fn admin_user() -> String {
+pub(crate) fn admin_user() -> String {
     if let Some(u) = koschei_core::config::invoking_user() {
         return u;
     }
