@@ -10,12 +10,13 @@
 #   pkg-config                          finding libsolv
 #   postgresql                          the database server (tests; the embedded private cluster)
 #   python3-hawkey                      the original's resolver, for the differential tests
+#   rpm-common                          /usr/lib/rpm/rpmrc, without which hawkey aborts
 #   chromium                            the web frontend's browser test
 set -euo pipefail
 
 packages=(
     libsolv-dev libsolvext-dev libclang1-14 libclang-common-14-dev pkg-config
-    postgresql python3-hawkey chromium fonts-dejavu-core
+    postgresql python3-hawkey rpm-common gzip chromium fonts-dejavu-core
 )
 
 sudo_cmd=()
