@@ -23,6 +23,9 @@ pub struct Resolved<T = Resolution> {
     /// True when an earlier request with identical BuildRequires was solved
     /// and its answer reused.
     pub shared: bool,
+    /// True when the answer was not solved in this run but carried over
+    /// (an incremental run's unaffected package).
+    pub reused: bool,
 }
 
 /// Figures of one batch run.
@@ -34,6 +37,8 @@ pub struct BatchStats {
     pub solves: usize,
     /// Worker threads used.
     pub threads: usize,
+    /// Requests answered without solving (carried over by the caller).
+    pub reused: usize,
     /// Longest time a worker spent setting up (loading its pools).
     pub pool_load: Duration,
 }
@@ -81,6 +86,28 @@ pub fn run_batch<S, T, I, W, F>(
     jobs: usize,
     init: I,
     work: W,
+    on_result: F,
+) -> Result<BatchStats, SolverError>
+where
+    T: Clone + Send,
+    I: Fn() -> Result<S, SolverError> + Sync,
+    W: Fn(&mut S, &[String]) -> T + Sync,
+    F: FnMut(Resolved<T>),
+{
+    let carried: Vec<Option<T>> = requests.iter().map(|_| None).collect();
+    run_batch_carrying(requests, carried, jobs, init, work, on_result)
+}
+
+/// [`run_batch`] for a run that already knows some answers: a request whose
+/// `carried` entry is `Some` is not solved and its answer is passed on as
+/// it is (marked [`Resolved::reused`]), in input order with the others.
+/// Worker threads are only started when something is left to solve.
+pub fn run_batch_carrying<S, T, I, W, F>(
+    requests: &[Vec<String>],
+    mut carried: Vec<Option<T>>,
+    jobs: usize,
+    init: I,
+    work: W,
     mut on_result: F,
 ) -> Result<BatchStats, SolverError>
 where
@@ -89,11 +116,22 @@ where
     W: Fn(&mut S, &[String]) -> T + Sync,
     F: FnMut(Resolved<T>),
 {
-    // Distinct lists, in order of first appearance.
+    if carried.len() != requests.len() {
+        return Err(SolverError::Worker(format!(
+            "{} carried answers for {} requests",
+            carried.len(),
+            requests.len()
+        )));
+    }
+    // Distinct lists still to solve, in order of first appearance.
     let mut first: HashMap<&[String], usize> = HashMap::new();
     let mut unique: Vec<&[String]> = Vec::new();
     let mut unique_of: Vec<usize> = Vec::with_capacity(requests.len());
-    for r in requests {
+    for (r, c) in requests.iter().zip(&carried) {
+        if c.is_some() {
+            unique_of.push(usize::MAX);
+            continue;
+        }
         let u = *first.entry(r.as_slice()).or_insert_with(|| {
             unique.push(r.as_slice());
             unique.len() - 1
@@ -103,16 +141,23 @@ where
     let mut last_use = vec![0usize; unique.len()];
     let mut first_index = vec![usize::MAX; unique.len()];
     for (i, &u) in unique_of.iter().enumerate() {
-        last_use[u] = i;
-        first_index[u] = first_index[u].min(i);
+        if u != usize::MAX {
+            last_use[u] = i;
+            first_index[u] = first_index[u].min(i);
+        }
     }
-    let threads = jobs.max(1).min(unique.len().max(1));
+    let threads = if unique.is_empty() {
+        0
+    } else {
+        jobs.max(1).min(unique.len())
+    };
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut stats = BatchStats {
         requests: requests.len(),
         solves: unique.len(),
         threads,
+        reused: carried.iter().filter(|c| c.is_some()).count(),
         ..BatchStats::default()
     };
 
@@ -147,6 +192,41 @@ where
         let mut done: Vec<Option<(T, Duration)>> = (0..unique.len()).map(|_| None).collect();
         let mut emitted = 0usize;
         let mut error = None;
+        let mut emit_ready = |done: &mut Vec<Option<(T, Duration)>>, emitted: &mut usize| {
+            while *emitted < requests.len() {
+                let i = *emitted;
+                if let Some(answer) = carried[i].take() {
+                    on_result(Resolved {
+                        index: i,
+                        resolution: answer,
+                        solve_time: Duration::ZERO,
+                        shared: false,
+                        reused: true,
+                    });
+                    *emitted += 1;
+                    continue;
+                }
+                let u = unique_of[i];
+                let shared = first_index[u] != i;
+                let item = if last_use[u] == i {
+                    done[u].take()
+                } else {
+                    done[u].as_ref().map(|(r, t)| (r.clone(), *t))
+                };
+                let Some((resolution, solve_time)) = item else {
+                    break;
+                };
+                on_result(Resolved {
+                    index: i,
+                    resolution,
+                    solve_time,
+                    shared,
+                    reused: false,
+                });
+                *emitted += 1;
+            }
+        };
+        emit_ready(&mut done, &mut emitted);
         for msg in rx {
             match msg {
                 Msg::Ready(t) => stats.pool_load = stats.pool_load.max(t),
@@ -156,25 +236,7 @@ where
                 }
                 Msg::Done(u, res, t) => {
                     done[u] = Some((res, t));
-                    while emitted < requests.len() {
-                        let u = unique_of[emitted];
-                        let shared = first_index[u] != emitted;
-                        let item = if last_use[u] == emitted {
-                            done[u].take()
-                        } else {
-                            done[u].as_ref().map(|(r, t)| (r.clone(), *t))
-                        };
-                        let Some((resolution, solve_time)) = item else {
-                            break;
-                        };
-                        on_result(Resolved {
-                            index: emitted,
-                            resolution,
-                            solve_time,
-                            shared,
-                        });
-                        emitted += 1;
-                    }
+                    emit_ready(&mut done, &mut emitted);
                 }
             }
         }

@@ -14,6 +14,9 @@
 //! * [`dependency_changes`], [`dependency_priority`] and [`bfs_distances`]
 //!   are pure functions over results (spec sections 3.4 and 3.5);
 //!   [`resolve_impact`] compares one package across two repository states.
+//! * [`plan_incremental`] and [`resolve_incremental`] solve again only the
+//!   packages a repository delta can affect (docs/incremental.md has the
+//!   rule and why it is sound) and carry the other answers over.
 //!
 //! The raw libsolv calls live in the private `wrapper` module: each C object
 //! has an owning Rust type, nothing is `Send`, and every `unsafe` block
@@ -38,18 +41,22 @@ mod diff;
 mod error;
 mod ffi;
 mod impact;
+mod incremental;
 mod metadata;
 mod repository;
 mod resolver;
 mod wrapper;
 
-pub use batch::{BatchStats, Resolved, resolve_all, run_batch};
+pub use batch::{BatchStats, Resolved, resolve_all, run_batch, run_batch_carrying};
 pub use diff::{
     DependencyChange, bfs_distances, dependency_changes, dependency_priority, nevra_name,
     split_nevra,
 };
 pub use error::SolverError;
 pub use impact::{ImpactStatus, PackageImpact, package_impact, resolve_impact};
+pub use incremental::{
+    Affected, Delta, DeltaStats, Plan, States, Verdict, plan_incremental, resolve_incremental,
+};
 pub use metadata::SourcePackage;
 pub use repository::{LoadOptions, Repository, read_source_packages};
 pub use resolver::{Resolution, ResolveOptions, Resolver};

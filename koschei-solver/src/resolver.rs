@@ -215,6 +215,31 @@ impl Resolver {
         })
     }
 
+    /// The pool this resolver solves in.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The solvables an install job for `dep` selects, as `push_install`
+    /// builds it: the providers, else for a path the packages containing
+    /// the file; empty when nothing matches.
+    pub(crate) fn job_candidates(&mut self, dep: &str) -> Vec<ffi::Id> {
+        if let Some(id) = self.dep_id(dep) {
+            let found = self.pool.whatprovides(id);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        let mut out = Vec::new();
+        if dep.starts_with('/') {
+            self.pool.select_file(dep, &mut self.scratch);
+            for pair in self.scratch.as_slice().chunks_exact(2) {
+                out.extend(self.pool.selection_solvables(pair[0], pair[1]));
+            }
+        }
+        out
+    }
+
     /// The libsolv id of a dependency string, parsed as libdnf does; `None`
     /// when it cannot be parsed.
     fn dep_id(&self, dep: &str) -> Option<ffi::Id> {

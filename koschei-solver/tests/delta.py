@@ -6,6 +6,8 @@ Deterministic for a given --seed.  Modifications, applied in this order:
   --rebuild-fraction F   pick F of the source packages (by sourcerpm) at
                          random; every binary built from them gets its
                          release bumped (rel -> rel.1, self-provides too)
+  --avoid-build-group    the random rebuild never picks a source package
+                         that builds a member of comps group `build`
   --bump NAME            rebuild the source package that builds binary NAME:
                          all its binaries get a release bump (repeatable)
   --remove-fraction F    remove F of the binary packages
@@ -14,6 +16,7 @@ Deterministic for a given --seed.  Modifications, applied in this order:
                          `<name>-alt` that provides the same name (an
                          alternative provider with a lower version)
   --requires-fraction F  for F of the binaries, drop their last requires
+  --shuffle-fraction F   move F of the packages to random places in primary
 
 Filelists are rewritten to match (no files, as in the Debian data), comps
 are copied, repomd.xml gets fresh sha256 checksums.
@@ -81,9 +84,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rebuild-fraction", type=float, default=0.0)
     ap.add_argument("--bump", action="append", default=[])
+    ap.add_argument("--avoid-build-group", action="store_true")
     ap.add_argument("--remove-fraction", type=float, default=0.0)
     ap.add_argument("--new-provider-fraction", type=float, default=0.0)
     ap.add_argument("--requires-fraction", type=float, default=0.0)
+    ap.add_argument("--shuffle-fraction", type=float, default=0.0)
     args = ap.parse_args()
     rng = random.Random(args.seed)
 
@@ -97,6 +102,15 @@ def main():
 
     summary = {"seed": args.seed, "binaries_before": len(blocks)}
     distinct = sorted(set(srpms))
+    if args.avoid_build_group and "group" in locs:
+        comps = ET.parse(os.path.join(args.repo, locs["group"])).getroot()
+        members = set()
+        for g in comps.iter("group"):
+            if g.findtext("id") == "build":
+                members |= {r.text.strip() for r in g.iter("packagereq") if r.text}
+        avoid = {s for n, s in zip(names, srpms) if n in members}
+        distinct = [s for s in distinct if s not in avoid]
+        summary["sources_avoided"] = len(avoid)
     rebuilt = set(rng.sample(distinct, int(len(distinct) * args.rebuild_fraction)))
     rebuilt |= {s for n, s in zip(names, srpms) if n in args.bump}
     bumped = set()
@@ -137,6 +151,11 @@ def main():
     summary["requires_changed"] = changed_req
 
     out_blocks = [b for i, b in enumerate(blocks) if i not in remove] + extra
+    moved = rng.sample(range(len(out_blocks)), int(len(out_blocks) * args.shuffle_fraction))
+    for i in sorted(moved, reverse=True):
+        b = out_blocks.pop(i)
+        out_blocks.insert(rng.randrange(len(out_blocks) + 1), b)
+    summary["packages_moved"] = len(moved)
     # Give every package a fresh, unique pkgid derived from its content.
     final = []
     for b in out_blocks:

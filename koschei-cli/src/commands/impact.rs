@@ -1,15 +1,16 @@
 //! `koschei impact`: what a repository change does to every source package.
 
-use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::time::Instant;
 
 use anyhow::Context;
 use koschei_solver::{
-    ImpactStatus, LoadOptions, PackageImpact, Repository, ResolveOptions, Resolver,
-    read_source_packages, resolve_impact, run_batch,
+    ImpactStatus, PackageImpact, Repository, Resolution, ResolveOptions, Resolver, States, Verdict,
+    package_impact, plan_incremental, resolve_impact, run_batch_carrying,
 };
+
+use super::offline::{PreviousRun, Progress, SolveArgs, group_of};
 
 /// Exit code of `--fail-on-breakage` when some package breaks.
 pub(crate) const EXIT_BREAKAGE: u8 = 3;
@@ -34,52 +35,14 @@ pub(crate) struct Args {
     /// Keep only the highest EVR of each name across the new state's repositories.
     #[arg(long, requires = "add_repos")]
     override_by_exclusion: bool,
-    /// Source repository (rpm-md of `src` packages; requires = BuildRequires).
-    #[arg(long, value_name = "DIR")]
-    sources: PathBuf,
-    /// Only these source packages (repeatable).
-    #[arg(long = "package", value_name = "NAME")]
-    packages: Vec<String>,
-    /// Comps group used as the build group.
-    #[arg(long, default_value = "build")]
-    group: String,
-    /// Architecture to resolve for.
-    #[arg(long, default_value = "x86_64")]
-    arch: String,
-    /// Ignore weak dependencies (Recommends, Supplements).
-    #[arg(long)]
-    ignore_weak_deps: bool,
-    /// Worker threads (default: available cores).
-    #[arg(long)]
-    jobs: Option<usize>,
-    /// One JSON object per source package, then a summary object.
-    #[arg(long)]
-    json: bool,
     /// Exit with code 3 when any package is broken by the change.
     #[arg(long)]
     fail_on_breakage: bool,
     /// Priority weight of one changed dependency (Koschei's `priorities.package_update`).
     #[arg(long, default_value_t = 256.0)]
     package_update: f64,
-    /// Directory for the `.solv` cache.
-    #[arg(long, value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
-}
-
-fn load(dir: &str, args: &Args) -> anyhow::Result<Repository> {
-    let path = PathBuf::from(dir);
-    let mut options = LoadOptions {
-        name: path
-            .file_name()
-            .map_or_else(|| "build".to_owned(), |n| n.to_string_lossy().into_owned()),
-        arch: args.arch.clone(),
-        group: args.group.clone(),
-        ..LoadOptions::default()
-    };
-    if let Some(c) = &args.cache_dir {
-        options.cache_dir = c.clone();
-    }
-    Repository::load(&path, &options).with_context(|| format!("cannot load repository `{dir}`"))
+    #[command(flatten)]
+    solve: SolveArgs,
 }
 
 fn json_line(name: &str, evr: &str, i: &PackageImpact) -> serde_json::Value {
@@ -97,13 +60,14 @@ fn json_line(name: &str, evr: &str, i: &PackageImpact) -> serde_json::Value {
 /// Runs the command; returns the exit code.
 pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let started = Instant::now();
-    let old = load(&args.old_repo, args)?;
+    let a = &args.solve;
+    let old = a.load(&args.old_repo)?;
     let new_repos: Vec<Repository> = match &args.new_repo {
-        Some(dir) => vec![load(dir, args)?],
+        Some(dir) => vec![a.load(dir)?],
         None => args
             .add_repos
             .iter()
-            .map(|d| load(d, args))
+            .map(|d| a.load(d))
             .collect::<anyhow::Result<_>>()?,
     };
     let new_state: Vec<&Repository> = if args.new_repo.is_some() {
@@ -112,43 +76,68 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         std::iter::once(&old).chain(new_repos.iter()).collect()
     };
     let load_time = started.elapsed();
-    let mut sources = read_source_packages(&args.sources).with_context(|| {
-        format!(
-            "cannot read source packages from `{}`",
-            args.sources.display()
-        )
-    })?;
-    if !args.packages.is_empty() {
-        for wanted in &args.packages {
-            anyhow::ensure!(
-                sources.iter().any(|s| &s.name == wanted),
-                "no source package `{wanted}` in `{}`",
-                args.sources.display()
-            );
-        }
-        sources.retain(|s| args.packages.contains(&s.name));
-    }
-    let old_group = old
-        .build_group()
-        .map(<[String]>::to_vec)
-        .unwrap_or_default();
-    let new_group = new_state[0]
-        .build_group()
-        .map(<[String]>::to_vec)
-        .unwrap_or_default();
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let sources = a.sources()?;
+    let old_group = group_of(&old);
+    let new_group = group_of(new_state[0]);
     let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
-    let options = ResolveOptions {
-        ignore_weak_deps: args.ignore_weak_deps,
-        override_by_exclusion: false,
-    };
+    let options = a.options();
     let new_options = ResolveOptions {
         override_by_exclusion: args.override_by_exclusion,
         ..options
     };
-    let show_bar = std::io::stderr().is_terminal();
+
+    // With a usable previous output, only affected packages are solved;
+    // the others are unchanged by construction.
+    let previous = a.previous.as_deref().map(PreviousRun::read).transpose()?;
+    let mut incremental = serde_json::Map::new();
+    let mut carried: Vec<Option<PackageImpact>> = requests.iter().map(|_| None).collect();
+    let mut known: HashMap<&[String], (&Resolution, Option<Resolution>)> = HashMap::new();
+    if let Some(prev) = &previous {
+        incremental.insert("previous".into(), prev.path().display().to_string().into());
+        if let Some(why) = prev.mismatch(&old, a) {
+            tracing::warn!(
+                "cannot use previous output `{}`: {why}; solving everything",
+                prev.path().display()
+            );
+            incremental.insert("fallback".into(), why.into());
+        } else {
+            let answers = prev.answers_for(&sources);
+            let states = States {
+                old: &[&old],
+                new: &new_state,
+                old_options: options,
+                new_options,
+                old_group: &old_group,
+                new_group: &new_group,
+            };
+            let plan = plan_incremental(&states, &requests, &answers)?;
+            for (i, (answer, verdict)) in answers.iter().zip(&plan.verdicts).enumerate() {
+                let (Some(prev), Verdict::Carried(new_answer)) = (answer, verdict) else {
+                    if let Some(prev) = answer {
+                        known.insert(requests[i].as_slice(), (prev, None));
+                    }
+                    continue;
+                };
+                if *prev == new_answer {
+                    let same = (*prev).clone();
+                    carried[i] = Some(package_impact(
+                        same.clone(),
+                        same,
+                        args.package_update,
+                        |_| HashMap::new(),
+                    ));
+                } else {
+                    // Carried through successor builds: the changes need
+                    // distances, which a worker computes.
+                    known.insert(requests[i].as_slice(), (prev, Some(new_answer.clone())));
+                }
+            }
+            incremental.insert("solved_again".into(), plan.to_solve().into());
+            incremental.insert("reasons".into(), serde_json::json!(plan.reasons()));
+            incremental.insert("plan_s".into(), plan.time.as_secs_f64().into());
+            incremental.insert("delta".into(), serde_json::json!(plan.delta));
+        }
+    }
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -156,19 +145,29 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let mut broken: Vec<(usize, Vec<String>)> = Vec::new();
     let mut changed: Vec<(i64, usize, usize)> = Vec::new();
     let mut write_err = None;
-    let mut last_bar = Instant::now();
+    let mut progress = Progress::new(requests.len());
     let solve_start = Instant::now();
-    let stats = run_batch(
+    let stats = run_batch_carrying(
         &requests,
-        jobs,
+        carried,
+        a.jobs(),
         || {
             Ok((
                 Resolver::new(&[&old], options)?,
                 Resolver::new(&new_state, new_options)?,
             ))
         },
-        |(o, n): &mut (Resolver, Resolver), brs: &[String]| {
-            resolve_impact(o, n, &old_group, &new_group, brs, args.package_update)
+        |(o, n): &mut (Resolver, Resolver), brs: &[String]| match known.get(brs) {
+            Some((prev, carried_new)) => {
+                let new_res = match carried_new {
+                    Some(r) => r.clone(),
+                    None => n.resolve(&new_group, brs),
+                };
+                package_impact((*prev).clone(), new_res, args.package_update, |installs| {
+                    n.dependency_distances(brs, installs)
+                })
+            }
+            None => resolve_impact(o, n, &old_group, &new_group, brs, args.package_update),
         },
         |r| {
             let src = &sources[r.index];
@@ -181,36 +180,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
                 }
                 _ => {}
             }
-            if args.json
+            if a.json
                 && write_err.is_none()
                 && let Err(e) = writeln!(out, "{}", json_line(&src.name, &src.evr(), i))
             {
                 write_err = Some(e);
             }
-            if show_bar
-                && (last_bar.elapsed() > Duration::from_millis(100)
-                    || r.index + 1 == requests.len())
-            {
-                last_bar = Instant::now();
-                let done = r.index + 1;
-                let width = 40 * done / requests.len().max(1);
-                eprint!(
-                    "\r[{}{}] {done}/{}",
-                    "#".repeat(width),
-                    " ".repeat(40 - width),
-                    requests.len()
-                );
-                if done == requests.len() {
-                    eprintln!();
-                }
-            }
+            progress.update(r.index + 1);
         },
     )?;
     if let Some(e) = write_err {
         return Err(e).context("cannot write output");
     }
     let count = |s: ImpactStatus| counts.get(&s).copied().unwrap_or(0);
-    if args.json {
+    if a.json {
         let mut summary = serde_json::Map::new();
         summary.insert("packages".into(), sources.len().into());
         for s in ImpactStatus::ALL {
@@ -230,6 +213,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         summary.insert("repo_load_s".into(), load_time.as_secs_f64().into());
         summary.insert("solve_s".into(), solve_start.elapsed().as_secs_f64().into());
         summary.insert("total_s".into(), started.elapsed().as_secs_f64().into());
+        if previous.is_some() {
+            summary.insert("incremental".into(), incremental.into());
+        }
         writeln!(out, "{}", serde_json::json!({ "summary": summary }))?;
     } else {
         writeln!(

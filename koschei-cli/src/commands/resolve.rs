@@ -1,11 +1,12 @@
 //! `koschei resolve`: resolve source packages' BuildRequires against a repo.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use koschei_solver::{LoadOptions, Repository, ResolveOptions, read_source_packages, resolve_all};
+use koschei_solver::{Resolved, States, resolve_all, resolve_incremental};
+
+use super::offline::{PreviousRun, Progress, SolveArgs, group_of};
 
 /// Arguments of `koschei resolve`.
 #[derive(Debug, clap::Args)]
@@ -13,30 +14,12 @@ pub(crate) struct Args {
     /// Binary build repository (rpm-md directory with comps).
     #[arg(long, value_name = "DIR_OR_URL")]
     repo: String,
-    /// Source repository (rpm-md of `src` packages; requires = BuildRequires).
-    #[arg(long, value_name = "DIR")]
-    sources: PathBuf,
-    /// Resolve only these source packages (repeatable).
-    #[arg(long = "package", value_name = "NAME")]
-    packages: Vec<String>,
-    /// Comps group used as the build group.
-    #[arg(long, default_value = "build")]
-    group: String,
-    /// Architecture to resolve for.
-    #[arg(long, default_value = "x86_64")]
-    arch: String,
-    /// Ignore weak dependencies (Recommends, Supplements).
-    #[arg(long)]
-    ignore_weak_deps: bool,
-    /// Worker threads (default: available cores).
-    #[arg(long)]
-    jobs: Option<usize>,
-    /// One JSON object per source package, then a summary object.
-    #[arg(long)]
-    json: bool,
-    /// Directory for the `.solv` cache (default: a `koschei-solv-cache` directory in the temp dir).
-    #[arg(long, value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
+    /// With `--previous`: the repository the previous output was made for
+    /// (default: the one its summary names).
+    #[arg(long, value_name = "DIR", requires = "previous")]
+    old_repo: Option<String>,
+    #[command(flatten)]
+    solve: SolveArgs,
 }
 
 fn seconds(d: Duration) -> f64 {
@@ -46,63 +29,53 @@ fn seconds(d: Duration) -> f64 {
 /// Runs the command; returns the exit code.
 pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let started = Instant::now();
-    let repo_dir = PathBuf::from(&args.repo);
-    let mut options = LoadOptions {
-        name: repo_dir
-            .file_name()
-            .map_or_else(|| "build".to_owned(), |n| n.to_string_lossy().into_owned()),
-        arch: args.arch.clone(),
-        group: args.group.clone(),
-        ..LoadOptions::default()
-    };
-    if let Some(dir) = &args.cache_dir {
-        options.cache_dir = dir.clone();
-    }
-    let repo = Repository::load(&repo_dir, &options)
-        .with_context(|| format!("cannot load repository `{}`", args.repo))?;
-    let mut sources = read_source_packages(&args.sources).with_context(|| {
-        format!(
-            "cannot read source packages from `{}`",
-            args.sources.display()
-        )
-    })?;
-    if !args.packages.is_empty() {
-        for wanted in &args.packages {
-            anyhow::ensure!(
-                sources.iter().any(|s| &s.name == wanted),
-                "no source package `{wanted}` in `{}`",
-                args.sources.display()
-            );
-        }
-        sources.retain(|s| args.packages.contains(&s.name));
-    }
-    let group = repo
-        .build_group()
-        .map(<[String]>::to_vec)
-        .unwrap_or_default();
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let a = &args.solve;
+    let repo = a.load(&args.repo)?;
+    let sources = a.sources()?;
+    let group = group_of(&repo);
     let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
-    let show_bar = std::io::stderr().is_terminal();
+
+    // An incremental run needs the previous answers and the old repository.
+    let previous = a.previous.as_deref().map(PreviousRun::read).transpose()?;
+    let mut incremental = serde_json::Map::new();
+    let mut old_state = None;
+    if let Some(prev) = &previous {
+        incremental.insert("previous".into(), prev.path().display().to_string().into());
+        let old_dir = args.old_repo.as_deref().or(prev.repo_dir());
+        let fallback = match old_dir {
+            None => Some("it names no repository (give --old-repo)".to_owned()),
+            Some(dir) => match a.load(dir) {
+                Ok(old) => prev.mismatch(&old, a).or_else(|| {
+                    old_state = Some(old);
+                    None
+                }),
+                Err(e) => Some(format!("{e:#}")),
+            },
+        };
+        if let Some(why) = fallback {
+            tracing::warn!(
+                "cannot use previous output `{}`: {why}; resolving everything",
+                prev.path().display()
+            );
+            incremental.insert("fallback".into(), why.into());
+        }
+    }
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut times = Vec::with_capacity(sources.len());
     let mut n_resolved = 0usize;
     let mut write_err: Option<std::io::Error> = None;
-    let mut last_bar = Instant::now();
+    let mut progress = Progress::new(requests.len());
     let solve_start = Instant::now();
-    let opts = ResolveOptions {
-        ignore_weak_deps: args.ignore_weak_deps,
-        ..ResolveOptions::default()
-    };
-    let stats = resolve_all(&[&repo], &group, &requests, opts, jobs, |r| {
+    let on_result = |r: Resolved| {
         let src = &sources[r.index];
         let res = &r.resolution;
-        times.push(r.solve_time);
+        if !r.reused {
+            times.push(r.solve_time);
+        }
         n_resolved += usize::from(res.resolved);
-        let line = if args.json {
+        let line = if a.json {
             serde_json::json!({
                 "name": src.name, "evr": src.evr(), "resolved": res.resolved,
                 "installs": res.installs, "problems": res.problems,
@@ -128,23 +101,39 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         {
             write_err = Some(e);
         }
-        if show_bar
-            && (last_bar.elapsed() > Duration::from_millis(100) || r.index + 1 == requests.len())
-        {
-            last_bar = Instant::now();
-            let done = r.index + 1;
-            let width = 40 * done / requests.len().max(1);
-            eprint!(
-                "\r[{}{}] {done}/{}",
-                "#".repeat(width),
-                " ".repeat(40 - width),
-                requests.len()
-            );
-            if done == requests.len() {
-                eprintln!();
-            }
+        progress.update(r.index + 1);
+    };
+    let stats = match (&previous, &old_state) {
+        (Some(prev), Some(old)) => {
+            let old_group = group_of(old);
+            let states = States {
+                old: &[old],
+                new: &[&repo],
+                old_options: a.options(),
+                new_options: a.options(),
+                old_group: &old_group,
+                new_group: &group,
+            };
+            let answers = prev.answers_for(&sources);
+            let (plan, stats) =
+                resolve_incremental(&states, &requests, &answers, a.jobs(), on_result)?;
+            incremental.insert("old_repo_checksum".into(), old.checksum().into());
+            incremental.insert("solved_again".into(), plan.to_solve().into());
+            incremental.insert("reused".into(), stats.reused.into());
+            incremental.insert("reasons".into(), serde_json::json!(plan.reasons()));
+            incremental.insert("plan_s".into(), seconds(plan.time).into());
+            incremental.insert("delta".into(), serde_json::json!(plan.delta));
+            stats
         }
-    })?;
+        _ => resolve_all(
+            &[&repo],
+            &group,
+            &requests,
+            a.options(),
+            a.jobs(),
+            on_result,
+        )?,
+    };
     if let Some(e) = write_err {
         return Err(e).context("cannot write output");
     }
@@ -159,12 +148,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         .get((times.len() * 95 / 100).min(times.len().saturating_sub(1)))
         .copied()
         .unwrap_or_default();
-    let summary = serde_json::json!({
+    let mut summary = serde_json::json!({
         "packages": sources.len(),
         "resolved": n_resolved,
         "unresolved": sources.len() - n_resolved,
         "solves": stats.solves,
         "threads": stats.threads,
+        "repo": std::fs::canonicalize(&args.repo)
+            .map_or_else(|_| args.repo.clone(), |p| p.display().to_string()),
         "repo_checksum": repo.checksum(),
         "repo_packages": repo.package_count(),
         "repo_from_cache": repo.loaded_from_cache(),
@@ -174,9 +165,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "total_s": seconds(started.elapsed()),
         "mean_ms": (mean.as_secs_f64() * 1e6).round() / 1e3,
         "p95_ms": (p95.as_secs_f64() * 1e6).round() / 1e3,
-        "ignore_weak_deps": args.ignore_weak_deps,
+        "ignore_weak_deps": a.ignore_weak_deps,
+        "group": a.group,
+        "arch": a.arch,
     });
-    if args.json {
+    if previous.is_some() {
+        summary["incremental"] = incremental.clone().into();
+    }
+    if a.json {
         writeln!(out, "{}", serde_json::json!({ "summary": summary }))?;
     } else {
         writeln!(
@@ -195,6 +191,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
                 ""
             }
         )?;
+        if previous.is_some() {
+            match incremental.get("fallback") {
+                Some(why) => writeln!(
+                    out,
+                    "previous output not used: {}",
+                    why.as_str().unwrap_or("")
+                )?,
+                None => writeln!(
+                    out,
+                    "incremental: {} solved again, {} carried over from the previous output",
+                    incremental["solved_again"], stats.reused
+                )?,
+            }
+        }
     }
     out.flush()?;
     Ok(0)

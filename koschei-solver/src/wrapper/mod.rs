@@ -27,6 +27,6 @@ mod pool;
 mod queue;
 mod solver;
 
-pub(crate) use pool::{Pool, read_decompressed};
+pub(crate) use pool::{DepKind, Pool, read_decompressed};
 pub(crate) use queue::Queue;
 pub(crate) use solver::Solver;

@@ -544,3 +544,141 @@ impl Pool {
             .count()
     }
 }
+
+/// Which dependency array of a solvable to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DepKind {
+    Provides,
+    Requires,
+    Conflicts,
+    Obsoletes,
+    Recommends,
+    Suggests,
+    Supplements,
+    Enhances,
+}
+
+impl DepKind {
+    /// Every dependency array a solve reads (suggests and enhances too:
+    /// libsolv's policy prefers suggested and enhancing candidates).
+    pub(crate) const ALL: [DepKind; 8] = [
+        DepKind::Provides,
+        DepKind::Requires,
+        DepKind::Conflicts,
+        DepKind::Obsoletes,
+        DepKind::Recommends,
+        DepKind::Suggests,
+        DepKind::Supplements,
+        DepKind::Enhances,
+    ];
+
+    fn key(self) -> ffi::Id {
+        (match self {
+            DepKind::Provides => ffi::solv_knownid_SOLVABLE_PROVIDES,
+            DepKind::Requires => ffi::solv_knownid_SOLVABLE_REQUIRES,
+            DepKind::Conflicts => ffi::solv_knownid_SOLVABLE_CONFLICTS,
+            DepKind::Obsoletes => ffi::solv_knownid_SOLVABLE_OBSOLETES,
+            DepKind::Recommends => ffi::solv_knownid_SOLVABLE_RECOMMENDS,
+            DepKind::Suggests => ffi::solv_knownid_SOLVABLE_SUGGESTS,
+            DepKind::Supplements => ffi::solv_knownid_SOLVABLE_SUPPLEMENTS,
+            DepKind::Enhances => ffi::solv_knownid_SOLVABLE_ENHANCES,
+        }) as ffi::Id
+    }
+}
+
+/// A relation `name flags evr` (for rich dependencies both sides are
+/// dependencies themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rel {
+    pub(crate) name: ffi::Id,
+    pub(crate) evr: ffi::Id,
+    pub(crate) flags: u32,
+}
+
+impl Pool {
+    /// The dependency array `kind` of solvable `p`, exactly as stored
+    /// (pre-require markers included, so two arrays compare equal only when
+    /// libsolv sees the same thing).
+    pub(crate) fn deps(&self, p: ffi::Id, kind: DepKind, out: &mut super::Queue) {
+        out.clear();
+        // SAFETY: `p` is a valid solvable, `out` is initialised; marker 0
+        // returns the whole array.
+        unsafe {
+            ffi::solvable_lookup_deparray(self.solvable(p), kind.key(), out.as_mut_ptr(), 0);
+        }
+    }
+
+    /// Name, EVR and arch ids of solvable `p`.
+    pub(crate) fn solvable_ids(&self, p: ffi::Id) -> (ffi::Id, ffi::Id, ffi::Id) {
+        // SAFETY: `p` is a valid solvable.
+        unsafe {
+            let s = self.solvable(p);
+            ((*s).name, (*s).evr, (*s).arch)
+        }
+    }
+
+    /// Compares two EVR ids of this pool as rpm does (<0, 0, >0).
+    pub(crate) fn evr_cmp(&self, a: ffi::Id, b: ffi::Id) -> std::cmp::Ordering {
+        // SAFETY: the pool is valid and both are EVR ids of it.
+        let c = unsafe { ffi::pool_evrcmp(self.raw, a, b, 0) };
+        c.cmp(&0)
+    }
+
+    /// The parts of relation id `id`; `None` for a plain string id.
+    pub(crate) fn rel(&self, id: ffi::Id) -> Option<Rel> {
+        if !ffi::is_reldep(id) {
+            return None;
+        }
+        let index = ((id as u32) ^ 0x8000_0000) as usize;
+        // SAFETY: relation ids handed out by this pool index `rels`, which
+        // holds `nrels` entries.
+        unsafe {
+            let pool = &*self.raw;
+            if index >= pool.nrels as usize {
+                return None;
+            }
+            let r = &*pool.rels.add(index);
+            Some(Rel {
+                name: r.name,
+                evr: r.evr,
+                flags: r.flags as u32,
+            })
+        }
+    }
+
+    /// The bytes of string id `id` without copying (empty for an unknown id).
+    pub(crate) fn id_bytes(&self, id: ffi::Id) -> &[u8] {
+        // SAFETY: `id` is a string id of this pool; the string lives in the
+        // pool's string space for as long as the pool (strings are never
+        // removed) and `&self` keeps the pool alive; a null is mapped to "".
+        unsafe {
+            let p = ffi::pool_id2str(self.raw, id);
+            if p.is_null() {
+                return &[];
+            }
+            CStr::from_ptr(p).to_bytes()
+        }
+    }
+
+    /// The solvables of a job selection pair (`SOLVER_SOLVABLE` or
+    /// `SOLVER_SOLVABLE_ONE_OF`); other selection kinds give nothing.
+    pub(crate) fn selection_solvables(&self, how: ffi::Id, what: ffi::Id) -> Vec<ffi::Id> {
+        match how as u32 & ffi::SOLVER_SELECTMASK {
+            ffi::SOLVER_SOLVABLE => vec![what],
+            ffi::SOLVER_SOLVABLE_ONE_OF => {
+                let mut out = Vec::new();
+                // SAFETY: for ONE_OF, `what` is an offset into
+                // `whatprovidesdata` of a zero-terminated id list.
+                unsafe {
+                    let mut p = (*self.raw).whatprovidesdata.add(what as usize);
+                    while *p != 0 {
+                        out.push(*p);
+                        p = p.add(1);
+                    }
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}

@@ -308,7 +308,78 @@ def impact_case():
     ])
 
 
+def incremental_case():
+    """Old and new state of one repo where each source's answer changes for
+    a reason its old install set does not show (the affect rule's traps),
+    plus controls whose answers carry over."""
+    root = os.path.join(HERE, "incremental")
+    group = [("glibc", "mandatory"), ("shell", "mandatory")]
+    comps = comps_xml({"build": group})
+    common = [
+        pkg("glibc", ver="2.36"),
+        pkg("shell", requires=["glibc"]),
+        pkg("app", requires=["backend"]),
+        pkg("backend-a", provides=["backend"], requires=["liba"]),
+        pkg("backend-z", provides=["backend"]),
+        pkg("viewer", requires=["virt"]),
+        pkg("impl-b", provides=["virt"]),
+        pkg("impl-c", provides=["virt"]),
+        pkg("pinned", requires=["libpin = 1.0-1"]),
+        pkg("base-lib"),
+        pkg("needs-x", requires=["x"]),
+        pkg("x", requires=["y"]),
+        pkg("y-z", provides=["y"]),
+        pkg("stable-user", requires=["stable-lib"]),
+        pkg("stable-lib"),
+        pkg("bumped-user", requires=["bumped-lib >= 1.0"]),
+        pkg("gone-user", requires=["gone-lib"]),
+    ]
+    old = common + [
+        # Successors whose requires change; nobody's closure contains them.
+        pkg("ref1", requires=["impl-c"]),
+        pkg("ref2", requires=["impl-c"]),
+        pkg("ref3", requires=["impl-c"]),
+        pkg("libpin", ver="1.0", rel="1"),
+        pkg("y-a", provides=["y"]),
+        pkg("bumped-lib", ver="1.0", rel="1"),
+        pkg("gone-lib"),
+    ]
+    new = common + [
+        pkg("ref1", rel="2", requires=["impl-b"]),
+        pkg("ref2", rel="2", requires=["impl-b"]),
+        pkg("ref3", rel="2", requires=["impl-b"]),
+        pkg("libpin", ver="1.0", rel="1.1"),
+        pkg("y-a", rel="2", provides=["y"], conflicts=["shell"]),
+        pkg("bumped-lib", ver="1.0", rel="1.1"),
+        pkg("liba"),
+        pkg("addon", supplements=["base-lib"]),
+        # A new provider libsolv prefers (names sort before impl-b).
+        pkg("impl-a", provides=["virt"]),
+    ]
+    for sub, pkgs in (("old", old), ("new", new)):
+        write_repo(os.path.join(root, sub), [
+            ("primary", "primary.xml", primary_xml(pkgs), "gz", "sha256"),
+            ("filelists", "filelists.xml", filelists_xml(pkgs), "gz", "sha256"),
+            ("group", "comps.xml", comps, "", "sha256"),
+        ])
+    sources = [
+        ("deep-alternative", "1", ["app"]),
+        ("new-provider", "1", ["viewer"]),
+        ("strict-pin", "1", ["pinned"]),
+        ("supplemented", "1", ["base-lib"]),
+        ("conflicting-successor", "1", ["needs-x"]),
+        ("removed", "1", ["gone-user"]),
+        ("stable", "1", ["stable-user"]),
+        ("bumped", "1", ["bumped-user"]),
+    ]
+    srcs = [pkg(n, ver=v, rel="1", arch="src", requires=brs) for n, v, brs in sources]
+    write_repo(os.path.join(root, "source"), [
+        ("primary", "primary.xml", primary_xml(srcs), "gz", "sha256"),
+    ])
+
+
 if __name__ == "__main__":
     problems_case()
     distance_case()
     impact_case()
+    incremental_case()

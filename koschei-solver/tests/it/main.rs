@@ -4,5 +4,6 @@ mod batch;
 mod differential;
 mod distance;
 mod impact;
+mod incremental;
 mod loading;
 mod support;
