@@ -133,6 +133,8 @@ pub struct Delta {
     old_to_new: Vec<ffi::Id>,
     /// By new id: unpaired, or the closure reaches a difference.
     tainted: Vec<bool>,
+    /// By new id: paired with an old package of the same NEVRA and content.
+    identical: Vec<bool>,
     group_changed: bool,
     job_memo: HashMap<String, bool>,
     stats: DeltaStats,
@@ -164,6 +166,30 @@ fn leaves(pool: &Pool, dep: ffi::Id, out: &mut Vec<ffi::Id>) {
             leaves(pool, r.evr, out);
         }
         _ => out.push(dep),
+    }
+}
+
+/// The structure of a (possibly rich) dependency: its operators in order,
+/// with `u32::MAX` for each simple dependency (those go to `leaves`).
+fn shape(pool: &Pool, dep: ffi::Id, ops: &mut Vec<u32>, leaves: &mut Vec<ffi::Id>) {
+    match pool.rel(dep) {
+        Some(r) if RICH_OPS.contains(&r.flags) => {
+            ops.push(r.flags);
+            shape(pool, r.name, ops, leaves);
+            shape(pool, r.evr, ops, leaves);
+        }
+        _ => {
+            ops.push(u32::MAX);
+            leaves.push(dep);
+        }
+    }
+}
+
+/// The name a simple dependency is about (`name` of `name OP EVR`).
+fn dep_name(pool: &Pool, dep: ffi::Id) -> ffi::Id {
+    match pool.rel(dep) {
+        Some(r) if !RICH_OPS.contains(&r.flags) => dep_name(pool, r.name),
+        _ => dep,
     }
 }
 
@@ -395,6 +421,20 @@ impl Delta {
         let mut memo: HashMap<(ffi::Id, ffi::Id), bool> = HashMap::new();
         let (mut qo, mut qn) = (Queue::new(), Queue::new());
         let (mut lo, mut ln) = (Vec::new(), Vec::new());
+        let (mut so, mut sn) = (Vec::new(), Vec::new());
+        let marker = ffi::solv_knownid_SOLVABLE_PREREQMARKER as ffi::Id;
+        // Names with a build that is not the same package in both states.
+        let mut in_flux: HashSet<Vec<u8>> = HashSet::new();
+        for e in &old_entries {
+            if pairing.image(e.id) == 0 || !identical.contains(&pairing.image(e.id)) {
+                in_flux.insert(e.name_arch.0.clone());
+            }
+        }
+        for e in &new_entries {
+            if new_to_old[e.id as usize] == 0 || !identical.contains(&e.id) {
+                in_flux.insert(e.name_arch.0.clone());
+            }
+        }
         for x in 2..np.nsolvables() {
             if !np.is_package(x) {
                 continue;
@@ -429,11 +469,28 @@ impl Delta {
                     continue;
                 }
                 for (&od, &nd) in qo.as_slice().iter().zip(qn.as_slice()) {
+                    if od == marker || nd == marker {
+                        if od != nd {
+                            tainted[xi] = true;
+                            break;
+                        }
+                        continue;
+                    }
                     lo.clear();
                     ln.clear();
-                    leaves(op, od, &mut lo);
-                    leaves(np, nd, &mut ln);
-                    let ok = lo.len() == ln.len()
+                    so.clear();
+                    sn.clear();
+                    shape(op, od, &mut so, &mut lo);
+                    shape(np, nd, &mut sn, &mut ln);
+                    // libsolv matches obsoletes against package names and
+                    // EVRs, not provides: any build of an obsoleted name
+                    // that is not the same package counts as a change.
+                    let obsoleted_in_flux = kind == DepKind::Obsoletes
+                        && ln
+                            .iter()
+                            .any(|&l| in_flux.contains(np.id_bytes(dep_name(np, l))));
+                    let ok = so == sn
+                        && !obsoleted_in_flux
                         && lo.iter().zip(&ln).all(|(&a, &b)| {
                             *memo.entry((a, b)).or_insert_with(|| {
                                 pairing.corresponds(&op.whatprovides(a), &np.whatprovides(b))
@@ -508,10 +565,17 @@ impl Delta {
             time: started.elapsed(),
         };
         let Pairing { old_to_new, .. } = pairing;
+        let mut identical_new = vec![false; n];
+        for &i in &keep {
+            if identical.contains(&pairs[i].1) {
+                identical_new[pairs[i].1 as usize] = true;
+            }
+        }
         Delta {
             old_ids,
             old_to_new,
             tainted,
+            identical: identical_new,
             group_changed: old_group != new_group,
             job_memo: HashMap::new(),
             stats,
@@ -570,8 +634,9 @@ impl Delta {
         if self.group_changed {
             return Err(Affected::BuildGroupChanged);
         }
-        let mut installs = Vec::with_capacity(previous.installs.len());
-        for nevra in &previous.installs {
+        // Most images are the same package: only successors need new strings.
+        let mut successors = Vec::new();
+        for (i, nevra) in previous.installs.iter().enumerate() {
             let image = self
                 .old_ids
                 .get(nevra)
@@ -587,12 +652,21 @@ impl Delta {
                     nevra: nevra.clone(),
                 });
             }
-            installs.push(nevra_of(new.pool(), image));
+            if !self.identical[image as usize] {
+                successors.push((i, image));
+            }
         }
         for dep in group.iter().chain(build_requires) {
             if self.job_changed(old, new, dep) {
                 return Err(Affected::JobChanged { dep: dep.clone() });
             }
+        }
+        if successors.is_empty() {
+            return Ok(previous.clone());
+        }
+        let mut installs = previous.installs.clone();
+        for (i, image) in successors {
+            installs[i] = nevra_of(new.pool(), image);
         }
         installs.sort();
         Ok(Resolution {

@@ -296,6 +296,20 @@ impl Repository {
         Ok(pool.package_count())
     }
 
+    /// Every package of the repository as `N-E:V-R.A` (epoch always
+    /// written, as in [`crate::Resolution::installs`]), in repository order.
+    pub fn package_nevras(&self) -> Result<Vec<String>, SolverError> {
+        let mut pool = Pool::new(&self.arch).map_err(SolverError::Setup)?;
+        self.add_to_pool(&mut pool)?;
+        Ok((2..pool.nsolvables())
+            .filter(|&p| pool.is_package(p))
+            .map(|p| {
+                let (name, evr, arch) = pool.nevra_parts(p);
+                crate::resolver::nevra(&name, &evr, &arch)
+            })
+            .collect())
+    }
+
     /// Adds this repository (from its cache files) to `pool`.
     pub(crate) fn add_to_pool(&self, pool: &mut Pool) -> Result<(), SolverError> {
         let cache_err = |path: &Path| {

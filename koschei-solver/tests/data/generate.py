@@ -333,6 +333,7 @@ def incremental_case():
         pkg("stable-lib"),
         pkg("bumped-user", requires=["bumped-lib >= 1.0"]),
         pkg("gone-user", requires=["gone-lib"]),
+        pkg("ra"),
     ]
     old = common + [
         # Successors whose requires change; nobody's closure contains them.
@@ -343,6 +344,7 @@ def incremental_case():
         pkg("y-a", provides=["y"]),
         pkg("bumped-lib", ver="1.0", rel="1"),
         pkg("gone-lib"),
+        pkg("richpkg", requires=["(ra or rb)"]),
     ]
     new = common + [
         pkg("ref1", rel="2", requires=["impl-b"]),
@@ -355,6 +357,8 @@ def incremental_case():
         pkg("addon", supplements=["base-lib"]),
         # A new provider libsolv prefers (names sort before impl-b).
         pkg("impl-a", provides=["virt"]),
+        # The same operands, another operator.
+        pkg("richpkg", rel="2", requires=["(ra and rb)"]),
     ]
     for sub, pkgs in (("old", old), ("new", new)):
         write_repo(os.path.join(root, sub), [
@@ -369,6 +373,7 @@ def incremental_case():
         ("supplemented", "1", ["base-lib"]),
         ("conflicting-successor", "1", ["needs-x"]),
         ("removed", "1", ["gone-user"]),
+        ("rich-operator", "1", ["richpkg"]),
         ("stable", "1", ["stable-user"]),
         ("bumped", "1", ["bumped-user"]),
     ]

@@ -129,6 +129,7 @@ fn every_trap_is_solved_again_and_controls_carry_over() {
         "supplemented",
         "conflicting-successor",
         "removed",
+        "rich-operator",
     ] {
         assert!(names.contains(&trap), "fixture lacks {trap}");
     }
