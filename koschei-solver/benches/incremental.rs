@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use koschei_solver::{
-    LoadOptions, Repository, Resolution, ResolveOptions, Resolver, SourcePackage, States, Verdict,
+    LoadOptions, Repository, Resolution, ResolveOptions, Resolver, SourcePackage, States,
     read_source_packages, resolve_all, resolve_impact, resolve_incremental, run_batch,
 };
 
@@ -198,7 +198,9 @@ fn main() {
             new_group: &new_group,
         };
         let mut answers = Vec::with_capacity(requests.len());
+        let mut reused = Vec::with_capacity(requests.len());
         let (plan, stats) = resolve_incremental(&states, &requests, &previous, args.jobs, |r| {
+            reused.push(r.reused);
             answers.push(r.resolution);
         })
         .expect("incremental run");
@@ -208,11 +210,11 @@ fn main() {
             .zip(&after)
             .filter(|(a, (f, _))| *a != f)
             .count();
-        let resolved_again: Vec<usize> = plan
-            .verdicts
+        // Which ones were solved again: the run marks carried answers.
+        let resolved_again: Vec<usize> = reused
             .iter()
             .enumerate()
-            .filter(|(_, v)| matches!(v, Verdict::Solve(_)))
+            .filter(|(_, r)| !**r)
             .map(|(i, _)| i)
             .collect();
         let their_cpu: Duration = resolved_again.iter().map(|&i| after[i].1).sum();
@@ -232,7 +234,7 @@ fn main() {
             "  solved again                  {:8}    of {} ({:?}); carried {}",
             resolved_again.len(),
             requests.len(),
-            plan.reasons(),
+            plan.reasons,
             stats.reused
         );
         println!("  with a changed package in their old install set: {hit}");

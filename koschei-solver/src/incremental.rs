@@ -600,10 +600,20 @@ impl Delta {
             new: new.pool(),
             old_to_new: std::mem::take(&mut self.old_to_new),
         };
-        let changed = !pairing.corresponds(&old_c, &new_c)
-            || new_c
-                .iter()
-                .any(|&p| self.tainted.get(p as usize).copied().unwrap_or(true));
+        let is_tainted = |p: &ffi::Id| self.tainted.get(*p as usize).copied().unwrap_or(true);
+        let mut changed = !pairing.corresponds(&old_c, &new_c) || new_c.iter().any(is_tainted);
+        // libsolv turns a rich install job into rules over its operands, so
+        // those must correspond and be clean as well.
+        if !changed && let (Some(od), Some(nd)) = (old.dep_id(dep), new.dep_id(dep)) {
+            let (mut so, mut sn, mut lo, mut ln) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            shape(pairing.old, od, &mut so, &mut lo);
+            shape(pairing.new, nd, &mut sn, &mut ln);
+            changed = so != sn
+                || lo.iter().zip(&ln).any(|(&a, &b)| {
+                    let (pa, pb) = (pairing.old.whatprovides(a), pairing.new.whatprovides(b));
+                    !pairing.corresponds(&pa, &pb) || pb.iter().any(is_tainted)
+                });
+        }
         self.old_to_new = pairing.old_to_new;
         self.job_memo.insert(dep.to_owned(), changed);
         changed
@@ -734,16 +744,46 @@ impl Plan {
         out
     }
 
-    /// The carried answers, `None` for requests to solve.
-    pub fn carried(&self) -> Vec<Option<Resolution>> {
-        self.verdicts
-            .iter()
+    /// The figures of the plan, without the verdicts.
+    pub fn summary(&self) -> PlanSummary {
+        PlanSummary {
+            solved_again: self.to_solve(),
+            carried: self.verdicts.len() - self.to_solve(),
+            reasons: self.reasons(),
+            delta: self.delta.clone(),
+            time: self.time,
+        }
+    }
+
+    /// The figures, and per request the carried answer (`None`: to solve).
+    pub fn into_carried(self) -> (PlanSummary, Vec<Option<Resolution>>) {
+        let summary = self.summary();
+        let carried = self
+            .verdicts
+            .into_iter()
             .map(|v| match v {
-                Verdict::Carried(r) => Some(r.clone()),
+                Verdict::Carried(r) => Some(r),
                 Verdict::Solve(_) => None,
             })
-            .collect()
+            .collect();
+        (summary, carried)
     }
+}
+
+/// The figures of a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlanSummary {
+    /// Requests solved again.
+    pub solved_again: usize,
+    /// Requests whose answer was carried over.
+    pub carried: usize,
+    /// Requests solved again, by reason kind ([`Affected::kind`]).
+    pub reasons: BTreeMap<&'static str, usize>,
+    /// Figures of the state comparison.
+    pub delta: DeltaStats,
+    /// Wall time of planning.
+    #[serde(skip)]
+    pub time: Duration,
 }
 
 /// Decides for every request whether its `previous` answer (against the
@@ -786,12 +826,11 @@ pub fn resolve_incremental<F>(
     previous: &[Option<&Resolution>],
     jobs: usize,
     on_result: F,
-) -> Result<(Plan, BatchStats), SolverError>
+) -> Result<(PlanSummary, BatchStats), SolverError>
 where
     F: FnMut(Resolved),
 {
-    let plan = plan_incremental(states, requests, previous)?;
-    let carried = plan.carried();
+    let (summary, carried) = plan_incremental(states, requests, previous)?.into_carried();
     let (repos, options, group) = (states.new, states.new_options, states.new_group);
     let stats = run_batch_carrying(
         requests,
@@ -801,7 +840,7 @@ where
         |resolver: &mut Resolver, brs: &[String]| resolver.resolve(group, brs),
         on_result,
     )?;
-    Ok((plan, stats))
+    Ok((summary, stats))
 }
 
 #[cfg(test)]

@@ -55,7 +55,8 @@ pub use diff::{
 pub use error::SolverError;
 pub use impact::{ImpactStatus, PackageImpact, package_impact, resolve_impact};
 pub use incremental::{
-    Affected, Delta, DeltaStats, Plan, States, Verdict, plan_incremental, resolve_incremental,
+    Affected, Delta, DeltaStats, Plan, PlanSummary, States, Verdict, plan_incremental,
+    resolve_incremental,
 };
 pub use metadata::SourcePackage;
 pub use repository::{LoadOptions, Repository, read_source_packages};

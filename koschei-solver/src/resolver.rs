@@ -242,7 +242,7 @@ impl Resolver {
 
     /// The libsolv id of a dependency string, parsed as libdnf does; `None`
     /// when it cannot be parsed.
-    fn dep_id(&self, dep: &str) -> Option<ffi::Id> {
+    pub(crate) fn dep_id(&self, dep: &str) -> Option<ffi::Id> {
         let dep = dep.trim();
         if dep.starts_with('(') {
             return self.pool.parse_rich_dep(dep);

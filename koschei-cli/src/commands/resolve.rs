@@ -118,9 +118,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             let (plan, stats) =
                 resolve_incremental(&states, &requests, &answers, a.jobs(), on_result)?;
             incremental.insert("old_repo_checksum".into(), old.checksum().into());
-            incremental.insert("solved_again".into(), plan.to_solve().into());
+            incremental.insert("solved_again".into(), plan.solved_again.into());
             incremental.insert("reused".into(), stats.reused.into());
-            incremental.insert("reasons".into(), serde_json::json!(plan.reasons()));
+            incremental.insert("reasons".into(), serde_json::json!(plan.reasons));
             incremental.insert("plan_s".into(), seconds(plan.time).into());
             incremental.insert("delta".into(), serde_json::json!(plan.delta));
             stats
