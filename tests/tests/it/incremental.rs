@@ -168,3 +168,23 @@ fn corrupt_memory_file_means_a_full_run_not_an_error() {
     );
     assert_eq!(w.unapplied("bar-app").len(), 2);
 }
+
+#[test]
+fn failed_pass_writes_nothing_and_its_redo_is_incremental() {
+    let mut w = first_repo("incr-redo");
+    second_repo(&mut w);
+    // getRPMDeps (a multicall) fails after the buildroot of repo 2 was resolved.
+    w.hub.fail_calls(
+        "multiCall",
+        1,
+        koschei_fakehub::Failure::Fault(koschei_core::koji::Fault::new(1000, "GenericError: boom")),
+    );
+    let (code, _, err) = w.run(&["run", "--once", "--only", "repo_resolver"]);
+    assert_eq!(code, 1, "{err}");
+    // The memory file still holds repo 1, so the redo carries answers over.
+    let (code, out, err) = w.run(&["run", "--once"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let line = repo_resolver_line(&out);
+    assert!(line.contains("2 solved, 4 carried over"), "{line}");
+    assert_eq!(w.unapplied("bar-app").len(), 2);
+}
