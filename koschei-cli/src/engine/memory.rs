@@ -566,7 +566,21 @@ impl Memory {
             *self.stats.reasons.entry(reason).or_default() += requests.len();
             return Ok(answers);
         }
-        let verdicts = tag.plan(settings, build_tag, repo, group, requests)?;
+        let verdicts = match tag.plan(settings, build_tag, repo, group, requests) {
+            Ok(v) => v,
+            Err(e) => {
+                // The pools could not be loaded (a `.solv` file gone): without the old
+                // generation everything is solved, and a new repo's failure shows there.
+                tracing::warn!(
+                    tag = build_tag,
+                    "cannot compare with the previous repo, resolving fully: {e:#}"
+                );
+                tag.old = None;
+                tag.delta = None;
+                tag.no_old = "previous-repo-unavailable";
+                tag.plan(settings, build_tag, repo, group, requests)?
+            }
+        };
         let to_solve: Vec<Vec<String>> = requests
             .iter()
             .zip(&verdicts)
@@ -1180,6 +1194,44 @@ mod tests {
             .expect("repo 2, second chunk");
         assert_eq!(answers, full(&new, &requests)[1..]);
         assert_eq!(memory.finish_pass(false).carried, 2);
+    }
+
+    #[test]
+    fn a_vanished_solv_cache_of_the_previous_repo_means_a_full_run() {
+        let tmp = TempDir::new("vanished");
+        let old = load(&traps().join("old"), &tmp.0.join("old-cache"));
+        let new = load(&traps().join("new"), &tmp.0.join("new-cache"));
+        let requests = requests(&traps().join("source"));
+        let mut memory = Memory::new(settings(None));
+        memory
+            .resolve(
+                "tag",
+                RepoId(1),
+                &old,
+                &group(&old),
+                &requests,
+                &mut no_old_repo,
+            )
+            .expect("repo 1");
+        memory.finish_pass(false);
+        std::fs::remove_dir_all(tmp.0.join("old-cache")).expect("remove the old .solv files");
+        let answers = memory
+            .resolve(
+                "tag",
+                RepoId(2),
+                &new,
+                &group(&new),
+                &requests,
+                &mut no_old_repo,
+            )
+            .expect("repo 2 is resolved, not an error");
+        assert_eq!(answers, full(&new, &requests));
+        let stats = memory.finish_pass(false);
+        assert_eq!(
+            stats.reasons.get("previous-repo-unavailable"),
+            Some(&requests.len()),
+            "{stats}"
+        );
     }
 
     #[test]
