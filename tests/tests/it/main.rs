@@ -3,4 +3,5 @@
 
 mod demo;
 mod engine;
+mod incremental;
 mod support;

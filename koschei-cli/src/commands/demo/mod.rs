@@ -327,6 +327,7 @@ fn pass(
         s,
         service::now(),
     )?;
+    engine.resolver.finish_pass(true);
     say(format!(
         "    repo resolver: {} new repo, {} packages resolved{}",
         r.new_repos,
@@ -340,6 +341,7 @@ fn pass(
         s,
         service::now(),
     )?;
+    engine.resolver.finish_pass(true);
     say(format!(
         "    build resolver: dependencies of {} builds stored, {} unresolvable",
         b.resolved, b.unresolved

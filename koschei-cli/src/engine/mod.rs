@@ -1,18 +1,24 @@
 //! Wiring of the engine for the CLI: the [`Resolver`] over `koschei-solver` and the repo
 //! cache, the Koji ports, and one pass of every service.
 
+mod memory;
+mod memory_file;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use koschei_core::config::Config;
-use koschei_core::model::Nevra;
+use koschei_core::model::{Nevra, RepoId};
 use koschei_core::repo::{self, CacheOptions, RepoCache};
 use koschei_core::resolve::{InstalledDep, RepoDescriptor, Resolution, ResolveError, Resolver};
 use koschei_core::service::koji_client::ClientPort;
 use koschei_core::service::{self, Settings};
-use koschei_solver::{LoadOptions, Repository, ResolveOptions, resolve_all};
+use koschei_solver::{LoadOptions, Repository, ResolveOptions};
 
-/// Resolves in Koji repos downloaded into the on-disk repo cache.
+use memory::{Memory, MemorySettings, PassStats};
+
+/// Resolves in Koji repos downloaded into the on-disk repo cache, incrementally for a new repo
+/// of a build tag (see [`memory`]).
 #[derive(Debug)]
 pub(crate) struct SolverResolver {
     cache: RepoCache,
@@ -20,8 +26,7 @@ pub(crate) struct SolverResolver {
     koji_id: String,
     arch: String,
     solv_cache: PathBuf,
-    options: ResolveOptions,
-    jobs: usize,
+    memory: Memory,
 }
 
 impl SolverResolver {
@@ -35,18 +40,31 @@ impl SolverResolver {
                 ..CacheOptions::default()
             },
         )?;
-        Ok(SolverResolver {
-            cache,
-            topurl: topurl.to_owned(),
+        let solv_cache = cachedir.join("solv");
+        let memory = Memory::new(MemorySettings {
             koji_id: koji_id.to_owned(),
             arch: config.dependency.repo_arch.clone(),
-            solv_cache: cachedir.join("solv"),
             options: ResolveOptions {
                 ignore_weak_deps: config.dependency.ignore_weak_deps,
                 ..ResolveOptions::default()
             },
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            dir: Some(solv_cache.join("memory")),
+        });
+        Ok(SolverResolver {
+            cache,
+            topurl: topurl.to_owned(),
+            koji_id: koji_id.to_owned(),
+            arch: config.dependency.repo_arch.clone(),
+            solv_cache,
+            memory,
         })
+    }
+
+    /// Ends a service pass: persists the remembered answers when the pass succeeded, and
+    /// returns (and logs) how many requests were solved and carried over.
+    pub(crate) fn finish_pass(&mut self, persist: bool) -> PassStats {
+        self.memory.finish_pass(persist)
     }
 }
 
@@ -61,6 +79,33 @@ fn failed(
     }
 }
 
+/// The cache descriptor of repo `repo_id` of `build_tag`.
+fn descriptor(koji_id: &str, build_tag: &str, repo_id: RepoId, arch: &str) -> repo::RepoDescriptor {
+    repo::RepoDescriptor {
+        koji_id: koji_id.to_owned(),
+        build_tag: build_tag.to_owned(),
+        repo_id: koschei_core::koji::RepoId(i64::from(repo_id.0)),
+        arch: arch.to_owned(),
+    }
+}
+
+/// Loads a cached repo into a solver `Repository` (its `.solv` files in `solv_cache`).
+fn load(
+    cached: &repo::CachedRepo,
+    descriptor: &repo::RepoDescriptor,
+    solv_cache: &std::path::Path,
+) -> Result<Repository, koschei_solver::SolverError> {
+    Repository::load(
+        cached.path(),
+        &LoadOptions {
+            name: descriptor.cache_name(),
+            arch: descriptor.arch.clone(),
+            cache_dir: solv_cache.to_owned(),
+            ..LoadOptions::default()
+        },
+    )
+}
+
 impl Resolver for SolverResolver {
     fn resolve_many(
         &mut self,
@@ -68,13 +113,8 @@ impl Resolver for SolverResolver {
         build_group: &[String],
         build_requires: &[Vec<String>],
     ) -> Result<Vec<Resolution>, ResolveError> {
-        let descriptor = repo::RepoDescriptor {
-            koji_id: self.koji_id.clone(),
-            build_tag: repo.build_tag.clone(),
-            repo_id: koschei_core::koji::RepoId(i64::from(repo.repo_id.0)),
-            arch: self.arch.clone(),
-        };
-        let cached = match self.cache.fetch(&self.topurl, &descriptor) {
+        let desc = descriptor(&self.koji_id, &repo.build_tag, repo.repo_id, &self.arch);
+        let cached = match self.cache.fetch(&self.topurl, &desc) {
             Ok(c) => c,
             Err(repo::Error::Http { status, .. }) if status == 404 || status == 410 => {
                 return Err(ResolveError::RepoUnavailable {
@@ -84,46 +124,46 @@ impl Resolver for SolverResolver {
             }
             Err(e) => return Err(failed(repo, e)),
         };
-        let loaded = Repository::load(
-            cached.path(),
-            &LoadOptions {
-                name: descriptor.cache_name(),
-                arch: self.arch.clone(),
-                cache_dir: self.solv_cache.clone(),
-                ..LoadOptions::default()
-            },
-        )
-        .map_err(|e| failed(repo, e))?;
-        let mut answers = vec![None; build_requires.len()];
-        resolve_all(
-            &[&loaded],
-            build_group,
-            build_requires,
-            self.options,
-            self.jobs,
-            |r| answers[r.index] = Some(r.resolution),
-        )
-        .map_err(|e| failed(repo, e))?;
-        let mut solver =
-            koschei_solver::Resolver::new(&[&loaded], self.options).map_err(|e| failed(repo, e))?;
+        let loaded = load(&cached, &desc, &self.solv_cache).map_err(|e| failed(repo, e))?;
+        let SolverResolver {
+            cache,
+            topurl,
+            koji_id,
+            arch,
+            solv_cache,
+            memory,
+        } = self;
+        // An older repo of the tag, for answers remembered in a file by an earlier process.
+        let mut load_old = |id: RepoId| -> Option<Repository> {
+            let d = descriptor(koji_id, &repo.build_tag, id, arch);
+            let loaded = cache
+                .fetch(topurl, &d)
+                .map_err(anyhow::Error::from)
+                .and_then(|c| load(&c, &d, solv_cache).map_err(anyhow::Error::from));
+            match loaded {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::info!(tag = %repo.build_tag, repo = id.0, "cannot load the previous repo: {e:#}");
+                    None
+                }
+            }
+        };
+        let answers = memory
+            .resolve(
+                &repo.build_tag,
+                repo.repo_id,
+                &loaded,
+                build_group,
+                build_requires,
+                &mut load_old,
+            )
+            .map_err(|e| failed(repo, e))?;
         let mut out = Vec::with_capacity(answers.len());
-        for (answer, brs) in answers.into_iter().zip(build_requires) {
-            let answer = answer.unwrap_or(koschei_solver::Resolution {
-                resolved: false,
-                installs: Vec::new(),
-                problems: vec!["resolution did not run".to_owned()],
-            });
-            let distances = if answer.resolved {
-                solver.dependency_distances(brs, &answer.installs)
-            } else {
-                Default::default()
-            };
+        for answer in answers {
             let mut installs = Vec::with_capacity(answer.installs.len());
-            for s in &answer.installs {
+            for (s, distance) in &answer.installs {
                 let nevra = Nevra::parse(s).map_err(|e| failed(repo, e))?;
-                let distance = distances
-                    .get(&nevra.name)
-                    .and_then(|d| i32::try_from(*d).ok());
+                let distance = distance.and_then(|d| i32::try_from(d).ok());
                 installs.push(InstalledDep { nevra, distance });
             }
             out.push(Resolution {
@@ -194,8 +234,11 @@ pub(crate) fn run_service(
                 &mut engine.resolver,
                 s,
                 now,
-            )?;
-            format!("{r:?}")
+            );
+            // A failed pass is redone; remembering its partial answers would make the
+            // next process plan the redo against them instead of the previous repo's.
+            let stats = engine.resolver.finish_pass(r.is_ok());
+            format!("{:?}; resolver: {stats}", r?)
         }
         "build_resolver" => {
             let r = service::build_resolver::run_once(
@@ -204,8 +247,9 @@ pub(crate) fn run_service(
                 &mut engine.resolver,
                 s,
                 now,
-            )?;
-            format!("{r:?}")
+            );
+            let stats = engine.resolver.finish_pass(r.is_ok());
+            format!("{:?}; resolver: {stats}", r?)
         }
         "scheduler" if passive => "skipped (passive)".to_owned(),
         "scheduler" => {
