@@ -4,4 +4,5 @@
 mod admin;
 mod basic;
 mod koji_lookup;
+mod offline;
 mod support;

@@ -1,0 +1,239 @@
+//! `koschei resolve` and `koschei impact` with `--previous`, through the binary,
+//! on the solver's `incremental` fixture (no database).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{koschei, run};
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../koschei-solver/tests/data/incremental")
+}
+
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(label: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!(
+            "koschei-cli-offline-{}-{label}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `koschei <args> --cache-dir <tmp>/cache`; returns (code, stdout, stderr).
+fn offline(tmp: &Tmp, args: &[&str]) -> (i32, String, String) {
+    let mut c = koschei(None);
+    c.args(args).arg("--cache-dir").arg(tmp.0.join("cache"));
+    run(c)
+}
+
+fn ok(tmp: &Tmp, args: &[&str]) -> (String, String) {
+    let (code, out, err) = offline(tmp, args);
+    assert_eq!(code, 0, "koschei {args:?}:\n{out}\n{err}");
+    (out, err)
+}
+
+/// The package lines and the summary of a `--json` output.
+fn split(out: &str) -> (Vec<Value>, Value) {
+    let mut lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = lines.pop().unwrap()["summary"].clone();
+    assert!(summary.is_object(), "last line is the summary: {out}");
+    (lines, summary)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn resolve_with_previous_equals_a_full_run_and_says_what_it_solved() {
+    let tmp = Tmp::new("resolve");
+    let (fx, prev) = (fixture(), tmp.0.join("old.json"));
+    let src = fx.join("source");
+    let (old_out, _) = ok(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&fx.join("old")),
+            "--sources",
+            path(&src),
+            "--json",
+        ],
+    );
+    std::fs::write(&prev, &old_out).unwrap();
+    let new = fx.join("new");
+    let (full, _) = ok(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&new),
+            "--sources",
+            path(&src),
+            "--json",
+        ],
+    );
+    let (inc, _) = ok(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&new),
+            "--sources",
+            path(&src),
+            "--json",
+            "--previous",
+            path(&prev),
+        ],
+    );
+    let (full_lines, _) = split(&full);
+    let (inc_lines, summary) = split(&inc);
+    assert_eq!(inc_lines, full_lines);
+    let incremental = &summary["incremental"];
+    assert!(incremental.get("fallback").is_none(), "{summary}");
+    let solved = incremental["solved_again"].as_u64().unwrap();
+    let reused = incremental["reused"].as_u64().unwrap();
+    assert_eq!(solved + reused, full_lines.len() as u64);
+    assert_eq!(reused, 2, "stable and bumped are carried over: {summary}");
+    // The old repository is found through the path the previous summary records.
+    let (old_lines, old_summary) = split(&old_out);
+    assert_eq!(
+        old_summary["repo"].as_str(),
+        Some(path(&std::fs::canonicalize(fx.join("old")).unwrap()))
+    );
+    assert_eq!(old_lines.len(), full_lines.len());
+}
+
+#[test]
+fn previous_output_for_another_repository_means_a_full_run_and_says_so() {
+    let tmp = Tmp::new("fallback");
+    let (fx, prev) = (fixture(), tmp.0.join("old.json"));
+    let src = fx.join("source");
+    let (old_out, _) = ok(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&fx.join("old")),
+            "--sources",
+            path(&src),
+            "--json",
+        ],
+    );
+    std::fs::write(&prev, &old_out).unwrap();
+    let new = fx.join("new");
+    let (full, _) = ok(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&new),
+            "--sources",
+            path(&src),
+            "--json",
+        ],
+    );
+    // Claim the previous output belongs to the new repository: the checksums differ.
+    let (out, err) = ok(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&new),
+            "--sources",
+            path(&src),
+            "--json",
+            "--previous",
+            path(&prev),
+            "--old-repo",
+            path(&new),
+        ],
+    );
+    assert!(err.contains("cannot use previous output"), "{err}");
+    let (lines, summary) = split(&out);
+    assert_eq!(lines, split(&full).0);
+    let why = summary["incremental"]["fallback"].as_str().unwrap();
+    assert!(why.contains("checksum"), "{why}");
+    assert_eq!(summary["solves"].as_u64(), Some(lines.len() as u64));
+}
+
+#[test]
+fn impact_with_previous_equals_a_full_impact() {
+    let tmp = Tmp::new("impact");
+    let (fx, prev) = (fixture(), tmp.0.join("old.json"));
+    let (src, old, new) = (fx.join("source"), fx.join("old"), fx.join("new"));
+    let (old_out, _) = ok(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&fx.join("old")),
+            "--sources",
+            path(&src),
+            "--json",
+        ],
+    );
+    std::fs::write(&prev, &old_out).unwrap();
+    let args = [
+        "impact",
+        "--old-repo",
+        path(&old),
+        "--new-repo",
+        path(&new),
+        "--sources",
+        path(&src),
+        "--json",
+    ];
+    let (full, _) = ok(&tmp, &args);
+    let mut with_previous = args.to_vec();
+    with_previous.extend(["--previous", path(&prev)]);
+    let (inc, _) = ok(&tmp, &with_previous);
+    let (full_lines, _) = split(&full);
+    let (inc_lines, summary) = split(&inc);
+    assert_eq!(inc_lines, full_lines);
+    assert!(summary["incremental"]["solved_again"].as_u64().unwrap() < full_lines.len() as u64);
+    // The carried-over `bumped` has its change with a distance, as in the full run.
+    let bumped = inc_lines.iter().find(|l| l["name"] == "bumped").unwrap();
+    assert_eq!(bumped["status"], "changed");
+    assert!(bumped["changes"][0]["distance"].is_u64(), "{bumped}");
+}
+
+#[test]
+fn a_malformed_previous_output_is_an_error_naming_file_and_line() {
+    let tmp = Tmp::new("malformed");
+    let fx = fixture();
+    let prev = tmp.0.join("broken.json");
+    std::fs::write(&prev, "{\"name\":\"x\",\"evr\":\"0:1-1\",\"resolved\":true,\"installs\":[],\"problems\":[]}\nnot json\n").unwrap();
+    let (code, _, err) = offline(
+        &tmp,
+        &[
+            "resolve",
+            "--repo",
+            path(&fx.join("new")),
+            "--sources",
+            path(&fx.join("source")),
+            "--previous",
+            path(&prev),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("broken.json") && err.contains("line 2"),
+        "{err}"
+    );
+}
