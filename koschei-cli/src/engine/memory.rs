@@ -785,6 +785,21 @@ mod tests {
         repo.build_group().unwrap_or_default().to_vec()
     }
 
+    /// One `resolve` call for build tag `tag` and repo id `id` that never
+    /// needs to load an older repo.
+    fn pass(
+        memory: &mut Memory,
+        id: i32,
+        repo: &Repository,
+        group: &[String],
+        requests: &[Vec<String>],
+        what: &str,
+    ) -> Vec<Answer> {
+        memory
+            .resolve("tag", RepoId(id), repo, group, requests, &mut no_old_repo)
+            .expect(what)
+    }
+
     fn no_old_repo(_: RepoId) -> Option<Repository> {
         None
     }
@@ -792,16 +807,14 @@ mod tests {
     /// The answers of a full resolution (a memory that has seen nothing).
     fn full(repo: &Repository, requests: &[Vec<String>]) -> Vec<Answer> {
         let mut memory = Memory::new(settings(None));
-        memory
-            .resolve(
-                "tag",
-                RepoId(1),
-                repo,
-                &group(repo),
-                requests,
-                &mut no_old_repo,
-            )
-            .expect("full resolution")
+        pass(
+            &mut memory,
+            1,
+            repo,
+            &group(repo),
+            requests,
+            "full resolution",
+        )
     }
 
     /// Writes a delta of `repo` with the solver's tests/delta.py into `out`.
@@ -826,25 +839,12 @@ mod tests {
         requests: &[Vec<String>],
     ) -> (Vec<Answer>, PassStats) {
         let mut memory = Memory::new(settings(None));
-        memory
-            .resolve(
-                "tag",
-                RepoId(1),
-                old,
-                &group(old),
-                requests,
-                &mut no_old_repo,
-            )
-            .expect("first pass");
+        pass(&mut memory, 1, old, &group(old), requests, "first pass");
         memory.finish_pass(false);
         let (a, b) = requests.split_at(requests.len() / 2);
         let mut answers = Vec::new();
         for chunk in [a, b] {
-            answers.extend(
-                memory
-                    .resolve("tag", RepoId(2), new, &group(new), chunk, &mut no_old_repo)
-                    .expect("second pass"),
-            );
+            answers.extend(pass(&mut memory, 2, new, &group(new), chunk, "second pass"));
         }
         (answers, memory.finish_pass(false))
     }
@@ -1086,16 +1086,7 @@ mod tests {
         let requests = requests(&traps().join("source"));
         let files = tmp.0.join("memory");
         let mut memory = Memory::new(settings(Some(&files)));
-        memory
-            .resolve(
-                "tag",
-                RepoId(1),
-                &old,
-                &group(&old),
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("pass");
+        pass(&mut memory, 1, &old, &group(&old), &requests, "pass");
         memory.finish_pass(false);
         assert!(!files.exists());
         memory.finish_pass(true);
@@ -1114,55 +1105,26 @@ mod tests {
         let new = load(&traps().join("new"), &tmp.0);
         let requests = requests(&traps().join("source"));
         let mut memory = Memory::new(settings(None));
-        memory
-            .resolve(
-                "tag",
-                RepoId(1),
-                &old,
-                &group(&old),
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("repo 1");
-        memory
-            .resolve(
-                "tag",
-                RepoId(2),
-                &new,
-                &group(&new),
-                &requests[..1],
-                &mut no_old_repo,
-            )
-            .expect("repo 2, first chunk");
+        pass(&mut memory, 1, &old, &group(&old), &requests, "repo 1");
+        pass(
+            &mut memory,
+            2,
+            &new,
+            &group(&new),
+            &requests[..1],
+            "repo 2, first chunk",
+        );
         memory.finish_pass(false);
 
         // A build in repo 1 (the build resolver): resolved fully, memory untouched.
-        let answers = memory
-            .resolve(
-                "tag",
-                RepoId(1),
-                &old,
-                &group(&old),
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("older repo");
+        let answers = pass(&mut memory, 1, &old, &group(&old), &requests, "older repo");
         assert_eq!(answers, full(&old, &requests));
         let stats = memory.finish_pass(false);
         assert_eq!(stats.reasons.get("older-repo"), Some(&requests.len()));
 
         // Another build group for repo 2: resolved fully, not remembered.
         let other_group = vec!["glibc".to_owned()];
-        let answers = memory
-            .resolve(
-                "tag",
-                RepoId(2),
-                &new,
-                &other_group,
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("other group");
+        let answers = pass(&mut memory, 2, &new, &other_group, &requests, "other group");
         let mut fresh = Memory::new(settings(None));
         let want = fresh
             .resolve(
@@ -1182,16 +1144,14 @@ mod tests {
         );
 
         // The rest of repo 2 is still planned against repo 1.
-        let answers = memory
-            .resolve(
-                "tag",
-                RepoId(2),
-                &new,
-                &group(&new),
-                &requests[1..],
-                &mut no_old_repo,
-            )
-            .expect("repo 2, second chunk");
+        let answers = pass(
+            &mut memory,
+            2,
+            &new,
+            &group(&new),
+            &requests[1..],
+            "repo 2, second chunk",
+        );
         assert_eq!(answers, full(&new, &requests)[1..]);
         assert_eq!(memory.finish_pass(false).carried, 2);
     }
@@ -1203,28 +1163,17 @@ mod tests {
         let new = load(&traps().join("new"), &tmp.0.join("new-cache"));
         let requests = requests(&traps().join("source"));
         let mut memory = Memory::new(settings(None));
-        memory
-            .resolve(
-                "tag",
-                RepoId(1),
-                &old,
-                &group(&old),
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("repo 1");
+        pass(&mut memory, 1, &old, &group(&old), &requests, "repo 1");
         memory.finish_pass(false);
         std::fs::remove_dir_all(tmp.0.join("old-cache")).expect("remove the old .solv files");
-        let answers = memory
-            .resolve(
-                "tag",
-                RepoId(2),
-                &new,
-                &group(&new),
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("repo 2 is resolved, not an error");
+        let answers = pass(
+            &mut memory,
+            2,
+            &new,
+            &group(&new),
+            &requests,
+            "repo 2 is resolved, not an error",
+        );
         assert_eq!(answers, full(&new, &requests));
         let stats = memory.finish_pass(false);
         assert_eq!(
@@ -1243,27 +1192,9 @@ mod tests {
         let mut memory = Memory::new(settings(None));
         let mut old_group = group(&old);
         old_group.push("bash".to_owned());
-        memory
-            .resolve(
-                "tag",
-                RepoId(1),
-                &old,
-                &old_group,
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("repo 1");
+        pass(&mut memory, 1, &old, &old_group, &requests, "repo 1");
         memory.finish_pass(false);
-        let answers = memory
-            .resolve(
-                "tag",
-                RepoId(2),
-                &new,
-                &group(&new),
-                &requests,
-                &mut no_old_repo,
-            )
-            .expect("repo 2");
+        let answers = pass(&mut memory, 2, &new, &group(&new), &requests, "repo 2");
         assert_eq!(answers, full(&new, &requests));
         let stats = memory.finish_pass(false);
         assert_eq!(

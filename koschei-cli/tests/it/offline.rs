@@ -59,48 +59,51 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The fixture's states, and `koschei resolve --json` of the old one written
+/// to `<tmp>/old.json`.
+struct Setup {
+    old: PathBuf,
+    new: PathBuf,
+    src: PathBuf,
+    prev: PathBuf,
+    old_out: String,
+}
+
+fn setup(tmp: &Tmp) -> Setup {
+    let fx = fixture();
+    let (old, new, src) = (fx.join("old"), fx.join("new"), fx.join("source"));
+    let (old_out, _) = resolve_json(tmp, &old, &src, &[]);
+    let prev = tmp.0.join("old.json");
+    std::fs::write(&prev, &old_out).unwrap();
+    Setup {
+        old,
+        new,
+        src,
+        prev,
+        old_out,
+    }
+}
+
+/// `koschei resolve --repo REPO --sources SRC --json EXTRA...`, expected to succeed.
+fn resolve_json(tmp: &Tmp, repo: &Path, src: &Path, extra: &[&str]) -> (String, String) {
+    let mut args = vec![
+        "resolve",
+        "--repo",
+        path(repo),
+        "--sources",
+        path(src),
+        "--json",
+    ];
+    args.extend(extra);
+    ok(tmp, &args)
+}
+
 #[test]
 fn resolve_with_previous_equals_a_full_run_and_says_what_it_solved() {
     let tmp = Tmp::new("resolve");
-    let (fx, prev) = (fixture(), tmp.0.join("old.json"));
-    let src = fx.join("source");
-    let (old_out, _) = ok(
-        &tmp,
-        &[
-            "resolve",
-            "--repo",
-            path(&fx.join("old")),
-            "--sources",
-            path(&src),
-            "--json",
-        ],
-    );
-    std::fs::write(&prev, &old_out).unwrap();
-    let new = fx.join("new");
-    let (full, _) = ok(
-        &tmp,
-        &[
-            "resolve",
-            "--repo",
-            path(&new),
-            "--sources",
-            path(&src),
-            "--json",
-        ],
-    );
-    let (inc, _) = ok(
-        &tmp,
-        &[
-            "resolve",
-            "--repo",
-            path(&new),
-            "--sources",
-            path(&src),
-            "--json",
-            "--previous",
-            path(&prev),
-        ],
-    );
+    let s = setup(&tmp);
+    let (full, _) = resolve_json(&tmp, &s.new, &s.src, &[]);
+    let (inc, _) = resolve_json(&tmp, &s.new, &s.src, &["--previous", path(&s.prev)]);
     let (full_lines, _) = split(&full);
     let (inc_lines, summary) = split(&inc);
     assert_eq!(inc_lines, full_lines);
@@ -111,59 +114,20 @@ fn resolve_with_previous_equals_a_full_run_and_says_what_it_solved() {
     assert_eq!(solved + reused, full_lines.len() as u64);
     assert_eq!(reused, 2, "stable and bumped are carried over: {summary}");
     // The old repository is found through the path the previous summary records.
-    let (old_lines, old_summary) = split(&old_out);
-    assert_eq!(
-        old_summary["repo"].as_str(),
-        Some(path(&std::fs::canonicalize(fx.join("old")).unwrap()))
-    );
+    let (old_lines, old_summary) = split(&s.old_out);
+    let canonical = std::fs::canonicalize(&s.old).unwrap();
+    assert_eq!(old_summary["repo"].as_str(), Some(path(&canonical)));
     assert_eq!(old_lines.len(), full_lines.len());
 }
 
 #[test]
 fn previous_output_for_another_repository_means_a_full_run_and_says_so() {
     let tmp = Tmp::new("fallback");
-    let (fx, prev) = (fixture(), tmp.0.join("old.json"));
-    let src = fx.join("source");
-    let (old_out, _) = ok(
-        &tmp,
-        &[
-            "resolve",
-            "--repo",
-            path(&fx.join("old")),
-            "--sources",
-            path(&src),
-            "--json",
-        ],
-    );
-    std::fs::write(&prev, &old_out).unwrap();
-    let new = fx.join("new");
-    let (full, _) = ok(
-        &tmp,
-        &[
-            "resolve",
-            "--repo",
-            path(&new),
-            "--sources",
-            path(&src),
-            "--json",
-        ],
-    );
+    let s = setup(&tmp);
+    let (full, _) = resolve_json(&tmp, &s.new, &s.src, &[]);
     // Claim the previous output belongs to the new repository: the checksums differ.
-    let (out, err) = ok(
-        &tmp,
-        &[
-            "resolve",
-            "--repo",
-            path(&new),
-            "--sources",
-            path(&src),
-            "--json",
-            "--previous",
-            path(&prev),
-            "--old-repo",
-            path(&new),
-        ],
-    );
+    let extra = ["--previous", path(&s.prev), "--old-repo", path(&s.new)];
+    let (out, err) = resolve_json(&tmp, &s.new, &s.src, &extra);
     assert!(err.contains("cannot use previous output"), "{err}");
     let (lines, summary) = split(&out);
     assert_eq!(lines, split(&full).0);
@@ -175,33 +139,20 @@ fn previous_output_for_another_repository_means_a_full_run_and_says_so() {
 #[test]
 fn impact_with_previous_equals_a_full_impact() {
     let tmp = Tmp::new("impact");
-    let (fx, prev) = (fixture(), tmp.0.join("old.json"));
-    let (src, old, new) = (fx.join("source"), fx.join("old"), fx.join("new"));
-    let (old_out, _) = ok(
-        &tmp,
-        &[
-            "resolve",
-            "--repo",
-            path(&fx.join("old")),
-            "--sources",
-            path(&src),
-            "--json",
-        ],
-    );
-    std::fs::write(&prev, &old_out).unwrap();
+    let s = setup(&tmp);
     let args = [
         "impact",
         "--old-repo",
-        path(&old),
+        path(&s.old),
         "--new-repo",
-        path(&new),
+        path(&s.new),
         "--sources",
-        path(&src),
+        path(&s.src),
         "--json",
     ];
     let (full, _) = ok(&tmp, &args);
     let mut with_previous = args.to_vec();
-    with_previous.extend(["--previous", path(&prev)]);
+    with_previous.extend(["--previous", path(&s.prev)]);
     let (inc, _) = ok(&tmp, &with_previous);
     let (full_lines, _) = split(&full);
     let (inc_lines, summary) = split(&inc);
