@@ -227,29 +227,19 @@ pub(crate) fn run_service(
             )?;
             format!("{r:?}")
         }
-        "repo_resolver" => {
-            let r = service::repo_resolver::run_once(
-                client,
-                &engine.koji,
-                &mut engine.resolver,
-                s,
-                now,
-            );
+        "repo_resolver" | "build_resolver" => {
+            let (koji, resolver) = (&engine.koji, &mut engine.resolver);
+            let r = if name == "repo_resolver" {
+                service::repo_resolver::run_once(client, koji, resolver, s, now)
+                    .map(|r| format!("{r:?}"))
+            } else {
+                service::build_resolver::run_once(client, koji, resolver, s, now)
+                    .map(|r| format!("{r:?}"))
+            };
             // A failed pass is redone; remembering its partial answers would make the
             // next process plan the redo against them instead of the previous repo's.
             let stats = engine.resolver.finish_pass(r.is_ok());
-            format!("{:?}; resolver: {stats}", r?)
-        }
-        "build_resolver" => {
-            let r = service::build_resolver::run_once(
-                client,
-                &engine.koji,
-                &mut engine.resolver,
-                s,
-                now,
-            );
-            let stats = engine.resolver.finish_pass(r.is_ok());
-            format!("{:?}; resolver: {stats}", r?)
+            format!("{}; resolver: {stats}", r?)
         }
         "scheduler" if passive => "skipped (passive)".to_owned(),
         "scheduler" => {

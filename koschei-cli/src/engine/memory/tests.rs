@@ -237,16 +237,7 @@ fn a_new_process_resolves_incrementally_from_the_file() {
     let requests = requests(&traps().join("source"));
     let files = tmp.0.join("memory");
     let mut first = Memory::new(settings(Some(&files)));
-    first
-        .resolve(
-            "tag",
-            RepoId(1),
-            &old,
-            &group(&old),
-            &requests,
-            &mut no_old_repo,
-        )
-        .expect("first pass");
+    pass(&mut first, 1, &old, &group(&old), &requests, "first pass");
     first.finish_pass(true);
     let path = memory_file::path(&settings(Some(&files)), "tag").expect("path");
     assert!(path.is_file());
@@ -282,16 +273,7 @@ fn second_process(spoil: impl FnOnce(&Path), old_repo_is_new: bool) -> PassStats
     let requests = requests(&traps().join("source"));
     let files = tmp.0.join("memory");
     let mut first = Memory::new(settings(Some(&files)));
-    first
-        .resolve(
-            "tag",
-            RepoId(1),
-            &old,
-            &group(&old),
-            &requests,
-            &mut no_old_repo,
-        )
-        .expect("first pass");
+    pass(&mut first, 1, &old, &group(&old), &requests, "first pass");
     first.finish_pass(true);
     spoil(&memory_file::path(&settings(Some(&files)), "tag").expect("path"));
     let mut second = Memory::new(settings(Some(&files)));
@@ -347,16 +329,7 @@ fn other_options_make_remembered_answers_unusable() {
     let requests = requests(&traps().join("source"));
     let files = tmp.0.join("memory");
     let mut first = Memory::new(settings(Some(&files)));
-    first
-        .resolve(
-            "tag",
-            RepoId(1),
-            &old,
-            &group(&old),
-            &requests,
-            &mut no_old_repo,
-        )
-        .expect("first pass");
+    pass(&mut first, 1, &old, &group(&old), &requests, "first pass");
     first.finish_pass(true);
     let mut weak = settings(Some(&files));
     weak.options.ignore_weak_deps = true;
@@ -418,16 +391,14 @@ fn older_repos_and_other_build_groups_bypass_the_memory() {
     let other_group = vec!["glibc".to_owned()];
     let answers = pass(&mut memory, 2, &new, &other_group, &requests, "other group");
     let mut fresh = Memory::new(settings(None));
-    let want = fresh
-        .resolve(
-            "tag",
-            RepoId(2),
-            &new,
-            &other_group,
-            &requests,
-            &mut no_old_repo,
-        )
-        .expect("full, other group");
+    let want = pass(
+        &mut fresh,
+        2,
+        &new,
+        &other_group,
+        &requests,
+        "full, other group",
+    );
     assert_eq!(answers, want);
     let stats = memory.finish_pass(false);
     assert_eq!(
