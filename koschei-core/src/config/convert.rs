@@ -41,6 +41,8 @@ impl KojiConfig {
             timeout: self.timeout,
             multicall_chunk_size: self.multicall_chunk_size,
             login,
+            srpm_relative_path_root: self.srpm_relative_path_root.clone(),
+            build_opts: self.build_opts_struct(),
             ..ClientOptions::default()
         }
     }
@@ -100,7 +102,6 @@ impl Config {
             task_timeout: self.koji.task_timeout,
             build_from_repo_id: self.koji.build_from_repo_id,
             persist_chunk_size: self.dependency.persist_chunk_size,
-            multicall_chunk_size: self.koji.multicall_chunk_size,
             ..Settings::default()
         }
     }

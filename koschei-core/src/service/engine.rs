@@ -4,10 +4,9 @@
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::koji_client::ClientPort;
-use super::koji_port::KojiPort;
 use super::{Error, Settings, build_resolver, polling, repo_resolver, scheduler};
 use crate::config::Config;
+use crate::koji::KojiApi;
 use crate::resolve::{PassStats, Resolver};
 
 /// One of the four engine services.
@@ -192,7 +191,7 @@ impl PassReport {
 /// service, [`Resolver::finish_pass`] is called with whether the service succeeded.
 pub fn run_pass(
     client: &mut postgres::Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     resolver: &mut dyn Resolver,
     settings: &Settings,
     options: &PassOptions,
@@ -264,7 +263,7 @@ impl EngineOptions {
 /// The engine's collaborators: the Koji port, the resolver and the settings.
 pub struct Engine {
     /// Koji.
-    pub koji: Box<dyn KojiPort>,
+    pub koji: Box<dyn KojiApi>,
     /// The dependency resolver.
     pub resolver: Box<dyn Resolver>,
     /// Settings of the services.
@@ -281,7 +280,7 @@ impl fmt::Debug for Engine {
 
 impl Engine {
     /// An engine over given parts (tests, the demo, embedders with their own Koji).
-    pub fn new(koji: Box<dyn KojiPort>, resolver: Box<dyn Resolver>, settings: Settings) -> Self {
+    pub fn new(koji: Box<dyn KojiApi>, resolver: Box<dyn Resolver>, settings: Settings) -> Self {
         Engine {
             koji,
             resolver,
@@ -306,10 +305,8 @@ impl Engine {
         if !options.passive {
             client.login()?;
         }
-        let koji = ClientPort::new(client, config.koji.srpm_relative_path_root.clone())
-            .with_build_opts(config.koji.build_opts_struct());
         Ok(Engine::new(
-            Box::new(koji),
+            Box::new(client),
             resolver,
             config.service_settings(),
         ))

@@ -22,8 +22,6 @@
 //!   error (the call may have succeeded) keeps it.
 
 pub mod build_resolver;
-pub mod koji_client;
-pub mod koji_port;
 pub mod polling;
 pub mod repo_resolver;
 pub mod scheduler;
@@ -31,9 +29,9 @@ pub mod scheduler;
 use std::time::Duration;
 
 use crate::db::engine as db;
+use crate::koji::KojiError;
 use crate::priority::Priorities;
 use crate::resolve::ResolveError;
-use koji_port::KojiError;
 
 /// Settings of the engine services (defaults are the original's).
 #[derive(Debug, Clone, PartialEq)]
@@ -56,8 +54,6 @@ pub struct Settings {
     pub orphan_timeout: Duration,
     /// Packages persisted per transaction by the repo resolver.
     pub persist_chunk_size: usize,
-    /// Calls per Koji multicall.
-    pub multicall_chunk_size: usize,
 }
 
 impl Default for Settings {
@@ -72,7 +68,6 @@ impl Default for Settings {
             build_from_repo_id: false,
             orphan_timeout: Duration::from_secs(3600),
             persist_chunk_size: 150,
-            multicall_chunk_size: 100,
         }
     }
 }

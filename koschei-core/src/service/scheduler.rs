@@ -5,9 +5,9 @@ use std::time::SystemTime;
 
 use postgres::Client;
 
-use super::koji_port::{KojiError, KojiPort, ScratchBuild};
 use super::{Error, Settings, tx_err};
 use crate::db::engine::{self as db, LockSpace};
+use crate::koji::{KojiApi, KojiError, ScratchBuild};
 use crate::model::{BuildId, CollectionId, Evr, KojiTaskId, PackageId};
 use crate::priority::current_priority;
 use crate::schedule::{ArchDecision, Candidate, candidates_to_try, decide_arches, koji_load};
@@ -60,7 +60,7 @@ impl std::fmt::Display for Outcome {
 /// Runs one scheduler pass at time `now`.
 pub fn run_once(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     now: SystemTime,
 ) -> Result<Outcome, Error> {
@@ -76,7 +76,7 @@ pub fn run_once(
 
 fn pass(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     now: SystemTime,
 ) -> Result<Outcome, Error> {
@@ -172,7 +172,7 @@ pub enum Attempt {
 
 fn try_package(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     coll: &db::CollectionRow,
     target: &Target,
@@ -258,7 +258,7 @@ fn try_package(
 /// it never races with a scheduler pass.
 pub fn submit_package(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     package: PackageId,
     now: SystemTime,
@@ -290,7 +290,7 @@ pub fn submit_package(
 #[allow(clippy::too_many_arguments)]
 fn submit(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     target: &Target,
     name: &str,

@@ -149,7 +149,7 @@ fn descriptor(koji_id: &str, build_tag: &str, repo_id: RepoId, arch: &str) -> re
     repo::RepoDescriptor {
         koji_id: koji_id.to_owned(),
         build_tag: build_tag.to_owned(),
-        repo_id: koschei_core::koji::RepoId(i64::from(repo_id.0)),
+        repo_id,
         arch: arch.to_owned(),
     }
 }

@@ -20,7 +20,6 @@ use koschei_core::db::web::unapplied_changes;
 use koschei_core::db::{Database, migrate, testing::with_dbname};
 use koschei_core::koji::{Client, ClientOptions, Login};
 use koschei_core::model::{CollectionId, PackageId};
-use koschei_core::service::koji_client::ClientPort;
 use koschei_core::service::scheduler::Outcome;
 use koschei_core::service::{self, Engine, PassOptions};
 use koschei_fakehub::rpmmd::write_repo;
@@ -296,10 +295,7 @@ fn demo_engine(config: &Config) -> anyhow::Result<Engine> {
     client.login()?;
     let resolver = SolverResolver::new(SolverResolverOptions::from_config(config))?;
     Ok(Engine::new(
-        Box::new(ClientPort::new(
-            client,
-            config.koji.srpm_relative_path_root.clone(),
-        )),
+        Box::new(client),
         Box::new(resolver),
         config.service_settings(),
     ))
