@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::postgres::NoTls;
 
 /// Read-only web frontend and JSON API of Koschei.
 #[derive(Debug, Parser)]
@@ -34,6 +32,22 @@ struct Args {
     /// Milliseconds a successful response is served again from memory (0 = no cache).
     #[arg(long, default_value_t = 1000)]
     cache_ttl_ms: u64,
+    /// Most client connections open at once; more get an immediate 503 (keep it below
+    /// `ulimit -n` minus the database connections).
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds a client has to send a request head (408 after).
+    #[arg(long, default_value = "20", value_parser = seconds)]
+    read_timeout: Duration,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, default_value = "5", value_parser = seconds)]
+    keep_alive_timeout: Duration,
+    /// Seconds a client has to take a whole response (cut off after).
+    #[arg(long, default_value = "60", value_parser = seconds)]
+    write_timeout: Duration,
+    /// Most mebibytes the response cache holds.
+    #[arg(long, default_value_t = 64)]
+    cache_max_mib: usize,
     /// Koji web UI URL (taskinfo links).
     #[arg(long, default_value = "https://koji.fedoraproject.org/koji")]
     koji_weburl: String,
@@ -50,21 +64,26 @@ fn database_url_from_env() -> Option<String> {
     std::env::var("KOSCHEI_DATABASE_URL").ok()
 }
 
+/// A number of seconds (fractions allowed), more than zero and at most a day.
+fn seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 86_400.0) {
+        return Err(format!(
+            "`{s}` must be more than 0 and at most 86400 seconds"
+        ));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
 fn run(args: Args) -> anyhow::Result<()> {
     let url = args
         .database_url
         .or_else(database_url_from_env)
         .unwrap_or_else(|| "postgresql://postgres@127.0.0.1:5432/koschei".to_owned());
     let config: r2d2_postgres::postgres::Config = url.parse().context("invalid database URL")?;
-    let manager = PostgresConnectionManager::new(config, NoTls);
-    // Connections are made lazily: the server starts (and answers 503) while the database
-    // is down, and recovers when it comes back.
-    let pool = r2d2::Pool::builder()
-        .max_size(args.db_connections.max(1))
-        .min_idle(Some(0))
-        .test_on_check_out(false)
-        .connection_timeout(Duration::from_secs(2))
-        .build_unchecked(manager);
+    let pool = koschei_web::lazy_pool(config, args.db_connections);
     let options = koschei_web::Options {
         workers: args.workers,
         koji_weburl: args.koji_weburl,
@@ -72,6 +91,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         secondary_koji_weburl: args.secondary_koji_weburl,
         secondary_koji_topurl: args.secondary_koji_topurl,
         cache_ttl: Duration::from_millis(args.cache_ttl_ms),
+        cache_max_bytes: args.cache_max_mib.saturating_mul(1 << 20),
+        max_connections: args.max_connections,
+        read_timeout: args.read_timeout,
+        keep_alive_timeout: args.keep_alive_timeout,
+        write_timeout: args.write_timeout,
         ..koschei_web::Options::default()
     };
     let server = koschei_web::serve(&args.listen, pool, options)?;

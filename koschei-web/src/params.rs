@@ -144,6 +144,42 @@ impl Target {
     }
 }
 
+/// The query parameters some route reads; others change nothing in a response.
+pub(crate) const KNOWN_PARAMS: &[&str] = &[
+    "collection",
+    "order_by",
+    "page",
+    "untracked",
+    "q",
+    "last_seen_ts",
+    "name",
+    "epoch1",
+    "version1",
+    "release1",
+    "epoch2",
+    "version2",
+    "release2",
+];
+
+/// The response cache's key of a target: its path and the known query parameters in their
+/// order, so that junk parameters can neither split one page into many cache entries nor
+/// grow an entry.
+pub(crate) fn cache_key(t: &Target) -> String {
+    let mut key = t.raw_path.clone();
+    let mut first = true;
+    for (k, v) in &t.query {
+        if !KNOWN_PARAMS.contains(&k.as_str()) {
+            continue;
+        }
+        key.push(if first { '?' } else { '&' });
+        first = false;
+        key.push_str(k);
+        key.push('=');
+        key.push_str(&percent_encode(v));
+    }
+    key
+}
+
 fn split_order(spec: &str) -> impl Iterator<Item = (&str, Direction)> {
     spec.split(',')
         .map(str::trim)

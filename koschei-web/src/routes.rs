@@ -66,11 +66,29 @@ fn server_failure(f: &Failure) -> Option<Reply> {
             tracing::warn!(error = %format!("{e:#}"), "database unavailable");
             Some(Reply::text(503, "database unavailable, try again later\n"))
         }
+        Failure::Db(e) if schema_missing(e) => {
+            tracing::error!(error = ?e, "database schema is not current");
+            Some(Reply::text(
+                503,
+                "database schema is not current: run `koschei db migrate`\n",
+            ))
+        }
         Failure::Db(e) => {
             tracing::error!(error = ?e, "database query failed");
             Some(Reply::text(500, "internal server error\n"))
         }
         Failure::NotFound(_) | Failure::BadRequest(_) => None,
+    }
+}
+
+/// Whether a query failed because a table or column does not exist (an unmigrated or
+/// outdated database).
+fn schema_missing(e: &q::Error) -> bool {
+    match e {
+        q::Error::Query { source, .. } => source
+            .code()
+            .is_some_and(|c| matches!(c.code(), "42P01" | "42703")),
+        _ => false,
     }
 }
 
@@ -82,16 +100,50 @@ fn now() -> SystemTime {
     SystemTime::now()
 }
 
+/// Whether a failed statement means the connection itself is gone (closed by the server,
+/// terminated by an administrator, a server restart) rather than a failure of the statement.
+fn connection_lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || match e.code() {
+            None => true,
+            Some(code) => {
+                let c = code.code();
+                c.starts_with("08") || c.starts_with("57P")
+            }
+        }
+}
+
 /// Runs `f` in a read-only transaction on a pooled connection.
+///
+/// Pooled connections are not tested on checkout; one that died while idle (the server
+/// restarted, `pg_terminate_backend`) fails at `START TRANSACTION`, before anything else was
+/// sent, so the transaction is started again on another connection. Dead connections are
+/// held until a live one is found, so that the pool cannot hand the same one out again, and
+/// at most `max_size + 1` connections are tried.
 fn with_tx<T>(
     state: &AppState,
     f: impl FnOnce(&mut Transaction<'_>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
-    let mut conn = state.pool.get().map_err(Failure::Pool)?;
-    let mut tx = conn.build_transaction().read_only(true).start()?;
-    let out = f(&mut tx)?;
-    tx.commit()?;
-    Ok(out)
+    let attempts = usize::try_from(state.pool.max_size())
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let mut dead = Vec::new();
+    loop {
+        let mut conn = state.pool.get().map_err(Failure::Pool)?;
+        let e = match conn.build_transaction().read_only(true).start() {
+            Ok(mut tx) => {
+                let out = f(&mut tx)?;
+                tx.commit()?;
+                return Ok(out);
+            }
+            Err(e) => e,
+        };
+        if !connection_lost(&e) || dead.len() + 1 >= attempts {
+            return Err(e.into());
+        }
+        tracing::debug!(error = %e, "pooled database connection was lost, trying another");
+        dead.push(conn);
+    }
 }
 
 /// Answers one request.
@@ -113,12 +165,17 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
     let ttl = state.options.cache_ttl;
     let cacheable = !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static"));
     let started = std::time::Instant::now();
-    if cacheable && let Some(hit) = state.cache.get(url, ttl, started) {
+    let key = if cacheable {
+        params::cache_key(&t)
+    } else {
+        String::new()
+    };
+    if cacheable && let Some(hit) = state.cache.get(&key, ttl, started) {
         return hit;
     }
     let reply = route_uncached(state, &t, &segs);
     if cacheable {
-        state.cache.put(url, &reply, ttl, started);
+        state.cache.put(&key, &reply, ttl, started);
     }
     reply
 }
@@ -131,7 +188,18 @@ fn route_uncached(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
             r
         }
         ["healthz"] => match with_tx(state, |tx| Ok(q::healthcheck(tx)?)) {
-            Ok(()) => Reply::text(200, "ok\n"),
+            Ok(v) if v.is_current() => Reply::text(200, "ok\n"),
+            Ok(v) => {
+                let found = v.found.map_or_else(|| "none".to_owned(), |f| f.to_string());
+                tracing::warn!(found, needed = v.needed, "database schema is not current");
+                Reply::text(
+                    503,
+                    &format!(
+                        "database schema is not current: version {found}, koschei-web needs {}; run `koschei db migrate`\n",
+                        v.needed
+                    ),
+                )
+            }
             Err(f) => {
                 server_failure(&f).unwrap_or_else(|| Reply::text(503, "database unavailable\n"))
             }
@@ -518,8 +586,10 @@ fn list(
         // A shared total may be older than the rows; never show fewer than are listed.
         let listed = offset + i64::try_from(rows.rows.len()).unwrap_or(0);
         rows.total = rows.total.max(listed);
+        // Long search patterns are not worth keeping.
         if !ttl.is_zero()
             && known_total.is_none()
+            && total_key.len() <= 1024
             && let Ok(mut t) = state.totals.lock()
         {
             if t.len() >= 4096 {

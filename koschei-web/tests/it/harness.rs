@@ -21,6 +21,29 @@ impl TestDb {
         )
     }
 
+    /// A database without any tables (not migrated).
+    pub(crate) fn empty() -> TestDb {
+        TestDb(
+            koschei_core::db::testing::TestDb::empty()
+                .unwrap_or_else(|e| panic!("{}", koschei_core::db::report(&e))),
+        )
+    }
+
+    /// The connection string (with its password, for a spawned server).
+    pub(crate) fn url(&self) -> String {
+        self.0.url().expose().to_owned()
+    }
+
+    /// The database name.
+    pub(crate) fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    /// A pool as the `koschei-web` binary opens it (lazy, no test on checkout).
+    pub(crate) fn lazy_pool(&self, size: u32) -> koschei_web::Pool {
+        koschei_web::lazy_pool(self.url().parse().unwrap(), size)
+    }
+
     pub(crate) fn client(&self) -> Client {
         self.0.connect().expect("connect to the test database")
     }
@@ -53,16 +76,28 @@ impl Resp {
 
 /// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
 pub(crate) fn request(base: &str, method: &str, path: &str) -> Resp {
+    try_request(base, method, path, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// [`request`] that reports connection errors and gives up after `timeout`.
+pub(crate) fn try_request(
+    base: &str,
+    method: &str,
+    path: &str,
+    timeout: Duration,
+) -> std::io::Result<Resp> {
     let addr = base.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let sockaddr: std::net::SocketAddr = addr.parse().map_err(std::io::Error::other)?;
+    let mut s = TcpStream::connect_timeout(&sockaddr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-    )
-    .unwrap();
+    )?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
+    s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
@@ -70,7 +105,7 @@ pub(crate) fn request(base: &str, method: &str, path: &str) -> Resp {
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line in {head}"));
+        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
@@ -84,11 +119,11 @@ pub(crate) fn request(base: &str, method: &str, path: &str) -> Resp {
     } else {
         body.to_owned()
     };
-    Resp {
+    Ok(Resp {
         status,
         headers,
         body,
-    }
+    })
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -211,13 +246,26 @@ impl App {
     pub(crate) fn start_with(options: koschei_web::Options) -> App {
         let db = TestDb::new();
         seed(&mut db.client());
+        let pool = db.pool();
+        Self::serve(db, pool, options)
+    }
+
+    /// Like [`App::start_with`] over a pool as the binary opens it.
+    pub(crate) fn start_lazy(options: koschei_web::Options) -> App {
+        let db = TestDb::new();
+        seed(&mut db.client());
+        let pool = db.lazy_pool(4);
+        Self::serve(db, pool, options)
+    }
+
+    fn serve(db: TestDb, pool: koschei_web::Pool, options: koschei_web::Options) -> App {
         let options = koschei_web::Options {
             workers: 2,
             koji_weburl: "https://koji.example/koji".into(),
             koji_topurl: "https://pkgs.example".into(),
             ..options
         };
-        let server = koschei_web::serve("127.0.0.1:0", db.pool(), options).unwrap();
+        let server = koschei_web::serve("127.0.0.1:0", pool, options).unwrap();
         App { server, db }
     }
 

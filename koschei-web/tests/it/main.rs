@@ -5,6 +5,8 @@
     reason = "test helpers: a failed unwrap is a failed test"
 )]
 
+mod abuse;
 mod browser;
 mod harness;
+mod process;
 mod routes;

@@ -9,10 +9,53 @@ use crate::model::{
     BuildId, CollectionGroupId, CollectionId, Evr, KojiTaskId, PackageGroupId, PackageState,
 };
 
-/// Checks that the database answers.
-pub fn healthcheck(client: &mut impl GenericClient) -> Result<()> {
-    query(client, "healthcheck", "SELECT 1", &[])?;
-    Ok(())
+/// The schema version of the database compared with the one this build of Koschei needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaVersion {
+    /// The highest migration recorded in the database; `None` when none is (an empty or
+    /// unmigrated database).
+    pub found: Option<i32>,
+    /// The highest migration this build knows ([`crate::db::migrate::latest_version`]).
+    pub needed: i32,
+}
+
+impl SchemaVersion {
+    /// Whether the database is at exactly the needed version.
+    pub fn is_current(&self) -> bool {
+        self.found == Some(self.needed)
+    }
+}
+
+/// Checks that the database answers and reports its schema version.
+pub fn healthcheck(client: &mut impl GenericClient) -> Result<SchemaVersion> {
+    let rows = query(
+        client,
+        "healthcheck",
+        "SELECT to_regclass('schema_migration') IS NOT NULL AS present",
+        &[],
+    )?;
+    let has_table: bool = match rows.first() {
+        Some(row) => get(row, "healthcheck", "present")?,
+        None => false,
+    };
+    let found = if has_table {
+        let rows = query(
+            client,
+            "healthcheck",
+            "SELECT max(version) AS version FROM schema_migration",
+            &[],
+        )?;
+        match rows.first() {
+            Some(row) => get(row, "healthcheck", "version")?,
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(SchemaVersion {
+        found,
+        needed: crate::db::migrate::latest_version(),
+    })
 }
 
 /// A collection group and its member collections.

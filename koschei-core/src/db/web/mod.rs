@@ -33,8 +33,8 @@ pub use list::{
 };
 pub use misc::{
     AffectedByRow, ApiBuild, ApiPackage, CollectionGroupRow, GroupRow, ResourceRow, ScalarStats,
-    StateDiffRow, affected_by, api_packages, collection_diff, collection_groups, global_groups,
-    group_by_name, healthcheck, package_state, resource_stats, scalar_stats,
+    SchemaVersion, StateDiffRow, affected_by, api_packages, collection_diff, collection_groups,
+    global_groups, group_by_name, healthcheck, package_state, resource_stats, scalar_stats,
 };
 
 /// An error from a web query.
