@@ -28,6 +28,7 @@ pub mod config;
 pub mod db;
 mod error;
 pub mod koji;
+pub mod messaging;
 pub mod model;
 pub mod priority;
 pub mod repo;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::Context;
+use super::messaging::{self, OutboxSender};
 use crate::engine::{Engine, SERVICES, run_service};
 
 /// Arguments shared by `run` and `service run`.
@@ -74,6 +75,11 @@ pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             }
         }
     }
+    let mut outbox = OutboxSender::new(&ctx.config);
+    if let Some(result) = outbox.flush(&mut client) {
+        println!("messages: {}", messaging::summary(&result));
+    }
+    outbox.close();
     Ok(u8::from(failed > 0))
 }
 
@@ -94,6 +100,7 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
             .map_or(Duration::from_secs(3), |s| s.interval)
     };
     let mut next: BTreeMap<&str, Instant> = services.iter().map(|s| (*s, Instant::now())).collect();
+    let mut outbox = OutboxSender::new(&ctx.config);
     tracing::info!(services = ?services, passive = common.passive, "services started");
     while !stop.load(Ordering::Relaxed) {
         for name in &services {
@@ -113,9 +120,12 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
                 client = fresh;
             }
             next.insert(name, Instant::now() + interval(name));
+            // Messages of this pass's state changes go out now; unsent ones stay queued.
+            outbox.flush_paced(&mut client);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    outbox.close();
     tracing::info!("services stopped");
     Ok(0)
 }

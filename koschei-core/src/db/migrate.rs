@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "web_indexes",
         sql: include_str!("migrations/0002_web_indexes.sql"),
     },
+    Migration {
+        version: 3,
+        name: "message_outbox",
+        sql: include_str!("migrations/0003_message_outbox.sql"),
+    },
 ];
 
 /// The schema version this binary works with.

@@ -58,6 +58,9 @@ pub struct Settings {
     pub persist_chunk_size: usize,
     /// Calls per Koji multicall.
     pub multicall_chunk_size: usize,
+    /// Queue fedora-messaging messages of state changes in the outbox (`None`: publishing
+    /// disabled, `fedmsg-publisher.enabled = false`).
+    pub publication: Option<crate::db::outbox::Publication>,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             orphan_timeout: Duration::from_secs(3600),
             persist_chunk_size: 150,
             multicall_chunk_size: 100,
+            publication: None,
         }
     }
 }
