@@ -216,7 +216,10 @@ impl OutboxSender {
     }
 
     /// Publishes what is queued; `None` when publishing is disabled.
-    pub(crate) fn flush(&mut self, client: &mut postgres::Client) -> Option<Result<PublishReport, String>> {
+    pub(crate) fn flush(
+        &mut self,
+        client: &mut postgres::Client,
+    ) -> Option<Result<PublishReport, String>> {
         if !self.enabled {
             return None;
         }

@@ -84,10 +84,13 @@ impl Config {
             build_from_repo_id: self.koji.build_from_repo_id,
             persist_chunk_size: self.dependency.persist_chunk_size,
             multicall_chunk_size: self.koji.multicall_chunk_size,
-            publication: self.messaging.publish.then(|| crate::db::outbox::Publication {
-                modname: self.messaging.modname.clone(),
-                koji_instance: self.messaging.koji_instance.clone(),
-            }),
+            publication: self
+                .messaging
+                .publish
+                .then(|| crate::db::outbox::Publication {
+                    modname: self.messaging.modname.clone(),
+                    koji_instance: self.messaging.koji_instance.clone(),
+                }),
             ..Settings::default()
         }
     }

@@ -227,7 +227,10 @@ pub(super) fn validate(
     if !is_topic(&fedmsg.topic) {
         return Err(err(
             "fedmsg.topic",
-            format!("`{}` is not a dotted topic such as `org.fedoraproject.prod.buildsys`", fedmsg.topic),
+            format!(
+                "`{}` is not a dotted topic such as `org.fedoraproject.prod.buildsys`",
+                fedmsg.topic
+            ),
         ));
     }
     if fedmsg.instance.is_empty() {
@@ -259,7 +262,10 @@ pub(super) fn validate(
     if !prefix.is_empty() && !is_topic(prefix) {
         return Err(err(
             "fedora-messaging.topic_prefix",
-            format!("`{}` is not a dotted topic prefix such as `org.fedoraproject.prod`", fm.topic_prefix),
+            format!(
+                "`{}` is not a dotted topic prefix such as `org.fedoraproject.prod`",
+                fm.topic_prefix
+            ),
         ));
     }
     for (key, value) in [
@@ -397,11 +403,20 @@ mod tests {
                 "[fedora-messaging.tls]\nca_cert = \"/c.pem\"\n",
                 "fedora-messaging.tls",
             ),
-            ("[fedmsg-publisher]\nmodname = \"a.b\"\n", "fedmsg-publisher.modname"),
+            (
+                "[fedmsg-publisher]\nmodname = \"a.b\"\n",
+                "fedmsg-publisher.modname",
+            ),
             ("[fedmsg]\ntopic = \"a..b\"\n", "fedmsg.topic"),
             ("[fedora-messaging]\nprefetch_count = 0\n", "prefetch_count"),
-            ("[fedora-messaging]\npublish_timeout = 0\n", "publish_timeout"),
-            ("[fedora-messaging]\nqueue = \"\"\n", "fedora-messaging.queue"),
+            (
+                "[fedora-messaging]\npublish_timeout = 0\n",
+                "publish_timeout",
+            ),
+            (
+                "[fedora-messaging]\nqueue = \"\"\n",
+                "fedora-messaging.queue",
+            ),
         ];
         for (text, key) in cases {
             let e = load(text).expect_err(text).to_string();

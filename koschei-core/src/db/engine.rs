@@ -1333,7 +1333,10 @@ pub fn confirm_submission(
 }
 
 /// Ids of the collections that have a package called `name`.
-pub fn collections_with_package(c: &mut impl GenericClient, name: &str) -> Result<Vec<CollectionId>> {
+pub fn collections_with_package(
+    c: &mut impl GenericClient,
+    name: &str,
+) -> Result<Vec<CollectionId>> {
     let rows = c
         .query(
             "SELECT collection_id FROM package WHERE name = $1 ORDER BY collection_id",

@@ -19,7 +19,9 @@ use super::message::{
 };
 use crate::config::BrokerConfig;
 
-fn boxed(e: impl std::error::Error + Send + Sync + 'static) -> Box<dyn std::error::Error + Send + Sync> {
+fn boxed(
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> Box<dyn std::error::Error + Send + Sync> {
     Box::new(e)
 }
 
@@ -33,11 +35,19 @@ fn broker_err(what: impl Into<String>) -> impl FnOnce(lapin::Error) -> Error {
 
 /// A connection to the broker.
 pub struct Broker {
-    // Field order matters: the connection and channels drop before the runtime.
     publish: Option<Channel>,
-    connection: Connection,
+    // `None` only while dropping: lapin's objects must drop inside the runtime's context.
+    connection: Option<Connection>,
     config: BrokerConfig,
     rt: tokio::runtime::Runtime,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _guard = self.rt.enter();
+        self.publish = None;
+        self.connection = None;
+    }
 }
 
 impl std::fmt::Debug for Broker {
@@ -63,9 +73,23 @@ pub struct Delivery {
 
 /// The listener's consumer on its own channel.
 pub struct Listener {
-    channel: Channel,
-    consumer: lapin::Consumer,
+    // `None` only while dropping (see `Broker`).
+    inner: Option<(Channel, lapin::Consumer)>,
     queue: String,
+    handle: tokio::runtime::Handle,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _guard = self.handle.enter();
+        self.inner = None;
+    }
+}
+
+impl Listener {
+    fn channel(&self) -> Option<&Channel> {
+        self.inner.as_ref().map(|(c, _)| c)
+    }
 }
 
 impl std::fmt::Debug for Listener {
@@ -146,7 +170,7 @@ impl Broker {
         tracing::debug!(url = %url, "connected to the AMQP broker");
         Ok(Broker {
             publish: None,
-            connection,
+            connection: Some(connection),
             config: config.clone(),
             rt,
         })
@@ -154,7 +178,16 @@ impl Broker {
 
     /// Whether the connection is still up.
     pub fn is_connected(&self) -> bool {
-        self.connection.status().connected()
+        self.connection
+            .as_ref()
+            .is_some_and(|c| c.status().connected())
+    }
+
+    fn connection(&self) -> Result<&Connection, Error> {
+        self.connection.as_ref().ok_or_else(|| Error::Broker {
+            what: "use the connection".to_owned(),
+            source: "the connection is closed".into(),
+        })
     }
 
     /// The configuration this broker was connected with.
@@ -162,12 +195,15 @@ impl Broker {
         &self.config
     }
 
-    fn run<T>(
+    /// Runs the future `make` builds (built inside the runtime's context, as lapin needs).
+    fn run<T, F: Future<Output = Result<T, lapin::Error>>>(
         &self,
         what: &str,
         limit: Duration,
-        fut: impl Future<Output = Result<T, lapin::Error>>,
+        make: impl FnOnce() -> F,
     ) -> Result<T, Error> {
+        let _guard = self.rt.enter();
+        let fut = make();
         match self.rt.block_on(tokio::time::timeout(limit, fut)) {
             Ok(r) => r.map_err(broker_err(what)),
             Err(_) => Err(Error::Timeout {
@@ -188,12 +224,14 @@ impl Broker {
         self.run(
             &format!("declare exchange `{exchange}`"),
             self.config.publish_timeout,
-            channel.exchange_declare(
-                exchange.into(),
-                ExchangeKind::Topic,
-                options,
-                FieldTable::default(),
-            ),
+            || {
+                channel.exchange_declare(
+                    exchange.into(),
+                    ExchangeKind::Topic,
+                    options,
+                    FieldTable::default(),
+                )
+            },
         )
     }
 
@@ -204,12 +242,11 @@ impl Broker {
             return Ok(c.clone());
         }
         let limit = self.config.publish_timeout;
-        let channel = self.run("open a channel", limit, self.connection.create_channel())?;
-        self.run(
-            "enable publisher confirms",
-            limit,
-            channel.confirm_select(ConfirmSelectOptions::default()),
-        )?;
+        let connection = self.connection()?;
+        let channel = self.run("open a channel", limit, || connection.create_channel())?;
+        self.run("enable publisher confirms", limit, || {
+            channel.confirm_select(ConfirmSelectOptions::default())
+        })?;
         self.declare_exchange(&channel, &self.config.publish_exchange)?;
         self.publish = Some(channel.clone());
         Ok(channel)
@@ -244,7 +281,7 @@ impl Broker {
             .with_headers(table);
         let exchange = self.config.publish_exchange.clone();
         let what = format!("publish `{key}` to `{exchange}`");
-        let confirmation = self.run(&what, self.config.publish_timeout, async {
+        let confirmation = self.run(&what, self.config.publish_timeout, || async {
             channel
                 .basic_publish(
                     exchange.as_str().into(),
@@ -278,15 +315,12 @@ impl Broker {
     pub fn listen(&mut self, keys: &[String]) -> Result<Listener, Error> {
         let c = &self.config;
         let limit = c.publish_timeout;
-        let channel = self.run(
-            "open the listener channel",
-            limit,
-            self.connection.create_channel(),
-        )?;
+        let connection = self.connection()?;
+        let channel = self.run("open the listener channel", limit, || {
+            connection.create_channel()
+        })?;
         self.declare_exchange(&channel, &c.listen_exchange)?;
-        self.run(
-            &format!("declare queue `{}`", c.queue),
-            limit,
+        self.run(&format!("declare queue `{}`", c.queue), limit, || {
             channel.queue_declare(
                 c.queue.as_str().into(),
                 QueueDeclareOptions {
@@ -295,55 +329,60 @@ impl Broker {
                     ..QueueDeclareOptions::default()
                 },
                 FieldTable::default(),
-            ),
-        )?;
+            )
+        })?;
         for key in keys {
             self.run(
                 &format!("bind queue `{}` to `{key}`", c.queue),
                 limit,
-                channel.queue_bind(
-                    c.queue.as_str().into(),
-                    c.listen_exchange.as_str().into(),
-                    key.as_str().into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                ),
+                || {
+                    channel.queue_bind(
+                        c.queue.as_str().into(),
+                        c.listen_exchange.as_str().into(),
+                        key.as_str().into(),
+                        QueueBindOptions::default(),
+                        FieldTable::default(),
+                    )
+                },
             )?;
         }
-        self.run(
-            "set the prefetch count",
-            limit,
-            channel.basic_qos(c.prefetch_count, BasicQosOptions::default()),
-        )?;
-        let consumer = self.run(
-            &format!("consume from `{}`", c.queue),
-            limit,
+        self.run("set the prefetch count", limit, || {
+            channel.basic_qos(c.prefetch_count, BasicQosOptions::default())
+        })?;
+        let consumer = self.run(&format!("consume from `{}`", c.queue), limit, || {
             channel.basic_consume(
                 c.queue.as_str().into(),
                 "koschei".into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
-            ),
-        )?;
+            )
+        })?;
         Ok(Listener {
-            channel,
-            consumer,
+            inner: Some((channel, consumer)),
             queue: c.queue.clone(),
+            handle: self.rt.handle().clone(),
         })
     }
 
     /// The next delivery, `None` when none arrives within `wait`.
     pub fn next(&self, listener: &mut Listener, wait: Duration) -> Result<Option<Delivery>, Error> {
         use futures_core::Stream;
-        let consumer = &mut listener.consumer;
+        let what = format!("consume from `{}`", listener.queue);
+        let Some((_, consumer)) = listener.inner.as_mut() else {
+            return Err(Error::Broker {
+                what,
+                source: "the listener is closed".into(),
+            });
+        };
+        let _guard = self.rt.enter();
         let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *consumer).poll_next(cx));
         match self.rt.block_on(tokio::time::timeout(wait, next)) {
             Err(_) => Ok(None),
             Ok(None) => Err(Error::Broker {
-                what: format!("consume from `{}`", listener.queue),
+                what,
                 source: "the consumer was canceled".into(),
             }),
-            Ok(Some(Err(e))) => Err(broker_err(format!("consume from `{}`", listener.queue))(e)),
+            Ok(Some(Err(e))) => Err(broker_err(what)(e)),
             Ok(Some(Ok(d))) => Ok(Some(Delivery {
                 routing_key: d.routing_key.to_string(),
                 message_id: d.properties.message_id().as_ref().map(|m| m.to_string()),
@@ -355,20 +394,24 @@ impl Broker {
 
     /// Acknowledges `delivery`.
     pub fn ack(&self, listener: &Listener, delivery: &Delivery) -> Result<(), Error> {
-        self.run(
-            "acknowledge a message",
-            self.config.publish_timeout,
-            listener
-                .channel
-                .basic_ack(delivery.tag, BasicAckOptions::default()),
-        )
+        let channel = listener.channel().ok_or_else(|| Error::Broker {
+            what: "acknowledge a message".to_owned(),
+            source: "the listener is closed".into(),
+        })?;
+        self.run("acknowledge a message", self.config.publish_timeout, || {
+            channel.basic_ack(delivery.tag, BasicAckOptions::default())
+        })
     }
 
     /// Closes the connection (a dropped broker closes it too, less politely).
-    pub fn close(self) {
-        let _ = self.rt.block_on(tokio::time::timeout(
-            Duration::from_secs(2),
-            self.connection.close(200, "bye".into()),
-        ));
+    pub fn close(mut self) {
+        let _guard = self.rt.enter();
+        self.publish = None;
+        if let Some(c) = self.connection.take() {
+            let _ = self.rt.block_on(tokio::time::timeout(
+                Duration::from_secs(2),
+                c.close(200, "bye".into()),
+            ));
+        }
     }
 }

@@ -73,8 +73,8 @@ pub fn parse(
         topic: routing_key.to_owned(),
         reason,
     };
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("body is not JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("body is not JSON: {e}")))?;
     let obj = value
         .as_object()
         .ok_or_else(|| bad("body is not a JSON object".to_owned()))?;
@@ -105,9 +105,18 @@ pub fn parse(
             if attribute != "state" {
                 return Err(bad(format!("attribute `{attribute}` is not `state`")));
             }
-            let parent = match obj.get("parent") {
+            // The plugin puts the parent in `info`; older messages had it at the top.
+            let parent = match obj.get("parent").or_else(|| obj.get("info")?.get("parent")) {
                 None | Some(serde_json::Value::Null) => None,
-                Some(_) => Some(KojiTaskId(int32("parent")?)),
+                Some(v) => {
+                    let v = v
+                        .as_i64()
+                        .ok_or_else(|| bad("`parent` is not an integer".to_owned()))?;
+                    Some(KojiTaskId(
+                        i32::try_from(v)
+                            .map_err(|_| bad(format!("`parent` {v} is out of range")))?,
+                    ))
+                }
             };
             Ok(KojiEvent::TaskStateChange {
                 task_id: KojiTaskId(int32("id")?),
@@ -227,7 +236,10 @@ mod tests {
             ("not json", "not JSON"),
             ("[1, 2]", "not a JSON object"),
             (r#"{"id": 1}"#, "instance"),
-            (r#"{"instance": "primary", "attribute": "state", "new": "x"}"#, "`id`"),
+            (
+                r#"{"instance": "primary", "attribute": "state", "new": "x"}"#,
+                "`id`",
+            ),
             (
                 r#"{"instance": "primary", "attribute": "state", "id": 99999999999, "new": "x"}"#,
                 "out of range",
@@ -245,11 +257,17 @@ mod tests {
             }
         }
         assert!(matches!(
-            p("org.fedoraproject.prod.buildsys.tag", r#"{"instance": "primary", "name": ""}"#),
+            p(
+                "org.fedoraproject.prod.buildsys.tag",
+                r#"{"instance": "primary", "name": ""}"#
+            ),
             Err(Skip::Bad { .. })
         ));
         assert!(matches!(
-            p("org.fedoraproject.prod.buildsys.repo.done", r#"{"instance": "primary", "tag": "x", "repo_id": "1"}"#),
+            p(
+                "org.fedoraproject.prod.buildsys.repo.done",
+                r#"{"instance": "primary", "tag": "x", "repo_id": "1"}"#
+            ),
             Err(Skip::Bad { .. })
         ));
     }

@@ -187,7 +187,10 @@ mod run {
             report.connections += 1;
             tracing::info!(queue = %config.queue, keys = ?keys, "listening to Koji messages");
             let result = consume(client, &mut broker, options, stop, handler, &mut report);
-            broker.0.close();
+            // The listener's channel goes before the connection and its runtime.
+            let (broker, listener) = broker;
+            drop(listener);
+            broker.close();
             match result {
                 Ok(()) => break,
                 Err(e @ (Error::Db(_) | Error::DbClosed)) => return Err(e),

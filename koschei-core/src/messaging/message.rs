@@ -294,7 +294,10 @@ mod tests {
             ("plain", r#""plain""#),
             ("quo\"te\\", r#""quo\"te\\""#),
             ("tab\tnl\n\u{1}", r#""tab\tnl\n\u0001""#),
-            ("Fedora Ελλάδα", r#""Fedora \u0395\u03bb\u03bb\u03ac\u03b4\u03b1""#),
+            (
+                "Fedora Ελλάδα",
+                r#""Fedora \u0395\u03bb\u03bb\u03ac\u03b4\u03b1""#,
+            ),
             ("emoji 🦀", r#""emoji \ud83e\udd80""#),
             ("del\u{7f}", r#""del\u007f""#),
         ];
@@ -343,7 +346,10 @@ mod tests {
             get("fedora_messaging_group_foo/xml"),
             Some(HeaderValue::Bool(true))
         );
-        assert_eq!(get("fedora_messaging_rpm_rnv"), Some(HeaderValue::Bool(true)));
+        assert_eq!(
+            get("fedora_messaging_rpm_rnv"),
+            Some(HeaderValue::Bool(true))
+        );
         assert_eq!(h.len(), 8);
         let c = headers(COLLECTION_SCHEMA, "{}", "x");
         assert_eq!(c.len(), 5);

@@ -55,7 +55,9 @@ fn send_all(client: &mut impl GenericClient, broker: &mut Broker) -> Result<usiz
             return Ok(published);
         }
         for m in batch {
-            if let Err(e) = broker.publish(&m.message_id, &m.topic, &m.schema_name, &m.body, &m.sent_at) {
+            if let Err(e) =
+                broker.publish(&m.message_id, &m.topic, &m.schema_name, &m.body, &m.sent_at)
+            {
                 let text = crate::db::report(&e);
                 tracing::warn!(message_id = %m.message_id, topic = %m.topic, error = %text, "message not published, kept in the outbox");
                 outbox::record_failure(client, m.id, &text)?;

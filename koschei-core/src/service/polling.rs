@@ -124,7 +124,15 @@ pub fn poll_tasks(
     tasks: &[KojiTaskId],
 ) -> Result<Report, Error> {
     let mut report = Report::default();
-    poll_running_builds(client, koji, settings, options, now, Some(tasks), &mut report)?;
+    poll_running_builds(
+        client,
+        koji,
+        settings,
+        options,
+        now,
+        Some(tasks),
+        &mut report,
+    )?;
     Ok(report)
 }
 
@@ -273,7 +281,13 @@ fn finish(
     let new = db::package_state(&mut tx, b.package_id)?;
     let event = state_event(b.package_id, prev, new);
     if let Some(e) = &event {
-        outbox::queue_package_change(&mut tx, settings.publication.as_ref(), e.package_id, e.prev, e.new)?;
+        outbox::queue_package_change(
+            &mut tx,
+            settings.publication.as_ref(),
+            e.package_id,
+            e.prev,
+            e.new,
+        )?;
     }
     tx.commit().map_err(tx_err)?;
     report.finished += 1;

@@ -421,7 +421,13 @@ fn persist(
     db::insert_resolution_changes(&mut tx, &history)?;
     db::replace_unapplied_changes(&mut tx, &persisted, &changes)?;
     for e in &events {
-        outbox::queue_package_change(&mut tx, settings.publication.as_ref(), e.package_id, e.prev, e.new)?;
+        outbox::queue_package_change(
+            &mut tx,
+            settings.publication.as_ref(),
+            e.package_id,
+            e.prev,
+            e.new,
+        )?;
     }
     tx.commit().map_err(tx_err)?;
     report.resolved_packages += persisted.len();
