@@ -80,11 +80,13 @@ passive_declares = false
 type = "topic"
 durable = true
 auto_delete = false
+arguments = {{}}
 
 [queues."{queue}"]
 durable = true
 auto_delete = false
 exclusive = false
+arguments = {{}}
 
 [[bindings]]
 queue = "{queue}"
