@@ -25,8 +25,9 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+#[cfg(feature = "postgres")]
 pub mod db;
-mod error;
+pub mod error;
 pub mod koji;
 pub mod messaging;
 pub mod model;
@@ -34,6 +35,7 @@ pub mod priority;
 pub mod repo;
 pub mod resolve;
 pub mod schedule;
+#[cfg(feature = "postgres")]
 pub mod service;
 
 pub use config::Config;

@@ -13,7 +13,6 @@ use koschei_core::messaging::{self, Broker, HandlerResult, ListenOptions, Publis
 use koschei_core::service;
 
 use super::{Context, print_json};
-use crate::engine::Engine;
 
 /// `koschei messaging ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -123,21 +122,18 @@ fn listen(ctx: &Context, args: &ListenArgs) -> anyhow::Result<u8> {
     }
     let config = &ctx.config;
     let (_db, mut client) = ctx.connect_current()?;
-    let mut engine = Engine::new(config, args.passive)?;
+    let mut engine = super::run::engine(config, args.passive)?;
     let passive = args.passive;
     let mut handler = |client: &mut postgres::Client, event: &KojiEvent| -> HandlerResult {
         let outcome = listener::act(
             client,
-            &engine.koji,
-            &mut engine.resolver,
+            engine.koji.as_ref(),
+            engine.resolver.as_mut(),
             &engine.settings,
             passive,
             event,
             service::now(),
         );
-        if matches!(event, KojiEvent::RepoDone { .. }) {
-            engine.resolver.finish_pass(outcome.is_ok());
-        }
         match outcome? {
             Outcome::NotOurs => Ok(None),
             done => Ok(Some(done.to_string())),

@@ -12,7 +12,7 @@ use postgres::Client;
 use super::koji::KojiEvent;
 use crate::db::engine as db;
 use crate::resolve::Resolver;
-use crate::service::koji_port::KojiPort;
+use crate::koji::KojiApi;
 use crate::service::{Error, Settings, polling, repo_resolver};
 
 /// What [`act`] did.
@@ -49,10 +49,11 @@ impl std::fmt::Display for Outcome {
 /// * a task state change polls the running build of that task, or of its parent task;
 /// * a tag message registers a newer real build of that package (in every collection that
 ///   has it; the original took the first package of that name);
-/// * a `repo.done` of a collection's build tag runs the repo resolver now.
+/// * a `repo.done` of a collection's build tag runs the repo resolver now (and ends the
+///   resolver's pass with [`Resolver::finish_pass`]).
 pub fn act(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     resolver: &mut dyn Resolver,
     settings: &Settings,
     passive: bool,
@@ -77,13 +78,16 @@ pub fn act(
             if db::collections_with_package(client, name)?.is_empty() {
                 return Ok(Outcome::NotOurs);
             }
-            polling::refresh_package(client, koji, settings, name, now).map(Outcome::Polled)
+            polling::refresh_package(client, koji, name, now).map(Outcome::Polled)
         }
         KojiEvent::RepoDone { tag, .. } => {
             if !db::collections(client)?.iter().any(|c| &c.build_tag == tag) {
                 return Ok(Outcome::NotOurs);
             }
-            repo_resolver::run_once(client, koji, resolver, settings, now).map(Outcome::Resolved)
+            let result = repo_resolver::run_once(client, koji, resolver, settings, now);
+            // A failed pass is redone; its partial answers are not remembered.
+            resolver.finish_pass(result.is_ok());
+            result.map(Outcome::Resolved)
         }
     }
 }

@@ -16,6 +16,7 @@
 #[cfg(feature = "messaging")]
 mod broker;
 pub mod koji;
+#[cfg(feature = "postgres")]
 pub mod listener;
 pub mod message;
 #[cfg(feature = "messaging")]
@@ -29,6 +30,7 @@ pub use listener::{HandlerResult, ListenOptions, ListenReport, listen};
 pub use publisher::{PublishReport, publish_pending};
 
 pub use crate::config::{BrokerConfig, MessagingConfig};
+#[cfg(feature = "postgres")]
 pub use crate::db::outbox::Publication;
 
 /// A messaging operation that failed.
@@ -82,6 +84,7 @@ pub enum Error {
     #[error("cannot start the messaging runtime")]
     Runtime(#[source] std::io::Error),
     /// A database query failed.
+    #[cfg(feature = "postgres")]
     #[error(transparent)]
     Db(#[from] crate::db::engine::Error),
     /// The database connection was lost.
