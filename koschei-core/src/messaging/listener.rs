@@ -11,8 +11,8 @@ use postgres::Client;
 
 use super::koji::KojiEvent;
 use crate::db::engine as db;
-use crate::resolve::Resolver;
 use crate::koji::KojiApi;
+use crate::resolve::Resolver;
 use crate::service::{Error, Settings, polling, repo_resolver};
 
 /// What [`act`] did.
