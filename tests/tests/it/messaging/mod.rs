@@ -305,3 +305,25 @@ fn the_listener_acts_on_koji_messages_and_acknowledges_bad_ones() {
     let status = child.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn an_unreadable_tls_file_is_named_and_a_refused_broker_is_an_error_not_a_hang() {
+    use koschei_core::config::{BrokerConfig, TlsFiles};
+    use koschei_core::messaging::Broker;
+    let config = BrokerConfig {
+        amqp_url: "amqps://guest:secret@127.0.0.1:5671/%2F".into(),
+        tls: TlsFiles {
+            ca_cert: Some("/nonexistent/koschei-ca.pem".into()),
+            client: None,
+        },
+        ..BrokerConfig::default()
+    };
+    let e = Broker::connect(&config).unwrap_err().to_string();
+    assert!(e.contains("/nonexistent/koschei-ca.pem"), "{e}");
+    let started = std::time::Instant::now();
+    let e = Broker::connect(&BrokerConfig::new("amqp://guest:secret@127.0.0.1:1/%2F")).unwrap_err();
+    let text = koschei_core::db::report(&e);
+    assert!(text.contains("127.0.0.1:1"), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
