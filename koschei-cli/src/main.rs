@@ -98,7 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Package(c) => commands::package::run(&ctx, c).map(|()| 0),
         Command::Admin(c) => commands::admin::run(&ctx, c).map(|()| 0),
         Command::Resolve(a) => commands::resolve::run(&a),
-        Command::Impact(a) => commands::impact::run(&a),
+        Command::Impact(a) => commands::impact::run(&ctx.config, &a),
         Command::Run(a) => commands::run::run_once(&ctx, a),
         Command::Service(c) => commands::run::service(&ctx, c),
         Command::SubmitBuild(a) => commands::submit::run(&ctx, a),

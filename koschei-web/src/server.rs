@@ -10,16 +10,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::postgres::NoTls;
 use tiny_http::{Header, Method, Response};
 
 use crate::format::KojiLinks;
 use crate::priority::PriorityWeights;
 use crate::routes;
 
-/// The pool of PostgreSQL connections the server reads through.
-pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// The pool of PostgreSQL connections the server reads through (koschei-core's).
+pub use koschei_core::db::Pool;
 
 /// Settings of the web server.
 #[derive(Debug, Clone)]
