@@ -29,6 +29,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod koji;
+pub mod messaging;
 pub mod model;
 pub mod priority;
 pub mod repo;

@@ -102,6 +102,13 @@ impl Config {
             task_timeout: self.koji.task_timeout,
             build_from_repo_id: self.koji.build_from_repo_id,
             persist_chunk_size: self.dependency.persist_chunk_size,
+            publication: self
+                .messaging
+                .publish
+                .then(|| crate::db::outbox::Publication {
+                    modname: self.messaging.modname.clone(),
+                    koji_instance: self.messaging.koji_instance.clone(),
+                }),
             ..Settings::default()
         }
     }

@@ -21,6 +21,7 @@
 //! ```
 
 mod convert;
+mod messaging;
 pub mod raw;
 mod secret;
 mod source;
@@ -29,6 +30,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use messaging::{BrokerConfig, MessagingConfig, TlsFiles};
 pub use raw::RawConfig;
 pub use secret::{DatabaseUrl, mask_url_password};
 
@@ -240,6 +242,8 @@ pub struct Config {
     pub plugins: Vec<String>,
     /// `real_builds_insert_chunk`.
     pub real_builds_insert_chunk: u32,
+    /// `[fedmsg]`, `[fedmsg-publisher]` and `[fedora-messaging]`.
+    pub messaging: MessagingConfig,
     raw: RawConfig,
     files: Vec<PathBuf>,
 }
@@ -699,7 +703,14 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
     if raw.frontend.builds_per_page == 0 {
         return Err(v.err("frontend.builds_per_page", "must be greater than 0"));
     }
+    let messaging = messaging::validate(
+        &raw.fedmsg,
+        &raw.fedmsg_publisher,
+        &raw.fedora_messaging,
+        &|key, message| v.err(key, message),
+    )?;
     Ok(Config {
+        messaging,
         database: DatabaseConfig {
             url,
             unpriv_username: raw.database.unpriv_username.clone(),

@@ -39,6 +39,14 @@ pub struct RawConfig {
     pub plugins: Vec<String>,
     /// How many real builds are inserted per transaction.
     pub real_builds_insert_chunk: u32,
+    /// `[fedmsg]`: Koji's message topic and instance.
+    pub fedmsg: super::messaging::RawFedmsg,
+    /// `[fedmsg-publisher]`: whether and under which name state changes are published.
+    #[serde(rename = "fedmsg-publisher")]
+    pub fedmsg_publisher: super::messaging::RawFedmsgPublisher,
+    /// `[fedora-messaging]`: the broker (what fedora-messaging's own config file held).
+    #[serde(rename = "fedora-messaging")]
+    pub fedora_messaging: super::messaging::RawFedoraMessaging,
 }
 
 impl Default for RawConfig {
@@ -72,6 +80,9 @@ impl Default for RawConfig {
             logging: RawLogging::default(),
             plugins: Vec::new(),
             real_builds_insert_chunk: 50,
+            fedmsg: Default::default(),
+            fedmsg_publisher: Default::default(),
+            fedora_messaging: Default::default(),
         }
     }
 }
