@@ -12,11 +12,15 @@
 #   python3-hawkey                      the original's resolver, for the differential tests
 #   rpm-common                          /usr/lib/rpm/rpmrc, without which hawkey aborts
 #   chromium                            the web frontend's browser test
+#   libkrb5-dev                         GSSAPI headers for Kerberos login to Koji (koschei-gss)
+#   krb5-kdc krb5-admin-server krb5-user  a real MIT KDC for the Kerberos tests (kdb5_util,
+#                                       kadmin.local, krb5kdc, kinit)
 set -euo pipefail
 
 packages=(
     libsolv-dev libsolvext-dev libclang1-14 libclang-common-14-dev pkg-config
     postgresql python3-hawkey rpm-common gzip chromium fonts-dejavu-core
+    libkrb5-dev krb5-kdc krb5-admin-server krb5-user
 )
 
 sudo_cmd=()

@@ -2,13 +2,14 @@
 //! engine services (pure conversions).
 
 use super::{Config, KojiConfig, KojiLogin};
-use crate::koji::{ClientOptions, Login, SslLogin, Struct, Value};
+use crate::koji::{ClientOptions, GssapiLogin, Login, SslLogin, Struct, Value};
 use crate::priority::Priorities;
 use crate::service::Settings;
 
 impl KojiConfig {
     /// Options of a Koji client for this hub. `serverca` (the hub's CA) wins over `ca`
-    /// for verifying the hub, as in the original's `ssl_login(cert, ca, serverca)`.
+    /// for verifying the hub, as in the original's `ssl_login(cert, ca, serverca)`, and is used
+    /// with every login method (anonymous and Kerberos too).
     pub fn client_options(&self) -> ClientOptions {
         let login = match &self.login {
             KojiLogin::Anonymous => Login::None,
@@ -22,6 +23,15 @@ impl KojiConfig {
                 key: key.clone(),
                 ca: serverca.clone().or_else(|| ca.clone()),
             }),
+            KojiLogin::Gssapi {
+                principal,
+                keytab,
+                ccache,
+            } => Login::Gssapi(GssapiLogin {
+                principal: principal.clone(),
+                keytab: keytab.clone(),
+                ccache: ccache.clone(),
+            }),
         };
         ClientOptions {
             server: self.server.clone(),
@@ -31,6 +41,7 @@ impl KojiConfig {
             timeout: self.timeout,
             multicall_chunk_size: self.multicall_chunk_size,
             login,
+            ca: self.serverca.clone(),
             ..ClientOptions::default()
         }
     }

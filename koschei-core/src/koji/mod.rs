@@ -21,6 +21,7 @@ mod api;
 mod client;
 mod de;
 mod error;
+mod gssapi;
 mod policy;
 pub mod xmlrpc;
 
@@ -29,7 +30,7 @@ pub use api::{
     Nvra, PackageEntry, RepoId, RepoInfo, RpmDep, RpmInfo, ScratchBuildOptions, TagGroup,
     TaggedBuild, TaskId, TaskInfo, build_state, repo_state, task_state,
 };
-pub use client::{Client, ClientOptions, Login, SslLogin};
+pub use client::{Client, ClientOptions, GssapiLogin, Login, SslLogin};
 pub use de::{DeError, from_value};
 pub use error::{Error, FaultKind, is_koji_fault};
 pub use policy::{build_group_packages, canon_arch, dependency_strings, load, srpm_arches};
