@@ -26,19 +26,22 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
+//! | `postgres` | on | the database layer ([`db`]) and the engine services ([`service`]) |
 //! | `gssapi` | on | Kerberos (GSSAPI/SPNEGO) login to Koji (`login_method = "gssapi_login"`) over the system's `libgssapi_krb5`, through `koschei-gss`; without it that login method is refused |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod config;
+#[cfg(feature = "postgres")]
 pub mod db;
-mod error;
+pub mod error;
 pub mod koji;
 pub mod model;
 pub mod priority;
 pub mod repo;
 pub mod resolve;
 pub mod schedule;
+#[cfg(feature = "postgres")]
 pub mod service;
 
 pub use config::Config;

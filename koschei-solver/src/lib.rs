@@ -38,6 +38,7 @@
 
 mod batch;
 mod diff;
+pub mod engine;
 mod error;
 mod ffi;
 mod impact;

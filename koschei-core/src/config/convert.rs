@@ -4,9 +4,16 @@
 use super::{Config, KojiConfig, KojiLogin};
 use crate::koji::{ClientOptions, GssapiLogin, Login, SslLogin, Struct, Value};
 use crate::priority::Priorities;
+#[cfg(feature = "postgres")]
 use crate::service::Settings;
 
 impl KojiConfig {
+    /// The CA bundle that verifies the hub and its top URL: `login_args.serverca`, else
+    /// `login_args.ca`, whatever the login method (`None` means the system roots).
+    pub fn hub_ca(&self) -> Option<std::path::PathBuf> {
+        self.serverca.clone()
+    }
+
     /// Options of a Koji client for this hub. `serverca` (the hub's CA) wins over `ca`
     /// for verifying the hub, as in the original's `ssl_login(cert, ca, serverca)`, and is used
     /// with every login method (anonymous and Kerberos too).
@@ -41,7 +48,7 @@ impl KojiConfig {
             timeout: self.timeout,
             multicall_chunk_size: self.multicall_chunk_size,
             login,
-            ca: self.serverca.clone(),
+            ca: self.hub_ca(),
             ..ClientOptions::default()
         }
     }
@@ -74,19 +81,26 @@ impl KojiConfig {
 }
 
 impl Config {
-    /// Settings of the engine services.
-    pub fn service_settings(&self) -> Settings {
+    /// The priority weights of `[priorities]`, as the scheduler, the web and `koschei impact`
+    /// use them (values outside `i32` are clamped).
+    pub fn priorities(&self) -> Priorities {
         let p = &self.priorities;
         let clamp = |v: i64| i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX });
+        Priorities {
+            newly_added: clamp(p.newly_added),
+            build_threshold: clamp(p.build_threshold),
+            package_update: clamp(p.package_update),
+            failed_build_priority: clamp(p.failed_build_priority),
+            t0: p.t0,
+            t1: p.t1,
+        }
+    }
+
+    /// Settings of the engine services.
+    #[cfg(feature = "postgres")]
+    pub fn service_settings(&self) -> Settings {
         Settings {
-            priorities: Priorities {
-                newly_added: clamp(p.newly_added),
-                build_threshold: clamp(p.build_threshold),
-                package_update: clamp(p.package_update),
-                failed_build_priority: clamp(p.failed_build_priority),
-                t0: p.t0,
-                t1: p.t1,
-            },
+            priorities: self.priorities(),
             max_builds: i64::from(self.koji.max_builds),
             build_arches: self.koji.build_arches.clone(),
             load_threshold: self.koji.load_threshold,

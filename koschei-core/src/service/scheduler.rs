@@ -35,6 +35,28 @@ pub enum Outcome {
     },
 }
 
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Locked => f.write_str("skipped (another scheduler pass holds the lock)"),
+            Outcome::AtCapacity => f.write_str("nothing submitted: max_builds builds are running"),
+            Outcome::NothingToDo => {
+                f.write_str("nothing submitted: no package reaches the priority threshold")
+            }
+            Outcome::KojiBusy => f.write_str("nothing submitted: Koji is over the load threshold"),
+            Outcome::Submitted {
+                package_id,
+                build_id,
+                task_id,
+            } => write!(
+                f,
+                "submitted a scratch build of package {} (build {}, Koji task {})",
+                package_id.0, build_id.0, task_id.0
+            ),
+        }
+    }
+}
+
 /// Runs one scheduler pass at time `now`.
 pub fn run_once(
     client: &mut Client,
