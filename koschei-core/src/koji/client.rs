@@ -2,7 +2,8 @@
 //!
 //! Behaves like koji's own `ClientSession` with Koschei's session options (spec section 6):
 //! network and HTTP errors are retried with the *same* request bytes and call number, `ServerOffline` is
-//! waited out, `AuthExpired` renews the session and repeats the call once, and a `RetryError` on `build`
+//! waited out, `AuthExpired` renews the session and `AuthError` (a session the hub no longer knows) logs
+//! in anew, each repeating the call once, and a `RetryError` on `build`
 //! becomes [`Error::MaybeSubmitted`] so a build is never submitted twice.
 
 use std::path::{Path, PathBuf};
@@ -239,7 +240,10 @@ impl Client {
         if guard.is_none() {
             *guard = Some(self.open_session(None)?);
         }
-        let mut renewed = false;
+        // One new login per call: a session the hub expired (1007) is renewed, one it no longer
+        // knows (1002: closed by a hub restart or an administrator, or bound to another address)
+        // is replaced; then the call is repeated once.
+        let mut relogged = false;
         loop {
             let Some(session) = guard.as_mut() else {
                 return Err(Error::NotLoggedIn {
@@ -248,13 +252,24 @@ impl Client {
             };
             let callnum = session.next_callnum();
             match self.exchange(&self.opts.server, call, Some((&*session, callnum)), false) {
-                Err(e) if e.fault_kind() == Some(FaultKind::AuthExpired) && !renewed => {
+                Err(e) if e.fault_kind() == Some(FaultKind::AuthExpired) && !relogged => {
                     tracing::info!(session = session.id, "koji session expired, renewing");
                     let mut fresh = self.open_session(Some(&*session))?;
                     // Keep counting up: the hub may still remember the old call numbers.
                     fresh.callnum = session.callnum;
                     *session = fresh;
-                    renewed = true;
+                    relogged = true;
+                }
+                Err(e) if e.fault_kind() == Some(FaultKind::Auth) && !relogged => {
+                    tracing::warn!(
+                        session = session.id,
+                        method = %call.method,
+                        fault = %e.fault().map(ToString::to_string).unwrap_or_default(),
+                        "koji session no longer valid, logging in again"
+                    );
+                    *guard = None;
+                    *guard = Some(self.open_session(None)?);
+                    relogged = true;
                 }
                 other => return other,
             }

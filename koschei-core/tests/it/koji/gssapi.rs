@@ -169,11 +169,11 @@ fn an_expired_ticket_is_a_clear_error_naming_the_principal() {
 }
 
 #[test]
-fn tickets_from_the_keytab_are_got_again_when_the_session_expires() {
+fn tickets_from_the_keytab_are_got_again_when_the_session_expires_or_is_gone() {
     kdc::in_realm(
         concat!(
             module_path!(),
-            "::tickets_from_the_keytab_are_got_again_when_the_session_expires"
+            "::tickets_from_the_keytab_are_got_again_when_the_session_expires_or_is_gone"
         ),
         |realm| {
             let (hub, url) = gssapi_hub(realm);
@@ -204,6 +204,11 @@ fn tickets_from_the_keytab_are_got_again_when_the_session_expires() {
                 Some(&Value::Bool(true)),
                 "the second login renews the session"
             );
+            // The ticket runs out again and the hub forgets the session (1002): a fresh login.
+            std::thread::sleep(Duration::from_millis(2500));
+            hub.close_sessions();
+            logged_in_user(&c).expect("logged in anew with a new ticket from the keytab");
+            assert_eq!(hub.gssapi_principals().len(), 3);
         },
     );
 }
