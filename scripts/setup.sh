@@ -14,12 +14,16 @@
 #   chromium                            the web frontend's browser test
 #   rabbitmq-server                     the AMQP broker of the messaging tests (127.0.0.1:5672, guest)
 #   python3-venv                        the fedora-messaging venv of scripts/messaging-venv.sh
+#   libkrb5-dev                         GSSAPI headers for Kerberos login to Koji (koschei-gss)
+#   krb5-kdc krb5-admin-server krb5-user  a real MIT KDC for the Kerberos tests (kdb5_util,
+#                                       kadmin.local, krb5kdc, kinit)
 set -euo pipefail
 
 packages=(
     libsolv-dev libsolvext-dev libclang1-14 libclang-common-14-dev pkg-config
     postgresql python3-hawkey rpm-common gzip chromium fonts-dejavu-core
     rabbitmq-server python3-venv
+    libkrb5-dev krb5-kdc krb5-admin-server krb5-user
 )
 
 sudo_cmd=()

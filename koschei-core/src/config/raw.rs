@@ -111,9 +111,11 @@ pub struct RawKoji {
     pub weburl: String,
     /// Path of the SRPMs relative to `topurl/packages`.
     pub srpm_relative_path_root: String,
-    /// `logout` (anonymous) or `ssl` (client certificate).
+    /// `logout` (anonymous), `ssl_login`/`ssl` (client certificate) or `gssapi_login`/`krb_login`
+    /// (Kerberos).
     pub login_method: String,
-    /// Client certificate settings for `ssl` login.
+    /// Arguments of the login method (certificate files, Kerberos principal and keytab, the hub's
+    /// CA).
     pub login_args: RawKojiLogin,
     /// Maximum concurrently running scratch builds.
     pub max_builds: u32,
@@ -178,6 +180,12 @@ pub struct RawKojiLogin {
     pub ca: Option<String>,
     /// CA certificate of the hub.
     pub serverca: Option<String>,
+    /// Kerberos client principal for `gssapi_login`.
+    pub principal: Option<String>,
+    /// Client keytab for `gssapi_login`.
+    pub keytab: Option<String>,
+    /// Credential cache for `gssapi_login` (koji's `ccache` argument).
+    pub ccache: Option<String>,
 }
 
 /// `[secondary_koji]`: every key optional; given keys override `[koji]`.
