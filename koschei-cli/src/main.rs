@@ -3,7 +3,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a CLI prints")]
 
 mod commands;
-mod engine;
 mod exit;
 
 use std::path::PathBuf;
@@ -67,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if exit::closed_stdout(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             exit::code_for(&e)
@@ -95,7 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Package(c) => commands::package::run(&ctx, c).map(|()| 0),
         Command::Admin(c) => commands::admin::run(&ctx, c).map(|()| 0),
         Command::Resolve(a) => commands::resolve::run(&a),
-        Command::Impact(a) => commands::impact::run(&a),
+        Command::Impact(a) => commands::impact::run(&ctx.config, &a),
         Command::Run(a) => commands::run::run_once(&ctx, a),
         Command::Service(c) => commands::run::service(&ctx, c),
         Command::SubmitBuild(a) => commands::submit::run(&ctx, a),

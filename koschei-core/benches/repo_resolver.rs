@@ -22,68 +22,27 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use koschei_core::db::engine as db;
-use koschei_core::model::{Evr, KojiTaskId, Nevra, RepoId};
+use koschei_core::model::{Evr, Nevra, RepoId};
 use koschei_core::resolve::{InstalledDep, RepoDescriptor, Resolution, ResolveError, Resolver};
-use koschei_core::schedule::{Host, SrpmArchHeaders};
-use koschei_core::service::koji_port::*;
 use koschei_core::service::{Settings, now, repo_resolver};
+use koschei_fakehub::scripted::{ScriptedKoji, ready_repo};
 
-struct StubKoji;
-
-impl KojiPort for StubKoji {
-    fn latest_repo(&self, _: &str) -> Result<Option<RepoId>, KojiError> {
-        Ok(Some(RepoId(2)))
-    }
-    fn repo_info(&self, r: RepoId) -> Result<Option<RepoInfo>, KojiError> {
-        Ok(Some(RepoInfo {
-            state: 1,
-            tag_name: "f40-build".into(),
-            create_event: i64::from(r.0),
-        }))
-    }
-    fn build_group(&self, _: &str, _: &str, _: i64) -> Result<Option<Vec<String>>, KojiError> {
-        Ok(Some(vec!["base".into()]))
-    }
-    fn rpm_requires(&self, s: &[SrpmNvr]) -> Result<Vec<Option<Vec<String>>>, KojiError> {
-        Ok(s.iter().map(|n| Some(vec![n.name.clone()])).collect())
-    }
-    fn build_arches(&self, _: &str) -> Result<Vec<String>, KojiError> {
-        Ok(vec![])
-    }
-    fn srpm_arch_headers(&self, _: &SrpmNvr) -> Result<Option<SrpmArchHeaders>, KojiError> {
-        Ok(None)
-    }
-    fn hosts(&self, _: &BTreeSet<String>) -> Result<Vec<Host>, KojiError> {
-        Ok(vec![])
-    }
-    fn latest_tagged_builds(
-        &self,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<Vec<TaggedBuild>, KojiError> {
-        Ok(vec![])
-    }
-    fn latest_srpm(&self, _: &str, _: &str) -> Result<Option<Srpm>, KojiError> {
-        Ok(None)
-    }
-    fn list_packages(&self, _: &str) -> Result<Vec<TagPackage>, KojiError> {
-        Ok(vec![])
-    }
-    fn submit_scratch_build(&self, _: &ScratchBuild) -> Result<KojiTaskId, KojiError> {
-        Ok(KojiTaskId(1))
-    }
-    fn task_info(&self, t: &[KojiTaskId]) -> Result<Vec<Option<TaskInfo>>, KojiError> {
-        Ok(vec![None; t.len()])
-    }
-    fn task_children(&self, t: &[KojiTaskId]) -> Result<Vec<Vec<ChildTask>>, KojiError> {
-        Ok(vec![vec![]; t.len()])
-    }
-    fn task_faulted(&self, _: KojiTaskId) -> Result<bool, KojiError> {
-        Ok(false)
-    }
-    fn cancel_task(&self, _: KojiTaskId) -> Result<(), KojiError> {
-        Ok(())
-    }
+/// Koji answering instantly: repo 2 of `f40-build` is the latest, build group `base`, and
+/// every package BuildRequires its own name.
+fn koji(names: &[&str]) -> ScriptedKoji {
+    let koji = ScriptedKoji::new();
+    koji.with(|s| {
+        s.latest_repo.insert("f40-build".into(), RepoId(2));
+        for id in 1..=2 {
+            s.repos.insert(RepoId(id), ready_repo(id, "f40-build", id));
+        }
+        s.group = Some(vec!["base".into()]);
+        s.requires = names
+            .iter()
+            .map(|n| ((*n).to_owned(), vec![(*n).to_owned()]))
+            .collect();
+    });
+    koji
 }
 
 /// Install sets by package name: 120 shared "build group" binaries plus 80 chosen by a hash
@@ -219,9 +178,10 @@ fn main() {
     );
 
     let settings = Settings::default();
+    let koji = koji(&names);
     let t = Instant::now();
     let report =
-        repo_resolver::run_once(&mut c, &StubKoji, &mut resolver, &settings, now_ts).expect("pass");
+        repo_resolver::run_once(&mut c, &koji, &mut resolver, &settings, now_ts).expect("pass");
     let total = t.elapsed();
     let stub = *resolver.spent.lock().expect("lock");
     println!(

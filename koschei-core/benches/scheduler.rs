@@ -15,81 +15,32 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
-use koschei_core::model::{KojiTaskId, RepoId};
+use koschei_core::koji::Host;
 use koschei_core::priority::current_priority;
-use koschei_core::schedule::{Candidate, Host, SrpmArchHeaders, candidates_to_try};
-use koschei_core::service::koji_port::*;
+use koschei_core::schedule::{Candidate, candidates_to_try};
 use koschei_core::service::scheduler::{Outcome, run_once};
 use koschei_core::service::{Settings, now};
+use koschei_fakehub::scripted::ScriptedKoji;
 
-struct StubKoji;
+/// Koji answering instantly: x86_64 and i686, one idle host, an SRPM for every package; every
+/// submission gets task 999999 (so the bench can delete its reservation and repeat).
+fn koji() -> ScriptedKoji {
+    let koji = ScriptedKoji::new();
+    koji.with(|s| {
+        s.arches = vec!["x86_64".into(), "i686".into()];
+        s.hosts = vec![Host::new("x86_64 i386", 100.0, 1.0, true)];
+    });
+    koji
+}
 
-impl KojiPort for StubKoji {
-    fn latest_repo(&self, _: &str) -> Result<Option<RepoId>, KojiError> {
-        Ok(Some(RepoId(1)))
-    }
-    fn repo_info(&self, _: RepoId) -> Result<Option<RepoInfo>, KojiError> {
-        Ok(None)
-    }
-    fn build_group(&self, _: &str, _: &str, _: i64) -> Result<Option<Vec<String>>, KojiError> {
-        Ok(None)
-    }
-    fn rpm_requires(&self, s: &[SrpmNvr]) -> Result<Vec<Option<Vec<String>>>, KojiError> {
-        Ok(vec![None; s.len()])
-    }
-    fn build_arches(&self, _: &str) -> Result<Vec<String>, KojiError> {
-        Ok(vec!["x86_64".into(), "i686".into()])
-    }
-    fn srpm_arch_headers(&self, _: &SrpmNvr) -> Result<Option<SrpmArchHeaders>, KojiError> {
-        Ok(Some(SrpmArchHeaders::default()))
-    }
-    fn hosts(&self, _: &BTreeSet<String>) -> Result<Vec<Host>, KojiError> {
-        Ok(vec![Host {
-            arches: "x86_64 i386".into(),
-            capacity: 100.0,
-            task_load: 1.0,
-            ready: true,
-        }])
-    }
-    fn latest_tagged_builds(
-        &self,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<Vec<TaggedBuild>, KojiError> {
-        Ok(vec![])
-    }
-    fn latest_srpm(&self, _: &str, p: &str) -> Result<Option<Srpm>, KojiError> {
-        Ok(Some(Srpm {
-            nvr: SrpmNvr {
-                name: p.into(),
-                version: "1".into(),
-                release: "1".into(),
-            },
-            epoch: None,
-            url: format!("../packages/{p}/1/1/src/{p}-1-1.src.rpm"),
-        }))
-    }
-    fn list_packages(&self, _: &str) -> Result<Vec<TagPackage>, KojiError> {
-        Ok(vec![])
-    }
-    fn submit_scratch_build(&self, _: &ScratchBuild) -> Result<KojiTaskId, KojiError> {
-        Ok(KojiTaskId(999_999))
-    }
-    fn task_info(&self, t: &[KojiTaskId]) -> Result<Vec<Option<TaskInfo>>, KojiError> {
-        Ok(vec![None; t.len()])
-    }
-    fn task_children(&self, t: &[KojiTaskId]) -> Result<Vec<Vec<ChildTask>>, KojiError> {
-        Ok(vec![vec![]; t.len()])
-    }
-    fn task_faulted(&self, _: KojiTaskId) -> Result<bool, KojiError> {
-        Ok(false)
-    }
-    fn cancel_task(&self, _: KojiTaskId) -> Result<(), KojiError> {
-        Ok(())
-    }
+fn reset_task_counter(koji: &ScriptedKoji) {
+    koji.with(|s| {
+        s.next_task = 999_989;
+        s.calls.clear();
+        s.submitted.clear();
+    });
 }
 
 fn main() {
@@ -113,9 +64,11 @@ fn main() {
         load_threshold: 0.9,
         ..Settings::default()
     };
-    let koji = StubKoji;
+    let koji = koji();
+    reset_task_counter(&koji);
     // Warm up.
     let _ = run_once(&mut c, &koji, &settings, now_ts).expect("warm-up pass");
+    reset_task_counter(&koji);
     c.batch_execute("DELETE FROM build WHERE task_id = 999999")
         .expect("reset");
 
@@ -126,6 +79,7 @@ fn main() {
         let out = run_once(&mut c, &koji, &settings, now_ts).expect("pass");
         full.push(t.elapsed());
         assert!(matches!(out, Outcome::Submitted { .. }), "{out:?}");
+        reset_task_counter(&koji);
         c.batch_execute("DELETE FROM build WHERE task_id = 999999")
             .expect("reset");
 

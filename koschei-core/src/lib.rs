@@ -25,14 +25,16 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+#[cfg(feature = "postgres")]
 pub mod db;
-mod error;
+pub mod error;
 pub mod koji;
 pub mod model;
 pub mod priority;
 pub mod repo;
 pub mod resolve;
 pub mod schedule;
+#[cfg(feature = "postgres")]
 pub mod service;
 
 pub use config::Config;

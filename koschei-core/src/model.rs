@@ -51,6 +51,15 @@ id_type!(
     RepoId
 );
 id_type!(
+    /// Id of a Koji build (a row of Koji's `build` table; Koschei's own build rows are
+    /// [`BuildId`]).
+    KojiBuildId
+);
+id_type!(
+    /// Id of a Koji event (a point in the hub's history: repos are generated for one).
+    KojiEventId
+);
+id_type!(
     /// Id of a `dependency` row (one binary NEVRA).
     DependencyId
 );

@@ -173,26 +173,45 @@ pub fn current_priority(
 }
 
 /// Dependency priority of a set of changes: `int(Σ package_update / (distance or 8))`.
+///
+/// The sum is computed exactly (as a fraction over the distances' common denominator), so a
+/// sum whose value is a whole number is that number: the original's floating-point sum gives
+/// `511` for six changes at distance 3 with `package_update = 256` (`511.99999999999994`), or
+/// 512 depending on Python's set order; this gives 512 always. Truncation is toward zero like
+/// Python's `int()`; the result saturates at the `i32` range.
 pub fn dependency_priority<I>(settings: &Priorities, distances: I) -> i32
 where
     I: IntoIterator<Item = Option<i32>>,
 {
-    let sum: f64 = distances
-        .into_iter()
-        .map(|d| {
-            let d = match d {
-                Some(d) if d > 0 => d,
-                _ => UNKNOWN_DISTANCE,
-            };
-            f64::from(settings.package_update) / f64::from(d)
-        })
-        .sum();
-    // Truncation toward zero, like Python's int(); the sum is bounded by the change count.
-    if sum >= f64::from(i32::MAX) {
-        i32::MAX
-    } else {
-        sum as i32
+    // Σ package_update / d as num / den, reduced after every step (den divides lcm(1..=d)).
+    let (mut num, mut den): (i128, i128) = (0, 1);
+    let update = i128::from(settings.package_update);
+    for d in distances {
+        let d = i128::from(match d {
+            Some(d) if d > 0 => d,
+            _ => UNKNOWN_DISTANCE,
+        });
+        let g = gcd(den, d);
+        let lcm = den / g * d;
+        let (Some(a), Some(b)) = (num.checked_mul(lcm / den), update.checked_mul(lcm / d)) else {
+            return i32::MAX;
+        };
+        let Some(sum) = a.checked_add(b) else {
+            return if a < 0 { i32::MIN } else { i32::MAX };
+        };
+        let r = gcd(sum.abs(), lcm).max(1);
+        num = sum / r;
+        den = lcm / r;
     }
+    let whole = num / den;
+    i32::try_from(whole).unwrap_or(if whole < 0 { i32::MIN } else { i32::MAX })
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// Build priority after a build of a package completes in state `new_state`.
@@ -416,5 +435,48 @@ mod tests {
             -2.0,
             1e-12
         ));
+    }
+
+    #[test]
+    fn dependency_priority_sums_exactly() {
+        let p = Priorities::default();
+        assert_eq!(p.package_update, 256);
+        // Sums whose exact value is whole, which a floating-point sum misses by one.
+        let cases: [(&[i32], i32); 5] = [
+            (&[3; 6], 512),
+            (&[5, 5, 5, 5, 5, 3, 3, 3], 512),
+            (&[6, 6, 6, 3, 3, 3, 2], 512),
+            (&[7; 7], 256),
+            (&[3, 3, 3, 6, 6], 341),
+        ];
+        for (distances, want) in cases {
+            let float: f64 = distances.iter().map(|d| 256.0 / f64::from(*d)).sum();
+            let got = dependency_priority(&p, distances.iter().map(|d| Some(*d)));
+            assert_eq!(got, want, "{distances:?} (float sum {float})");
+        }
+        // The float sum really is off for the first case: the test guards the exact sum.
+        let float: f64 = [3.0_f64; 6].iter().map(|d| 256.0 / d).sum();
+        assert_eq!(float as i32, 511);
+        // 1312 = 5 * 256 + 32: five direct changes and one unknown distance.
+        let d = [Some(1), Some(1), Some(1), Some(1), Some(1), None];
+        assert_eq!(dependency_priority(&p, d), 1312);
+        // 1600 with package_update 1200: 1200/1 + 1200/3.
+        let q = Priorities {
+            package_update: 1200,
+            ..Priorities::default()
+        };
+        assert_eq!(dependency_priority(&q, [Some(1), Some(3)]), 1600);
+        // Negative weights truncate toward zero, like int().
+        let n = Priorities {
+            package_update: -256,
+            ..Priorities::default()
+        };
+        assert_eq!(dependency_priority(&n, [Some(3), Some(3)]), -170);
+        assert_eq!(dependency_priority(&p, []), 0);
+        let big = Priorities {
+            package_update: i32::MAX,
+            ..Priorities::default()
+        };
+        assert_eq!(dependency_priority(&big, [Some(1), Some(1)]), i32::MAX);
     }
 }

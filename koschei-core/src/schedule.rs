@@ -105,18 +105,7 @@ pub fn submit_arch_override(arches: &BTreeSet<String>) -> Option<Vec<String>> {
     }
 }
 
-/// One enabled build host in the default channel (`listHosts`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Host {
-    /// Space-separated arches the host builds for.
-    pub arches: String,
-    /// Capacity.
-    pub capacity: f64,
-    /// Current task load.
-    pub task_load: f64,
-    /// Whether the host is ready.
-    pub ready: bool,
-}
+pub use crate::koji::Host;
 
 /// Koji load for building `arches` (0 idle .. 1 full): per canonical arch, the load of the
 /// hosts building it over their capacity (1.0 without capacity); the minimum over arches for
@@ -360,12 +349,7 @@ mod tests {
                 arch_override: None
             }
         );
-        let hosts = [Host {
-            arches: "x86_64 aarch64 i686".into(),
-            capacity: 2.0,
-            task_load: 0.0,
-            ready: true,
-        }];
+        let hosts = [Host::new("x86_64 aarch64 i686", 2.0, 0.0, true)];
         assert_eq!(koji_load(&all, &set(&["x86_64"]), &hosts), 0.0);
         // As in the original, hosts are matched by canonical arch: a host listing `i686`
         // does not count for `i386`, which then has no capacity (load 1.0).
@@ -421,12 +405,7 @@ mod tests {
     #[test]
     fn koji_load_min_for_noarch_max_otherwise() {
         let all = strs(&["x86_64", "i686", "armv7hl"]);
-        let host = |arches: &str, capacity, task_load, ready| Host {
-            arches: arches.to_owned(),
-            capacity,
-            task_load,
-            ready,
-        };
+        let host = Host::new;
         let hosts = [
             host("x86_64 i386", 10.0, 2.0, true),
             host("x86_64", 10.0, 20.0, true),

@@ -272,7 +272,14 @@ fn main() {
                 ))
             },
             |(o, n): &mut (Resolver, Resolver), brs: &[String]| {
-                resolve_impact(o, n, &old_group, &new_group, brs, 256.0)
+                resolve_impact(
+                    o,
+                    n,
+                    &old_group,
+                    &new_group,
+                    brs,
+                    &koschei_core::priority::Priorities::default(),
+                )
             },
             |r| changed += usize::from(!r.resolution.changes.is_empty()),
         )

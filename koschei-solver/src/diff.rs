@@ -1,21 +1,9 @@
-//! Pure functions over resolution results: dependency distances (spec 3.4)
-//! and dependency changes (spec 3.5), as the original computes them.
+//! Pure functions over resolution results: NEVRA string splitting and dependency
+//! distances (spec 3.4). Dependency changes and priorities are koschei-core's
+//! (`resolve::diff`, `priority`), used by [`crate::package_impact`].
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
-
-/// One changed build dependency between two resolutions.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DependencyChange {
-    /// Package name of the dependency.
-    pub dep_name: String,
-    /// `E:V-R` in the old install set, `None` when added.
-    pub prev_evr: Option<String>,
-    /// `E:V-R` in the new install set, `None` when removed.
-    pub curr_evr: Option<String>,
-    /// Distance of the new package (1..=4), `None` when removed or unknown.
-    pub distance: Option<u32>,
-}
 
 /// Splits `name-epoch:version-release.arch` into `(name, "E:V-R", arch)`.
 pub fn split_nevra(nevra: &str) -> Option<(&str, &str, &str)> {
@@ -32,69 +20,6 @@ pub fn split_nevra(nevra: &str) -> Option<(&str, &str, &str)> {
 /// The name part of a NEVRA string.
 pub fn nevra_name(nevra: &str) -> Option<&str> {
     split_nevra(nevra).map(|(n, _, _)| n)
-}
-
-/// Koschei's `create_dependency_changes(old, new)`: empty when either side
-/// is empty (unresolved); otherwise removed NEVRAs give `prev` entries and
-/// added ones fill `curr` and `distance` of the entry with the same name.
-/// `distances` maps package names of the new set to their distance.
-/// Sorted by `dep_name`.
-pub fn dependency_changes(
-    old: &[String],
-    new: &[String],
-    distances: &HashMap<String, u32>,
-) -> Vec<DependencyChange> {
-    if old.is_empty() || new.is_empty() {
-        return Vec::new();
-    }
-    let old_set: HashSet<&str> = old.iter().map(String::as_str).collect();
-    let new_set: HashSet<&str> = new.iter().map(String::as_str).collect();
-    let mut removed: Vec<&str> = old_set.difference(&new_set).copied().collect();
-    let mut added: Vec<&str> = new_set.difference(&old_set).copied().collect();
-    removed.sort_unstable();
-    added.sort_unstable();
-    let mut changes: HashMap<String, DependencyChange> = HashMap::new();
-    for dep in removed {
-        let Some((name, evr, _)) = split_nevra(dep) else {
-            continue;
-        };
-        changes.insert(
-            name.to_owned(),
-            DependencyChange {
-                dep_name: name.to_owned(),
-                prev_evr: Some(evr.to_owned()),
-                curr_evr: None,
-                distance: None,
-            },
-        );
-    }
-    for dep in added {
-        let Some((name, evr, _)) = split_nevra(dep) else {
-            continue;
-        };
-        let entry = changes
-            .entry(name.to_owned())
-            .or_insert_with(|| DependencyChange {
-                dep_name: name.to_owned(),
-                prev_evr: None,
-                curr_evr: None,
-                distance: None,
-            });
-        entry.curr_evr = Some(evr.to_owned());
-        entry.distance = distances.get(name).copied();
-    }
-    let mut out: Vec<DependencyChange> = changes.into_values().collect();
-    out.sort_by(|a, b| a.dep_name.cmp(&b.dep_name));
-    out
-}
-
-/// The repo resolver's dependency priority: `int(sum(package_update / (distance or 8)))`.
-pub fn dependency_priority(changes: &[DependencyChange], package_update: f64) -> i64 {
-    let sum: f64 = changes
-        .iter()
-        .map(|c| package_update / f64::from(c.distance.unwrap_or(8)))
-        .sum();
-    sum as i64
 }
 
 /// Koschei's breadth-first distance search, over any package graph.
@@ -209,57 +134,6 @@ mod tests {
         );
         assert_eq!(d.get("d"), Some(&4));
         assert_eq!(d.get("e"), None);
-    }
-
-    #[test]
-    fn changes_by_name_with_upgrades_additions_and_removals() {
-        let old = s(&[
-            "a-0:1-1.x86_64",
-            "b-0:1-1.noarch",
-            "gone-1:2-3.x86_64",
-            "same-0:1-1.x86_64",
-        ]);
-        let new = s(&[
-            "a-0:2-1.x86_64",
-            "b-0:1-1.noarch",
-            "fresh-0:5-1.noarch",
-            "same-0:1-1.x86_64",
-        ]);
-        let dist: HashMap<String, u32> = [("a".to_owned(), 2), ("fresh".to_owned(), 1)]
-            .into_iter()
-            .collect();
-        let c = dependency_changes(&old, &new, &dist);
-        assert_eq!(
-            c,
-            vec![
-                DependencyChange {
-                    dep_name: "a".into(),
-                    prev_evr: Some("0:1-1".into()),
-                    curr_evr: Some("0:2-1".into()),
-                    distance: Some(2)
-                },
-                DependencyChange {
-                    dep_name: "fresh".into(),
-                    prev_evr: None,
-                    curr_evr: Some("0:5-1".into()),
-                    distance: Some(1)
-                },
-                DependencyChange {
-                    dep_name: "gone".into(),
-                    prev_evr: Some("1:2-3".into()),
-                    curr_evr: None,
-                    distance: None
-                },
-            ]
-        );
-        assert_eq!(dependency_priority(&c, 256.0), 128 + 256 + 32);
-    }
-
-    #[test]
-    fn no_changes_when_either_side_is_empty() {
-        let some = s(&["a-0:1-1.x86_64"]);
-        assert!(dependency_changes(&[], &some, &HashMap::new()).is_empty());
-        assert!(dependency_changes(&some, &[], &HashMap::new()).is_empty());
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //!   words.
 //! * [`resolve_all`] resolves many packages on several threads and streams
 //!   the results in input order.
-//! * [`dependency_changes`], [`dependency_priority`] and [`bfs_distances`]
-//!   are pure functions over results (spec sections 3.4 and 3.5);
-//!   [`resolve_impact`] compares one package across two repository states.
+//! * [`bfs_distances`] computes dependency distances (spec section 3.4);
+//!   [`resolve_impact`] compares one package across two repository states,
+//!   with koschei-core's dependency changes and priority (the engine's).
+//! * [`engine::SolverResolver`] is the engine's `koschei_core::resolve::Resolver`.
 //! * [`plan_incremental`] and [`resolve_incremental`] solve again only the
 //!   packages a repository delta can affect (docs/incremental.md has the
 //!   rule and why it is sound) and carry the other answers over.
@@ -38,6 +39,7 @@
 
 mod batch;
 mod diff;
+pub mod engine;
 mod error;
 mod ffi;
 mod impact;
@@ -48,12 +50,9 @@ mod resolver;
 mod wrapper;
 
 pub use batch::{BatchStats, Resolved, resolve_all, run_batch, run_batch_carrying};
-pub use diff::{
-    DependencyChange, bfs_distances, dependency_changes, dependency_priority, nevra_name,
-    split_nevra,
-};
+pub use diff::{bfs_distances, nevra_name, split_nevra};
 pub use error::SolverError;
-pub use impact::{ImpactStatus, PackageImpact, package_impact, resolve_impact};
+pub use impact::{DependencyChange, ImpactStatus, PackageImpact, package_impact, resolve_impact};
 pub use incremental::{
     Affected, Delta, DeltaStats, Plan, PlanSummary, States, Verdict, plan_incremental,
     resolve_incremental,

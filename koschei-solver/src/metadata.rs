@@ -1,24 +1,11 @@
-//! Pure parsers for the rpm-md files read in Rust: `repomd.xml`, comps and
-//! the `primary` of a source repository.
+//! Pure parsers for the rpm-md files read in Rust besides `repomd.xml` (which is
+//! koschei-core's `repo::repomd`): comps and the `primary` of a source repository.
 //!
 //! No I/O happens here: callers pass bytes and get plain values or a message
 //! saying what is wrong (the caller adds which file).
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
-
-/// One `<data>` entry of `repomd.xml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RepomdEntry {
-    /// The `type` attribute: `primary`, `filelists`, `group`, `group_gz`, ...
-    pub(crate) kind: String,
-    /// `location/@href`, relative to the repository directory.
-    pub(crate) href: String,
-    /// `checksum/@type`: `sha1`, `sha256`, `sha512`, ...
-    pub(crate) checksum_type: String,
-    /// `checksum` text (hex, over the file as stored).
-    pub(crate) checksum: String,
-}
 
 /// A source package read from a `src` repository's `primary`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -72,76 +59,6 @@ fn entity(r: &BytesRef<'_>) -> Result<String, String> {
 
 fn position_err(reader: &Reader<&[u8]>, err: impl std::fmt::Display) -> String {
     format!("malformed XML at byte {}: {err}", reader.buffer_position())
-}
-
-/// Parses `repomd.xml`.
-pub(crate) fn parse_repomd(xml: &[u8]) -> Result<Vec<RepomdEntry>, String> {
-    let mut reader = Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
-    let mut buf = Vec::new();
-    let mut out = Vec::new();
-    let mut cur: Option<RepomdEntry> = None;
-    let mut in_checksum = false;
-    let mut saw_root = false;
-    loop {
-        let ev = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| position_err(&reader, e))?;
-        match ev {
-            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
-                b"repomd" => saw_root = true,
-                b"data" => {
-                    let kind = attr(&e, b"type")?.ok_or("`<data>` without `type`")?;
-                    cur = Some(RepomdEntry {
-                        kind,
-                        href: String::new(),
-                        checksum_type: String::new(),
-                        checksum: String::new(),
-                    });
-                }
-                b"location" => {
-                    if let Some(c) = cur.as_mut() {
-                        c.href = attr(&e, b"href")?.ok_or("`<location>` without `href`")?;
-                    }
-                }
-                b"checksum" => {
-                    if let Some(c) = cur.as_mut() {
-                        c.checksum_type = attr(&e, b"type")?.unwrap_or_default();
-                        in_checksum = true;
-                    }
-                }
-                _ => {}
-            },
-            Event::Text(t) => {
-                if in_checksum && let Some(c) = cur.as_mut() {
-                    c.checksum
-                        .push_str(t.decode().map_err(|e| position_err(&reader, e))?.trim());
-                }
-            }
-            Event::End(e) => match e.local_name().as_ref() {
-                b"checksum" => in_checksum = false,
-                b"data" => {
-                    if let Some(c) = cur.take() {
-                        if c.href.is_empty() {
-                            return Err(format!("`{}` entry has no location", c.kind));
-                        }
-                        if c.checksum.is_empty() {
-                            return Err(format!("`{}` entry has no checksum", c.kind));
-                        }
-                        out.push(c);
-                    }
-                }
-                _ => {}
-            },
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    if !saw_root {
-        return Err("no `<repomd>` element".to_owned());
-    }
-    Ok(out)
 }
 
 /// The packages of comps group `group_id` whose type is `mandatory` or
@@ -343,30 +260,6 @@ pub(crate) fn parse_source_primary(xml: &[u8]) -> Result<Vec<SourcePackage>, Str
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repomd_entries_are_read() {
-        let xml = br#"<?xml version="1.0"?>
-<repomd xmlns="http://linux.duke.edu/metadata/repo">
-  <data type="primary"><checksum type="sha256">abc</checksum>
-    <location href="repodata/p.xml.gz"/></data>
-  <data type="group"><checksum type="sha1">def</checksum><location href="repodata/c.xml"/></data>
-</repomd>"#;
-        let e = parse_repomd(xml).expect("parses");
-        assert_eq!(e.len(), 2);
-        assert_eq!(e[0].kind, "primary");
-        assert_eq!(e[0].href, "repodata/p.xml.gz");
-        assert_eq!(e[0].checksum_type, "sha256");
-        assert_eq!(e[0].checksum, "abc");
-        assert_eq!(e[1].checksum_type, "sha1");
-    }
-
-    #[test]
-    fn repomd_without_root_or_checksum_is_rejected() {
-        assert!(parse_repomd(b"<foo/>").is_err());
-        let xml = br#"<repomd><data type="primary"><location href="x"/></data></repomd>"#;
-        assert!(parse_repomd(xml).unwrap_err().contains("no checksum"));
-    }
 
     #[test]
     fn comps_group_takes_mandatory_and_default() {

@@ -15,8 +15,9 @@ use sha2::Digest;
 
 use crate::error::SolverError;
 use crate::ffi;
-use crate::metadata::{self, RepomdEntry, SourcePackage};
+use crate::metadata::{self, SourcePackage};
 use crate::wrapper::{self, Pool};
+use koschei_core::repo::repomd::{self, Record as RepomdEntry};
 
 /// How to load a repository.
 #[derive(Debug, Clone)]
@@ -82,10 +83,12 @@ fn read_repomd(dir: &Path) -> Result<Repomd, SolverError> {
     let path = dir.join("repodata").join("repomd.xml");
     let bytes = std::fs::read(&path).map_err(|e| SolverError::io(&path, e))?;
     let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
-    let entries = metadata::parse_repomd(&bytes).map_err(|message| SolverError::Repomd {
-        path: path.clone(),
-        message,
-    })?;
+    let entries = repomd::parse(&bytes)
+        .map_err(|e| SolverError::Repomd {
+            path: path.clone(),
+            message: e.to_string(),
+        })?
+        .records;
     Ok(Repomd {
         path,
         sha256,
@@ -110,23 +113,14 @@ impl Repomd {
 fn verified_bytes(dir: &Path, entry: &RepomdEntry) -> Result<(PathBuf, Vec<u8>), SolverError> {
     let path = dir.join(&entry.href);
     let bytes = std::fs::read(&path).map_err(|e| SolverError::io(&path, e))?;
-    let actual = match entry.checksum_type.as_str() {
-        "sha" | "sha1" => hex::encode(sha1::Sha1::digest(&bytes)),
-        "sha256" => hex::encode(sha2::Sha256::digest(&bytes)),
-        "sha512" => hex::encode(sha2::Sha512::digest(&bytes)),
-        other => {
-            return Err(SolverError::Repomd {
-                path: dir.join("repodata").join("repomd.xml"),
-                message: format!("unsupported checksum type `{other}` for `{}`", entry.href),
-            });
-        }
-    };
-    if !actual.eq_ignore_ascii_case(&entry.checksum) {
+    if !entry.checksum.matches(&bytes) {
+        let mut h = repomd::Hasher::new(entry.checksum.kind);
+        h.update(&bytes);
         return Err(SolverError::Checksum {
             path,
-            kind: entry.checksum_type.clone(),
-            expected: entry.checksum.clone(),
-            actual,
+            kind: entry.checksum.kind.as_str().to_owned(),
+            expected: entry.checksum.hex.clone(),
+            actual: h.finish(),
         });
     }
     Ok((path, bytes))

@@ -1,5 +1,6 @@
 //! `koschei collection list`.
 
+use crate::exit::outln;
 use koschei_core::db::overview;
 
 use super::Context;
@@ -23,7 +24,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
     }
     for s in &list {
         let c = &s.collection;
-        println!(
+        outln!(
             "{} ({}): {}, target {}, build tag {}, dest tag {}, order {}, {} packages ({} tracked)",
             c.name,
             c.display_name,
@@ -34,7 +35,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
             c.order,
             s.packages,
             s.tracked
-        );
+        )?;
     }
     Ok(())
 }

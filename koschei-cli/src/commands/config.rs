@@ -1,6 +1,7 @@
 //! `koschei config show`.
 
 use super::Context;
+use crate::exit::outln;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
@@ -17,14 +18,17 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Show { json: true } => super::print_json(&ctx.config.to_masked_json()),
         Command::Show { json: false } => {
             if ctx.config.files().is_empty() {
-                println!("# No configuration files read: built-in defaults.");
+                outln!("# No configuration files read: built-in defaults.")?;
             } else {
-                println!("# Merged from the built-in defaults and, in order:");
+                outln!("# Merged from the built-in defaults and, in order:")?;
                 for f in ctx.config.files() {
-                    println!("#   {}", f.display());
+                    outln!("#   {}", f.display())?;
                 }
             }
-            print!("{}", ctx.config.to_masked_toml());
+            std::io::Write::write_all(
+                &mut std::io::stdout().lock(),
+                ctx.config.to_masked_toml().as_bytes(),
+            )?;
             Ok(())
         }
     }

@@ -1,5 +1,6 @@
 //! `koschei db migrate` and `koschei db status`.
 
+use crate::exit::outln;
 use koschei_core::db::migrate::{self, MIGRATIONS};
 
 use super::Context;
@@ -27,17 +28,17 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
                     .iter()
                     .find(|m| m.version == *v)
                     .map_or("", |m| m.name);
-                println!("applied migration {v} `{name}`");
+                outln!("applied migration {v} `{name}`")?;
             }
             if let Some(role) = &ctx.config.database.unpriv_username {
                 migrate::grant_access(&mut client, role)?;
-                println!("granted access to `{role}`");
+                outln!("granted access to `{role}`")?;
             }
-            println!(
+            outln!(
                 "database {} is at schema version {}",
                 db.location(),
                 migrate::latest_version()
-            );
+            )?;
         }
         Command::Status { json } => {
             let status = migrate::status(&mut client, MIGRATIONS)?;
@@ -51,21 +52,21 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
                 });
                 return super::print_json(&value);
             }
-            println!("database: {}", db.location());
+            outln!("database: {}", db.location())?;
             for m in &status.applied {
-                println!("applied  {:>4}  {:<24} {}", m.version, m.name, m.applied_at);
+                outln!("applied  {:>4}  {:<24} {}", m.version, m.name, m.applied_at)?;
             }
             for v in &status.pending {
                 let name = MIGRATIONS
                     .iter()
                     .find(|m| m.version == *v)
                     .map_or("", |m| m.name);
-                println!("pending  {v:>4}  {name}");
+                outln!("pending  {v:>4}  {name}")?;
             }
             if status.is_current() {
-                println!("schema is current (version {})", status.latest_known);
+                outln!("schema is current (version {})", status.latest_known)?;
             } else {
-                println!("schema needs migrating: run `koschei db migrate`");
+                outln!("schema needs migrating: run `koschei db migrate`")?;
             }
         }
     }

@@ -38,9 +38,10 @@ pub(crate) struct Args {
     /// Exit with code 3 when any package is broken by the change.
     #[arg(long)]
     fail_on_breakage: bool,
-    /// Priority weight of one changed dependency (Koschei's `priorities.package_update`).
-    #[arg(long, default_value_t = 256.0)]
-    package_update: f64,
+    /// Priority weight of one changed dependency; overrides `[priorities] package_update` of
+    /// the configuration (256 by default, as the original).
+    #[arg(long, value_name = "N")]
+    package_update: Option<i32>,
     #[command(flatten)]
     solve: SolveArgs,
 }
@@ -58,7 +59,11 @@ fn json_line(name: &str, evr: &str, i: &PackageImpact) -> serde_json::Value {
 }
 
 /// Runs the command; returns the exit code.
-pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
+pub(crate) fn run(config: &koschei_core::Config, args: &Args) -> anyhow::Result<u8> {
+    let mut priorities = config.priorities();
+    if let Some(p) = args.package_update {
+        priorities.package_update = p;
+    }
     let started = Instant::now();
     let a = &args.solve;
     let old = a.load(&args.old_repo)?;
@@ -120,12 +125,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
                 };
                 if *prev == new_answer {
                     let same = (*prev).clone();
-                    carried[i] = Some(package_impact(
-                        same.clone(),
-                        same,
-                        args.package_update,
-                        |_| HashMap::new(),
-                    ));
+                    carried[i] = Some(package_impact(same.clone(), same, &priorities, |_| {
+                        HashMap::new()
+                    }));
                 } else {
                     // Carried through successor builds: the changes need
                     // distances, which a worker computes.
@@ -163,11 +165,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
                     Some(r) => r.clone(),
                     None => n.resolve(&new_group, brs),
                 };
-                package_impact((*prev).clone(), new_res, args.package_update, |installs| {
+                package_impact((*prev).clone(), new_res, &priorities, |installs| {
                     n.dependency_distances(brs, installs)
                 })
             }
-            None => resolve_impact(o, n, &old_group, &new_group, brs, args.package_update),
+            None => resolve_impact(o, n, &old_group, &new_group, brs, &priorities),
         },
         |r| {
             let src = &sources[r.index];
@@ -176,7 +178,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             match i.status {
                 ImpactStatus::Broken => broken.push((r.index, i.new.problems.clone())),
                 ImpactStatus::Changed => {
-                    changed.push((i.dependency_priority, r.index, i.changes.len()))
+                    changed.push((i64::from(i.dependency_priority), r.index, i.changes.len()))
                 }
                 _ => {}
             }

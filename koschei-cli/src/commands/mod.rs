@@ -14,6 +14,7 @@ pub(crate) mod run;
 pub(crate) mod status;
 pub(crate) mod submit;
 
+use crate::exit::outln;
 use koschei_core::config::Config;
 use koschei_core::db::{Database, migrate};
 
@@ -44,6 +45,6 @@ impl Context {
 
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
     Ok(())
 }

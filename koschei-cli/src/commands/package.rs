@@ -1,5 +1,6 @@
 //! `koschei package show`.
 
+use crate::exit::outln;
 use koschei_core::db::{collection, package};
 
 use super::Context;
@@ -42,23 +43,26 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         return super::print_json(&packages);
     }
     for p in &packages {
-        println!("{} in {}: {}", p.name, p.collection, p.state.as_str());
-        println!(
+        outln!("{} in {}: {}", p.name, p.collection, p.state.as_str())?;
+        outln!(
             "  tracked {}, blocked {}, resolved {}",
             p.tracked,
             p.blocked,
             p.resolved.map_or("not yet".to_owned(), |r| r.to_string())
-        );
-        println!(
+        )?;
+        outln!(
             "  priorities: manual {}, static {}, build {}, dependency {}",
-            p.manual_priority, p.static_priority, p.build_priority, p.dependency_priority
-        );
-        println!(
+            p.manual_priority,
+            p.static_priority,
+            p.build_priority,
+            p.dependency_priority
+        )?;
+        outln!(
             "  arch override: {}",
             p.arch_override.as_deref().unwrap_or("none")
-        );
+        )?;
         match &p.last_build {
-            Some(b) => println!(
+            Some(b) => outln!(
                 "  last build: task {} {} started {}{}",
                 b.task_id,
                 b.state.map_or("?", |s| s.as_str()),
@@ -66,8 +70,8 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
                 b.version_release
                     .as_deref()
                     .map_or(String::new(), |vr| format!(", {vr}"))
-            ),
-            None => println!("  last build: none"),
+            )?,
+            None => outln!("  last build: none")?,
         }
     }
     Ok(())

@@ -6,8 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use koschei_core::config::Config;
+use koschei_core::service::{Engine, EngineOptions, PassOptions, ServiceName};
+use koschei_solver::engine::{SolverResolver, SolverResolverOptions};
+
 use super::Context;
-use crate::engine::{Engine, SERVICES, run_service};
 
 /// Arguments shared by `run` and `service run`.
 #[derive(Debug, clap::Args)]
@@ -37,20 +40,20 @@ pub(crate) enum ServiceCommand {
     Run(CommonArgs),
 }
 
-fn selected(common: &CommonArgs) -> anyhow::Result<Vec<&'static str>> {
-    for name in &common.only {
-        if !SERVICES.contains(&name.as_str()) {
-            anyhow::bail!(
-                "unknown service `{name}`\n\nhint: known services are {}",
-                SERVICES.join(", ")
-            );
-        }
-    }
-    Ok(SERVICES
-        .iter()
-        .copied()
-        .filter(|s| common.only.is_empty() || common.only.iter().any(|o| o == s))
-        .collect())
+/// The engine the configuration describes, with the libsolv resolver.
+pub(crate) fn engine(config: &Config, passive: bool) -> anyhow::Result<Engine> {
+    let resolver = SolverResolver::new(SolverResolverOptions::from_config(config))?;
+    Ok(Engine::from_config(
+        config,
+        &EngineOptions::new(passive),
+        Box::new(resolver),
+    )?)
+}
+
+fn selected(common: &CommonArgs) -> anyhow::Result<Vec<ServiceName>> {
+    ServiceName::parse_list(&common.only).map_err(|e| {
+        anyhow::anyhow!("{e}\n\nhint: `--only` takes a comma-separated list of these names")
+    })
 }
 
 /// One pass of each selected service. Every service runs even when an earlier one failed
@@ -61,20 +64,20 @@ pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             "`koschei run` needs `--once`\n\nhint: use `koschei service run` for the long-running loop"
         );
     }
-    let services = selected(&args.common)?;
+    let only = selected(&args.common)?;
     let (_db, mut client) = ctx.connect_current()?;
-    let mut engine = Engine::new(&ctx.config, args.common.passive)?;
-    let mut failed = 0;
-    for name in services {
-        match run_service(&mut engine, &mut client, name, args.common.passive) {
-            Ok(summary) => println!("{name}: {summary}"),
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {name}: {e:#}");
-            }
-        }
+    let mut engine = engine(&ctx.config, args.common.passive)?;
+    let report = engine.run_pass(
+        &mut client,
+        &PassOptions {
+            passive: args.common.passive,
+            only,
+        },
+    );
+    for line in report.lines() {
+        crate::exit::outln!("{line}")?;
     }
-    Ok(u8::from(failed > 0))
+    Ok(u8::from(!report.is_success()))
 }
 
 /// The service loop.
@@ -86,14 +89,15 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
     let (_db, mut client) = ctx.connect_current()?;
-    let mut engine = Engine::new(&ctx.config, common.passive)?;
-    let interval = |name: &str| {
+    let mut engine = engine(&ctx.config, common.passive)?;
+    let interval = |name: ServiceName| {
         ctx.config
             .services
-            .get(name)
+            .get(name.as_str())
             .map_or(Duration::from_secs(3), |s| s.interval)
     };
-    let mut next: BTreeMap<&str, Instant> = services.iter().map(|s| (*s, Instant::now())).collect();
+    let mut next: BTreeMap<ServiceName, Instant> =
+        services.iter().map(|s| (*s, Instant::now())).collect();
     tracing::info!(services = ?services, passive = common.passive, "services started");
     while !stop.load(Ordering::Relaxed) {
         for name in &services {
@@ -103,16 +107,23 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
             if next[name] > Instant::now() {
                 continue;
             }
-            match run_service(&mut engine, &mut client, name, common.passive) {
-                Ok(summary) => tracing::debug!(service = name, "{summary}"),
-                // The pass committed what it finished; the next one continues.
-                Err(e) => tracing::error!(service = name, "pass failed: {e:#}"),
+            // A failed service committed what it finished (logged by the pass); the next
+            // pass continues.
+            let report = engine.run_pass(
+                &mut client,
+                &PassOptions {
+                    passive: common.passive,
+                    only: vec![*name],
+                },
+            );
+            for line in report.lines() {
+                tracing::debug!(service = name.as_str(), "{line}");
             }
             if client.is_closed() {
                 let (_, fresh) = ctx.connect_current()?;
                 client = fresh;
             }
-            next.insert(name, Instant::now() + interval(name));
+            next.insert(*name, Instant::now() + interval(*name));
         }
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -1,5 +1,6 @@
 //! `koschei status`.
 
+use crate::exit::outln;
 use koschei_core::db::migrate::{self, MIGRATIONS};
 use koschei_core::db::overview;
 
@@ -37,28 +38,33 @@ pub(crate) fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         });
         return super::print_json(&value);
     }
-    println!("database:       {}", db.location());
+    outln!("database:       {}", db.location())?;
     match schema.current() {
-        Some(v) if schema.is_current() => println!("schema version: {v} (current)"),
-        Some(v) => println!(
+        Some(v) if schema.is_current() => outln!("schema version: {v} (current)")?,
+        Some(v) => outln!(
             "schema version: {v}, this koschei needs {}: run `koschei db migrate`",
             schema.latest_known
-        ),
-        None => println!("schema version: none (empty database): run `koschei db migrate`"),
+        )?,
+        None => outln!("schema version: none (empty database): run `koschei db migrate`")?,
     }
     if !schema.is_current() {
         return Ok(());
     }
     if collections.is_empty() {
-        println!("collections:    none (add one with `koschei create-collection`)");
+        outln!("collections:    none (add one with `koschei create-collection`)")?;
     } else {
-        println!("collections:");
-        println!(
+        outln!("collections:")?;
+        outln!(
             "  {:<16} {:<10} {:>8} {:>8} {:>8} {:>10}",
-            "NAME", "STATE", "PACKAGES", "TRACKED", "FAILING", "UNRESOLVED"
-        );
+            "NAME",
+            "STATE",
+            "PACKAGES",
+            "TRACKED",
+            "FAILING",
+            "UNRESOLVED"
+        )?;
         for c in &collections {
-            println!(
+            outln!(
                 "  {:<16} {:<10} {:>8} {:>8} {:>8} {:>10}",
                 c.collection.name,
                 c.collection.state.as_str(),
@@ -66,15 +72,18 @@ pub(crate) fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 c.tracked,
                 c.failing,
                 c.unresolved
-            );
+            )?;
         }
     }
-    println!("running builds: {}", running.len());
+    outln!("running builds: {}", running.len())?;
     for b in &running {
-        println!(
+        outln!(
             "  {} ({}) task {} since {}",
-            b.package, b.collection, b.task_id, b.started
-        );
+            b.package,
+            b.collection,
+            b.task_id,
+            b.started
+        )?;
     }
     Ok(())
 }

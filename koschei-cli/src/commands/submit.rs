@@ -1,12 +1,12 @@
 //! `koschei submit-build`: submit scratch builds of packages now, without priority or load
 //! checks, with the arches the scheduler would choose (the original's admin `submit-build`).
 
+use crate::exit::outln;
 use koschei_core::db::log::{self, Environment};
 use koschei_core::db::{collection as coll, package};
 use koschei_core::service::{self, scheduler::Attempt};
 
 use super::Context;
-use crate::engine::Engine;
 
 /// Arguments of `koschei submit-build`.
 #[derive(Debug, clap::Args)]
@@ -33,13 +33,13 @@ pub(crate) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     if !missing.is_empty() {
         anyhow::bail!("Packages don't exist: {}", missing.join(","));
     }
-    let engine = Engine::new(&ctx.config, false)?;
+    let engine = super::run::engine(&ctx.config, false)?;
     let user = log::user_id(&mut client, &super::admin::admin_user())?;
     let mut failed = false;
     for p in packages {
         let attempt = service::scheduler::submit_package(
             &mut client,
-            &engine.koji,
+            engine.koji.as_ref(),
             &engine.settings,
             p.id,
             service::now(),
@@ -59,7 +59,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             }
         };
         log::record(&mut client, Environment::Admin, Some(user), &message, None)?;
-        println!("{message}");
+        outln!("{message}")?;
     }
     Ok(u8::from(failed))
 }

@@ -188,3 +188,57 @@ fn private_cluster_is_shared_by_concurrent_commands_and_stopped_by_the_last() {
     assert!(!cluster.join("data/postmaster.pid").exists());
     std::fs::remove_dir_all(&state).unwrap();
 }
+
+/// Runs `koschei <args>` with a standard output whose reader is already gone (as
+/// `koschei status | head` once `head` exits); returns (exit code, stderr).
+fn with_closed_stdout(db: Option<&TestDb>, args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut c = koschei(db);
+    c.args(args).stdout(writer);
+    let (code, _, err) = run(c);
+    (code, err)
+}
+
+#[test]
+fn a_closed_stdout_ends_commands_quietly() {
+    let db = TestDb::new().unwrap();
+    let mut c = db.connect().unwrap();
+    c.batch_execute(
+        "INSERT INTO collection (name, display_name, target, dest_tag, build_tag, latest_repo_id, latest_repo_resolved)
+             VALUES ('f44', 'Fedora 44', 'f44', 'f44', 'f44-build', 5, true);
+         INSERT INTO base_package (name) VALUES ('rnv');
+         INSERT INTO package (base_id, name, collection_id, tracked, resolved)
+             SELECT b.id, b.name, c.id, true, true FROM base_package b, collection c;",
+    )
+    .unwrap();
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["config", "show"],
+        &["collection", "list", "--json"],
+        &["package", "show", "rnv"],
+    ] {
+        let (code, err) = with_closed_stdout(Some(&db), args);
+        assert_eq!(code, 0, "koschei {args:?}: {err}");
+        assert!(!err.contains("panicked"), "koschei {args:?}: {err}");
+        assert!(!err.contains("error"), "koschei {args:?}: {err}");
+    }
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../koschei-solver/tests/data/impact"
+    );
+    let (code, err) = with_closed_stdout(
+        None,
+        &[
+            "resolve",
+            "--repo",
+            &format!("{fixture}/old"),
+            "--sources",
+            &format!("{fixture}/source"),
+            "--cache-dir",
+            &format!("{}/closed-stdout-cache", std::env::temp_dir().display()),
+        ],
+    );
+    assert_eq!((code, err.contains("error")), (0, false), "resolve: {err}");
+}

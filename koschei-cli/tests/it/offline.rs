@@ -188,3 +188,54 @@ fn a_malformed_previous_output_is_an_error_naming_file_and_line() {
         "{err}"
     );
 }
+
+/// The `dependency_priority` of package `name` in an `impact --json` output.
+fn impact_priority(out: &str, name: &str) -> i64 {
+    let (lines, _) = split(out);
+    lines
+        .iter()
+        .find(|l| l["name"] == name)
+        .and_then(|l| l["dependency_priority"].as_i64())
+        .unwrap_or_else(|| panic!("no {name} in {out}"))
+}
+
+#[test]
+fn impact_uses_the_configured_priority_weight_and_the_flag_overrides_it() {
+    let tmp = Tmp::new("impact-priorities");
+    let data =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../koschei-solver/tests/data/impact");
+    let (old, new, src) = (data.join("old"), data.join("new"), data.join("source"));
+    let args = [
+        "impact",
+        "--old-repo",
+        path(&old),
+        "--new-repo",
+        path(&new),
+        "--sources",
+        path(&src),
+        "--json",
+    ];
+    // Defaults: 256 / 2 + 256 / 3 for uses-foo (README example).
+    let (out, _) = ok(&tmp, &args);
+    assert_eq!(impact_priority(&out, "uses-foo"), 213);
+    // The configuration's [priorities] package_update (as the scheduler uses it).
+    let config = tmp.0.join("koschei.toml");
+    std::fs::write(&config, "[priorities]\npackage_update = 512\n").unwrap();
+    let mut c = koschei(None);
+    c.args(args)
+        .arg("--cache-dir")
+        .arg(tmp.0.join("cache"))
+        .env("KOSCHEI_CONFIG", &config);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(impact_priority(&out, "uses-foo"), 426);
+    // The flag wins over the file.
+    let mut c = koschei(None);
+    c.args(args)
+        .args(["--package-update", "100", "--cache-dir"])
+        .arg(tmp.0.join("cache"))
+        .env("KOSCHEI_CONFIG", &config);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(impact_priority(&out, "uses-foo"), 83);
+}

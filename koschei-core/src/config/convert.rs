@@ -4,9 +4,19 @@
 use super::{Config, KojiConfig, KojiLogin};
 use crate::koji::{ClientOptions, Login, SslLogin, Struct, Value};
 use crate::priority::Priorities;
+#[cfg(feature = "postgres")]
 use crate::service::Settings;
 
 impl KojiConfig {
+    /// The CA bundle that verifies the hub and its top URL: `serverca`, else `ca` (certificate
+    /// login only; `None` means the system roots).
+    pub fn hub_ca(&self) -> Option<std::path::PathBuf> {
+        match &self.login {
+            KojiLogin::Ssl { ca, serverca, .. } => serverca.clone().or_else(|| ca.clone()),
+            KojiLogin::Anonymous => None,
+        }
+    }
+
     /// Options of a Koji client for this hub. `serverca` (the hub's CA) wins over `ca`
     /// for verifying the hub, as in the original's `ssl_login(cert, ca, serverca)`.
     pub fn client_options(&self) -> ClientOptions {
@@ -31,6 +41,8 @@ impl KojiConfig {
             timeout: self.timeout,
             multicall_chunk_size: self.multicall_chunk_size,
             login,
+            srpm_relative_path_root: self.srpm_relative_path_root.clone(),
+            build_opts: self.build_opts_struct(),
             ..ClientOptions::default()
         }
     }
@@ -63,19 +75,26 @@ impl KojiConfig {
 }
 
 impl Config {
-    /// Settings of the engine services.
-    pub fn service_settings(&self) -> Settings {
+    /// The priority weights of `[priorities]`, as the scheduler, the web and `koschei impact`
+    /// use them (values outside `i32` are clamped).
+    pub fn priorities(&self) -> Priorities {
         let p = &self.priorities;
         let clamp = |v: i64| i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX });
+        Priorities {
+            newly_added: clamp(p.newly_added),
+            build_threshold: clamp(p.build_threshold),
+            package_update: clamp(p.package_update),
+            failed_build_priority: clamp(p.failed_build_priority),
+            t0: p.t0,
+            t1: p.t1,
+        }
+    }
+
+    /// Settings of the engine services.
+    #[cfg(feature = "postgres")]
+    pub fn service_settings(&self) -> Settings {
         Settings {
-            priorities: Priorities {
-                newly_added: clamp(p.newly_added),
-                build_threshold: clamp(p.build_threshold),
-                package_update: clamp(p.package_update),
-                failed_build_priority: clamp(p.failed_build_priority),
-                t0: p.t0,
-                t1: p.t1,
-            },
+            priorities: self.priorities(),
             max_builds: i64::from(self.koji.max_builds),
             build_arches: self.koji.build_arches.clone(),
             load_threshold: self.koji.load_threshold,
@@ -83,7 +102,6 @@ impl Config {
             task_timeout: self.koji.task_timeout,
             build_from_repo_id: self.koji.build_from_repo_id,
             persist_chunk_size: self.dependency.persist_chunk_size,
-            multicall_chunk_size: self.koji.multicall_chunk_size,
             ..Settings::default()
         }
     }

@@ -1,4 +1,5 @@
-//! Typed Koji calls (spec sections 8 and 10) and the [`KojiApi`] trait the engine uses.
+//! Typed Koji calls (spec sections 8 and 10); the engine's [`super::KojiApi`] is implemented
+//! over them in `engine_calls.rs`.
 //!
 //! Result structs tolerate unknown members and missing optional ones, since field sets differ across hub
 //! versions.
@@ -9,99 +10,45 @@ use super::client::Client;
 use super::de::from_value;
 use super::error::Error;
 use super::policy::{dependency_strings, load};
+use super::types::{KojiBuildState, RepoState, ScratchBuild};
 use super::xmlrpc::{Call, Fault, Struct, Value};
+use crate::model::TaskState;
+use std::time::{Duration, SystemTime};
 
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub i64);
+/// Seconds since the epoch as a time (`None` for missing, negative or non-finite values).
+pub(crate) fn epoch_time(secs: Option<f64>) -> Option<SystemTime> {
+    secs.filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(s))
+}
 
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
+fn task_state<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TaskState, D::Error> {
+    let v = i64::deserialize(d)?;
+    TaskState::from_koji(v)
+        .ok_or_else(|| serde::de::Error::custom(format_args!("unknown task state {v}")))
+}
 
+use crate::model::{KojiBuildId, KojiEventId, KojiTaskId, RepoId};
+
+macro_rules! id_value {
+    ($($name:ident),*) => {$(
         impl From<$name> for Value {
             fn from(v: $name) -> Value {
-                Value::Int(v.0)
+                Value::Int(i64::from(v.0))
             }
         }
-    };
+    )*};
 }
-
-id_type!(
-    /// A Koji task id.
-    TaskId
-);
-id_type!(
-    /// A Koji repo id.
-    RepoId
-);
-id_type!(
-    /// A Koji build id.
-    BuildId
-);
-id_type!(
-    /// A Koji event id.
-    EventId
-);
-
-/// `TASK_STATES`.
-pub mod task_state {
-    /// Waiting for a builder.
-    pub const FREE: i64 = 0;
-    /// Running.
-    pub const OPEN: i64 = 1;
-    /// Finished successfully.
-    pub const CLOSED: i64 = 2;
-    /// Canceled.
-    pub const CANCELED: i64 = 3;
-    /// Assigned to a builder.
-    pub const ASSIGNED: i64 = 4;
-    /// Failed.
-    pub const FAILED: i64 = 5;
-}
-
-/// `REPO_STATES`.
-pub mod repo_state {
-    /// Being generated.
-    pub const INIT: i64 = 0;
-    /// Usable, newest.
-    pub const READY: i64 = 1;
-    /// Usable, superseded.
-    pub const EXPIRED: i64 = 2;
-    /// Deleted.
-    pub const DELETED: i64 = 3;
-    /// Broken.
-    pub const PROBLEM: i64 = 4;
-}
-
-/// `BUILD_STATES`.
-pub mod build_state {
-    /// In progress.
-    pub const BUILDING: i64 = 0;
-    /// Done.
-    pub const COMPLETE: i64 = 1;
-    /// Deleted.
-    pub const DELETED: i64 = 2;
-    /// Failed.
-    pub const FAILED: i64 = 3;
-    /// Canceled.
-    pub const CANCELED: i64 = 4;
-}
+id_value!(KojiTaskId, RepoId, KojiBuildId, KojiEventId);
 
 /// A repo (`getRepo`, `repoInfo`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RepoInfo {
     /// Repo id.
     pub id: RepoId,
-    /// `REPO_STATES` value.
-    pub state: i64,
+    /// Repo state.
+    pub state: RepoState,
     /// Event the repo was generated for (use it for `getTagGroups`).
-    pub create_event: EventId,
+    pub create_event: KojiEventId,
     /// Creation time, epoch seconds.
     #[serde(default)]
     pub create_ts: Option<f64>,
@@ -116,13 +63,13 @@ pub struct RepoInfo {
     pub dist: Option<bool>,
     /// The `newRepo` task that made it.
     #[serde(default)]
-    pub task_id: Option<TaskId>,
+    pub task_id: Option<KojiTaskId>,
 }
 
 impl RepoInfo {
     /// Koschei accepts READY and EXPIRED repos for resolution.
     pub fn is_usable(&self) -> bool {
-        self.state == repo_state::READY || self.state == repo_state::EXPIRED
+        self.state.is_usable()
     }
 }
 
@@ -203,7 +150,7 @@ impl BuildConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct TaggedBuild {
     /// Build id.
-    pub build_id: BuildId,
+    pub build_id: KojiBuildId,
     /// Package name.
     pub name: String,
     /// Package id.
@@ -215,21 +162,21 @@ pub struct TaggedBuild {
     pub release: String,
     /// Epoch.
     #[serde(default)]
-    pub epoch: Option<i64>,
+    pub epoch: Option<i32>,
     /// `name-version-release`.
     #[serde(default)]
     pub nvr: Option<String>,
-    /// `BUILD_STATES` value.
-    pub state: i64,
+    /// Build state.
+    pub state: KojiBuildState,
     /// The build task (nil for imported builds).
     #[serde(default)]
-    pub task_id: Option<TaskId>,
+    pub task_id: Option<KojiTaskId>,
     /// Tag the build is actually in (may be an ancestor).
     #[serde(default)]
     pub tag_name: Option<String>,
     /// Event of the tagging.
     #[serde(default)]
-    pub create_event: Option<EventId>,
+    pub create_event: Option<KojiEventId>,
     /// Owner name.
     #[serde(default)]
     pub owner_name: Option<String>,
@@ -245,7 +192,7 @@ pub struct TaggedBuild {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BuildInfo {
     /// Build id (`listBuilds` has no `id` member, only `build_id`).
-    pub build_id: BuildId,
+    pub build_id: KojiBuildId,
     /// Package name.
     pub name: String,
     /// Version.
@@ -258,11 +205,11 @@ pub struct BuildInfo {
     /// `name-version-release`.
     #[serde(default)]
     pub nvr: Option<String>,
-    /// `BUILD_STATES` value.
-    pub state: i64,
+    /// Build state.
+    pub state: KojiBuildState,
     /// The build task.
     #[serde(default)]
-    pub task_id: Option<TaskId>,
+    pub task_id: Option<KojiTaskId>,
     /// Creation time, epoch seconds.
     #[serde(default)]
     pub creation_ts: Option<f64>,
@@ -298,7 +245,7 @@ pub struct RpmInfo {
     /// RPM id.
     pub id: i64,
     /// Build id.
-    pub build_id: BuildId,
+    pub build_id: KojiBuildId,
     /// Name.
     pub name: String,
     /// Version.
@@ -307,7 +254,7 @@ pub struct RpmInfo {
     pub release: String,
     /// Epoch.
     #[serde(default)]
-    pub epoch: Option<i64>,
+    pub epoch: Option<i32>,
     /// Arch (`src` for the SRPM).
     pub arch: String,
     /// Size in bytes.
@@ -380,11 +327,12 @@ pub struct RpmDep {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct TaskInfo {
     /// Task id.
-    pub id: TaskId,
+    pub id: KojiTaskId,
     /// Method, e.g. `build`, `buildArch`.
     pub method: String,
-    /// `TASK_STATES` value.
-    pub state: i64,
+    /// Task state.
+    #[serde(deserialize_with = "task_state")]
+    pub state: TaskState,
     /// Task arch.
     pub arch: String,
     /// Label (`srpm`, an arch) or nil.
@@ -392,7 +340,7 @@ pub struct TaskInfo {
     pub label: Option<String>,
     /// Parent task.
     #[serde(default)]
-    pub parent: Option<TaskId>,
+    pub parent: Option<KojiTaskId>,
     /// Priority.
     #[serde(default)]
     pub priority: Option<i64>,
@@ -418,8 +366,23 @@ impl TaskInfo {
     pub fn is_finished(&self) -> bool {
         matches!(
             self.state,
-            task_state::CLOSED | task_state::CANCELED | task_state::FAILED
+            TaskState::Closed | TaskState::Canceled | TaskState::Failed
         )
+    }
+
+    /// When the task was created (the epoch when the hub did not say).
+    pub fn created(&self) -> SystemTime {
+        epoch_time(self.create_ts).unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
+    /// When the task finished, if it did.
+    pub fn completed(&self) -> Option<SystemTime> {
+        epoch_time(self.completion_ts)
+    }
+
+    /// The arch Koschei records for a child task: its label (`srpm`, an arch), else its arch.
+    pub fn arch_label(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.arch)
     }
 
     /// The repo id a `rebuildSRPM`/`buildArch` child was built against (from its request), or a
@@ -433,7 +396,7 @@ impl TaskInfo {
                 .rev()
                 .find_map(|v| v.get("repo_id").and_then(Value::as_i64)),
         };
-        found.map(RepoId)
+        found.and_then(|v| i32::try_from(v).ok()).map(RepoId)
     }
 }
 
@@ -457,6 +420,22 @@ pub struct Host {
     pub enabled: Option<bool>,
 }
 
+impl Host {
+    /// A ready-or-not host with these arches and load figures (id 0, no name), as tests and
+    /// load computations build them.
+    pub fn new(arches: &str, capacity: f64, task_load: f64, ready: bool) -> Host {
+        Host {
+            id: 0,
+            name: String::new(),
+            arches: arches.to_owned(),
+            task_load,
+            capacity,
+            ready,
+            enabled: Some(true),
+        }
+    }
+}
+
 /// A channel (`getChannel`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Channel {
@@ -467,32 +446,6 @@ pub struct Channel {
     /// Enabled.
     #[serde(default)]
     pub enabled: Option<bool>,
-}
-
-/// Options of a scratch build.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ScratchBuildOptions {
-    /// Space-separated arches (`arch_override`), if restricted.
-    pub arch_override: Option<String>,
-    /// Build against a fixed repo (`repo_id`; needs the hub's `build_from_repo_id` policy).
-    pub repo_id: Option<RepoId>,
-    /// Further configured build options (Koschei's `build_opts`), merged before `scratch`.
-    pub extra: Struct,
-}
-
-impl ScratchBuildOptions {
-    /// The `opts` struct sent to `build`.
-    pub fn to_value(&self) -> Value {
-        let mut s = self.extra.clone();
-        s.insert("scratch".into(), Value::Bool(true));
-        if let Some(a) = &self.arch_override {
-            s.insert("arch_override".into(), Value::from(a.as_str()));
-        }
-        if let Some(r) = self.repo_id {
-            s.insert("repo_id".into(), Value::Int(r.0));
-        }
-        Value::Struct(s)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -517,7 +470,7 @@ impl Client {
             self,
             Call::new("getRepo")
                 .arg(tag)
-                .kwarg("state", repo_state::READY),
+                .kwarg("state", RepoState::Ready.code()),
         )
     }
 
@@ -527,7 +480,11 @@ impl Client {
     }
 
     /// `getTagGroups(tag, event=event)`.
-    pub fn tag_groups(&self, tag: &str, event: Option<EventId>) -> Result<Vec<TagGroup>, Error> {
+    pub fn tag_groups(
+        &self,
+        tag: &str,
+        event: Option<KojiEventId>,
+    ) -> Result<Vec<TagGroup>, Error> {
         let mut call = Call::new("getTagGroups").arg(tag);
         if let Some(e) = event {
             call = call.kwarg("event", e);
@@ -562,7 +519,7 @@ impl Client {
     }
 
     /// `listTagged(tag, event, latest=True)`: the latest builds at an event.
-    pub fn list_tagged_at(&self, tag: &str, event: EventId) -> Result<Vec<TaggedBuild>, Error> {
+    pub fn list_tagged_at(&self, tag: &str, event: KojiEventId) -> Result<Vec<TaggedBuild>, Error> {
         call_typed(
             self,
             Call::new("listTagged")
@@ -587,7 +544,7 @@ impl Client {
         )
     }
 
-    /// `getBuild(build)` by id ([`BuildId`]) or NVR string; `None` when missing.
+    /// `getBuild(build)` by id ([`KojiBuildId`]) or NVR string; `None` when missing.
     pub fn build_info(&self, build: impl Into<Value>) -> Result<Option<BuildInfo>, Error> {
         call_typed(self, Call::new("getBuild").arg(build))
     }
@@ -596,15 +553,15 @@ impl Client {
     pub fn list_builds(
         &self,
         package_id: Option<i64>,
-        state: Option<i64>,
-        task_id: Option<TaskId>,
+        state: Option<KojiBuildState>,
+        task_id: Option<KojiTaskId>,
     ) -> Result<Vec<BuildInfo>, Error> {
         let mut call = Call::new("listBuilds");
         if let Some(p) = package_id {
             call = call.kwarg("packageID", p);
         }
         if let Some(s) = state {
-            call = call.kwarg("state", s);
+            call = call.kwarg("state", s.code());
         }
         if let Some(t) = task_id {
             call = call.kwarg("taskID", t);
@@ -613,7 +570,7 @@ impl Client {
     }
 
     /// `listRPMs(buildID=build, arches="src")`: the SRPM of a build.
-    pub fn source_rpms(&self, build: BuildId) -> Result<Vec<RpmInfo>, Error> {
+    pub fn source_rpms(&self, build: KojiBuildId) -> Result<Vec<RpmInfo>, Error> {
         call_typed(
             self,
             Call::new("listRPMs")
@@ -637,26 +594,21 @@ impl Client {
         )
     }
 
-    /// `build(src, target, opts, priority=priority)` as a scratch build; returns the task id.
-    pub fn scratch_build(
-        &self,
-        srpm: &str,
-        target: Option<&str>,
-        opts: &ScratchBuildOptions,
-        priority: i64,
-    ) -> Result<TaskId, Error> {
+    /// `build(src, target, opts, priority=priority)` as a scratch build (`opts` are the
+    /// client's `build_opts` with the build's own); returns the task id.
+    pub fn scratch_build(&self, build: &ScratchBuild) -> Result<KojiTaskId, Error> {
         call_typed(
             self,
             Call::new("build")
-                .arg(srpm)
-                .arg(target)
-                .arg(opts.to_value())
-                .kwarg("priority", priority),
+                .arg(build.srpm_url.as_str())
+                .arg(build.target.as_deref())
+                .arg(build.opts(&self.options().build_opts))
+                .kwarg("priority", i64::from(build.priority)),
         )
     }
 
     /// `getTaskInfo(task_id[, request=True])`; `None` when missing.
-    pub fn task_info(&self, task: TaskId, request: bool) -> Result<Option<TaskInfo>, Error> {
+    pub fn task_info(&self, task: KojiTaskId, request: bool) -> Result<Option<TaskInfo>, Error> {
         let mut call = Call::new("getTaskInfo").arg(task);
         if request {
             call = call.kwarg("request", true);
@@ -665,7 +617,7 @@ impl Client {
     }
 
     /// `getTaskChildren(task_id, request=True)`, sorted by id.
-    pub fn task_children(&self, task: TaskId) -> Result<Vec<TaskInfo>, Error> {
+    pub fn task_children(&self, task: KojiTaskId) -> Result<Vec<TaskInfo>, Error> {
         let mut v: Vec<TaskInfo> = call_typed(
             self,
             Call::new("getTaskChildren")
@@ -677,7 +629,7 @@ impl Client {
     }
 
     /// `getTaskResult(task_id)`: the result value, or the fault the task failed with.
-    pub fn task_result(&self, task: TaskId) -> Result<Result<Value, Fault>, Error> {
+    pub fn task_result(&self, task: KojiTaskId) -> Result<Result<Value, Fault>, Error> {
         match self.call(&Call::new("getTaskResult").arg(task)) {
             Ok(v) => Ok(Ok(v)),
             Err(Error::Fault { fault, .. }) => Ok(Err(fault)),
@@ -686,7 +638,7 @@ impl Client {
     }
 
     /// `cancelTask(task_id)`.
-    pub fn cancel_task(&self, task: TaskId) -> Result<(), Error> {
+    pub fn cancel_task(&self, task: KojiTaskId) -> Result<(), Error> {
         self.call(&Call::new("cancelTask").arg(task)).map(|_| ())
     }
 
@@ -707,7 +659,7 @@ impl Client {
     }
 
     /// Multicall of `getTaskInfo` for several tasks (`None` for missing tasks or per-call faults).
-    pub fn task_infos(&self, tasks: &[TaskId]) -> Result<Vec<Option<TaskInfo>>, Error> {
+    pub fn task_infos(&self, tasks: &[KojiTaskId]) -> Result<Vec<Option<TaskInfo>>, Error> {
         let calls: Vec<Call> = tasks
             .iter()
             .map(|t| Call::new("getTaskInfo").arg(*t))
@@ -722,7 +674,10 @@ impl Client {
     }
 
     /// Multicall of `getTaskChildren(id, request=True)` (`None` for per-call faults).
-    pub fn tasks_children(&self, tasks: &[TaskId]) -> Result<Vec<Option<Vec<TaskInfo>>>, Error> {
+    pub fn tasks_children(
+        &self,
+        tasks: &[KojiTaskId],
+    ) -> Result<Vec<Option<Vec<TaskInfo>>>, Error> {
         let calls: Vec<Call> = tasks
             .iter()
             .map(|t| Call::new("getTaskChildren").arg(*t).kwarg("request", true))
@@ -772,107 +727,5 @@ impl Client {
         };
         let hosts = self.list_hosts(&query, channel.id)?;
         Ok(load(all_arches, arches, &hosts))
-    }
-}
-
-/// The Koji calls the engine (poller, resolvers, scheduler) makes. [`Client`] implements it over HTTP.
-pub trait KojiApi {
-    /// The newest READY repo of a build tag.
-    fn latest_repo(&self, tag: &str) -> Result<Option<RepoInfo>, Error>;
-    /// One repo by id.
-    fn repo_info(&self, repo: RepoId) -> Result<Option<RepoInfo>, Error>;
-    /// Comps groups of a tag at an event.
-    fn tag_groups(&self, tag: &str, event: Option<EventId>) -> Result<Vec<TagGroup>, Error>;
-    /// Build configuration of a tag (arches).
-    fn build_config(&self, tag: &str) -> Result<BuildConfig, Error>;
-    /// Latest builds in a tag (with inheritance), optionally of one package.
-    fn list_tagged_latest(
-        &self,
-        tag: &str,
-        package: Option<&str>,
-    ) -> Result<Vec<TaggedBuild>, Error>;
-    /// Packages listed in a tag (with inheritance).
-    fn list_packages(&self, tag: &str) -> Result<Vec<PackageEntry>, Error>;
-    /// The SRPMs of a build.
-    fn source_rpms(&self, build: BuildId) -> Result<Vec<RpmInfo>, Error>;
-    /// BuildRequires as dependency strings, one entry per NVRA.
-    fn rpm_requires(&self, nvras: &[Nvra]) -> Result<Vec<Option<Vec<String>>>, Error>;
-    /// Selected RPM headers of an RPM.
-    fn rpm_headers(&self, nvra: &Nvra, headers: &[&str]) -> Result<Struct, Error>;
-    /// Submits a scratch build.
-    fn scratch_build(
-        &self,
-        srpm: &str,
-        target: Option<&str>,
-        opts: &ScratchBuildOptions,
-        priority: i64,
-    ) -> Result<TaskId, Error>;
-    /// Task infos, one per id.
-    fn task_infos(&self, tasks: &[TaskId]) -> Result<Vec<Option<TaskInfo>>, Error>;
-    /// Children (with requests) of each task.
-    fn tasks_children(&self, tasks: &[TaskId]) -> Result<Vec<Option<Vec<TaskInfo>>>, Error>;
-    /// A task's result or the fault it failed with.
-    fn task_result(&self, task: TaskId) -> Result<Result<Value, Fault>, Error>;
-    /// Cancels a task.
-    fn cancel_task(&self, task: TaskId) -> Result<(), Error>;
-    /// Koji load (0..1) for building on `arches`.
-    fn koji_load(&self, all_arches: &[String], arches: &[String]) -> Result<f64, Error>;
-}
-
-impl KojiApi for Client {
-    fn latest_repo(&self, tag: &str) -> Result<Option<RepoInfo>, Error> {
-        Client::latest_repo(self, tag)
-    }
-    fn repo_info(&self, repo: RepoId) -> Result<Option<RepoInfo>, Error> {
-        Client::repo_info(self, repo)
-    }
-    fn tag_groups(&self, tag: &str, event: Option<EventId>) -> Result<Vec<TagGroup>, Error> {
-        Client::tag_groups(self, tag, event)
-    }
-    fn build_config(&self, tag: &str) -> Result<BuildConfig, Error> {
-        Client::build_config(self, tag)
-    }
-    fn list_tagged_latest(
-        &self,
-        tag: &str,
-        package: Option<&str>,
-    ) -> Result<Vec<TaggedBuild>, Error> {
-        Client::list_tagged_latest(self, tag, package)
-    }
-    fn list_packages(&self, tag: &str) -> Result<Vec<PackageEntry>, Error> {
-        Client::list_packages(self, tag)
-    }
-    fn source_rpms(&self, build: BuildId) -> Result<Vec<RpmInfo>, Error> {
-        Client::source_rpms(self, build)
-    }
-    fn rpm_requires(&self, nvras: &[Nvra]) -> Result<Vec<Option<Vec<String>>>, Error> {
-        Client::rpm_requires(self, nvras)
-    }
-    fn rpm_headers(&self, nvra: &Nvra, headers: &[&str]) -> Result<Struct, Error> {
-        Client::rpm_headers(self, nvra, headers)
-    }
-    fn scratch_build(
-        &self,
-        srpm: &str,
-        target: Option<&str>,
-        opts: &ScratchBuildOptions,
-        priority: i64,
-    ) -> Result<TaskId, Error> {
-        Client::scratch_build(self, srpm, target, opts, priority)
-    }
-    fn task_infos(&self, tasks: &[TaskId]) -> Result<Vec<Option<TaskInfo>>, Error> {
-        Client::task_infos(self, tasks)
-    }
-    fn tasks_children(&self, tasks: &[TaskId]) -> Result<Vec<Option<Vec<TaskInfo>>>, Error> {
-        Client::tasks_children(self, tasks)
-    }
-    fn task_result(&self, task: TaskId) -> Result<Result<Value, Fault>, Error> {
-        Client::task_result(self, task)
-    }
-    fn cancel_task(&self, task: TaskId) -> Result<(), Error> {
-        Client::cancel_task(self, task)
-    }
-    fn koji_load(&self, all_arches: &[String], arches: &[String]) -> Result<f64, Error> {
-        Client::koji_load(self, all_arches, arches)
     }
 }

@@ -81,15 +81,20 @@ pub struct ClientOptions {
     pub auth_timeout: Duration,
     /// Whether anonymous calls are retried too.
     pub anon_retry: bool,
-    /// Calls per `multiCall` request.
+    /// Calls per `multiCall` request: the only place multicalls are split.
     pub multicall_chunk_size: usize,
     /// How to log in.
     pub login: Login,
+    /// Prefix of SRPM paths passed to `build` (`koji_config.srpm_relative_path_root`: `..`
+    /// means relative to the hub's `work/` directory).
+    pub srpm_relative_path_root: String,
+    /// Options added to every scratch build (`koji_config.build_opts`).
+    pub build_opts: super::Struct,
 }
 
 impl ClientOptions {
     /// The web UI link of a task: `{weburl}/taskinfo?taskID={id}`.
-    pub fn task_url(&self, task: super::api::TaskId) -> String {
+    pub fn task_url(&self, task: crate::model::KojiTaskId) -> String {
         format!(
             "{}/taskinfo?taskID={task}",
             self.weburl.trim_end_matches('/')
@@ -112,6 +117,8 @@ impl Default for ClientOptions {
             anon_retry: true,
             multicall_chunk_size: 100,
             login: Login::None,
+            srpm_relative_path_root: "..".to_owned(),
+            build_opts: super::Struct::new(),
         }
     }
 }

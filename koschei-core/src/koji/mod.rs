@@ -2,7 +2,9 @@
 //!
 //! * [`xmlrpc`] is the pure wire codec;
 //! * [`Client`] talks to a hub over HTTP(S) (shell module);
-//! * the typed calls live on [`Client`] and behind the small [`KojiApi`] trait that the engine uses.
+//! * the typed calls live on [`Client`]; the engine calls Koji only through [`KojiApi`]
+//!   (implemented for [`Client`]), whose vocabulary (ids, state enums, answer structs) is
+//!   this module's.
 //!
 //! ```no_run
 //! use koschei_core::koji::{self, Client, ClientOptions};
@@ -20,17 +22,22 @@
 mod api;
 mod client;
 mod de;
+mod engine_calls;
 mod error;
 mod policy;
+mod types;
 pub mod xmlrpc;
 
+/// Koji's ids, one type each, 32 bits wide as in Koschei's schema; decoding an answer checks
+/// the range.
+pub use crate::model::{KojiBuildId, KojiEventId, KojiTaskId, RepoId};
 pub use api::{
-    BuildConfig, BuildId, BuildInfo, BuildTarget, Channel, EventId, GroupPackage, Host, KojiApi,
-    Nvra, PackageEntry, RepoId, RepoInfo, RpmDep, RpmInfo, ScratchBuildOptions, TagGroup,
-    TaggedBuild, TaskId, TaskInfo, build_state, repo_state, task_state,
+    BuildConfig, BuildInfo, BuildTarget, Channel, GroupPackage, Host, Nvra, PackageEntry, RepoInfo,
+    RpmDep, RpmInfo, TagGroup, TaggedBuild, TaskInfo,
 };
 pub use client::{Client, ClientOptions, Login, SslLogin};
 pub use de::{DeError, from_value};
 pub use error::{Error, FaultKind, is_koji_fault};
 pub use policy::{build_group_packages, canon_arch, dependency_strings, load, srpm_arches};
+pub use types::{KojiApi, KojiBuildState, KojiError, RepoState, ScratchBuild, Srpm, SrpmNvr};
 pub use xmlrpc::{Call, Fault, Struct, Value};

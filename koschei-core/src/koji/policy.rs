@@ -58,17 +58,8 @@ pub use crate::schedule::canon_arch;
 /// `noarch`), the hosts serving it give `sum(ready ? min(task_load, capacity) : capacity) / sum(capacity)`
 /// (1.0 without capacity); the result is the maximum over arches, or the minimum for noarch packages.
 pub fn load(all_arches: &[String], arches: &[String], hosts: &[Host]) -> f64 {
-    let hosts: Vec<crate::schedule::Host> = hosts
-        .iter()
-        .map(|h| crate::schedule::Host {
-            arches: h.arches.clone(),
-            capacity: h.capacity,
-            task_load: h.task_load,
-            ready: h.ready,
-        })
-        .collect();
     let arches: BTreeSet<String> = arches.iter().cloned().collect();
-    crate::schedule::koji_load(all_arches, &arches, &hosts)
+    crate::schedule::koji_load(all_arches, &arches, hosts)
 }
 
 /// Koschei's `get_srpm_arches`: the arches to build an SRPM on, from the tag's arches (`all_arches`), the

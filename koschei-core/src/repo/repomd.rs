@@ -21,6 +21,17 @@ pub enum ChecksumKind {
 }
 
 impl ChecksumKind {
+    /// The name repomd.xml uses (`sha1`, `sha256`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumKind::Sha1 => "sha1",
+            ChecksumKind::Sha224 => "sha224",
+            ChecksumKind::Sha256 => "sha256",
+            ChecksumKind::Sha384 => "sha384",
+            ChecksumKind::Sha512 => "sha512",
+        }
+    }
+
     /// Parses the `type` attribute of a `<checksum>`.
     pub fn from_name(name: &str) -> Option<ChecksumKind> {
         Some(match name {

@@ -8,7 +8,7 @@
 
 pub mod diff;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{Nevra, RepoId};
 pub use diff::{DependencyChange, InstalledDep, dependency_changes};
@@ -83,6 +83,48 @@ pub trait Resolver {
         build_group: &[String],
         build_requires: &[Vec<String>],
     ) -> Result<Vec<Resolution>, ResolveError>;
+
+    /// Ends a service pass (the engine calls it after every resolver service pass):
+    /// `succeeded` tells whether the pass completed, so a resolver that remembers answers
+    /// across passes persists only complete ones. Returns what the resolver did since the
+    /// last call. The default does nothing and reports nothing.
+    fn finish_pass(&mut self, succeeded: bool) -> PassStats {
+        let _ = succeeded;
+        PassStats::default()
+    }
+}
+
+/// What the resolver did since the last [`Resolver::finish_pass`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PassStats {
+    /// Requests answered (one per package, plus the buildroot).
+    pub requests: usize,
+    /// Requests solved.
+    pub solved: usize,
+    /// Requests answered by carrying a remembered answer over.
+    pub carried: usize,
+    /// Why requests were solved, by reason kind.
+    pub reasons: BTreeMap<&'static str, usize>,
+}
+
+impl std::fmt::Display for PassStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} requests: {} solved, {} carried over",
+            self.requests, self.solved, self.carried
+        )?;
+        if !self.reasons.is_empty() {
+            let reasons: Vec<String> = self
+                .reasons
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect();
+            write!(f, " (solved because {})", reasons.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 /// The NEVRAs of a resolution's installs (helper for persisting dependency sets).

@@ -13,9 +13,9 @@ use std::time::SystemTime;
 
 use postgres::Client;
 
-use super::koji_port::{KojiPort, SrpmNvr};
 use super::{Error, Settings, tx_err};
 use crate::db::engine::{self as db, ChangeRow, LockSpace};
+use crate::koji::{KojiApi, SrpmNvr};
 use crate::model::{CollectionId, Nevra, RepoId};
 use crate::resolve::{
     RepoDescriptor, Resolution, ResolveError, Resolver, dependency_changes, install_nevras,
@@ -38,7 +38,7 @@ pub struct Report {
 /// Runs one build resolver pass.
 pub fn run_once(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     resolver: &mut dyn Resolver,
     settings: &Settings,
     _now: SystemTime,
@@ -76,7 +76,7 @@ pub fn run_once(
 
 /// The repo to resolve in and its build group, `None` when nothing is usable.
 fn pick_repo(
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     coll: &db::CollectionRow,
     repo: RepoId,
 ) -> Result<Option<(RepoDescriptor, Vec<String>, bool)>, Error> {
@@ -109,7 +109,7 @@ fn pick_repo(
 #[allow(clippy::too_many_arguments)]
 fn process_group(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: CollectionId,
@@ -138,10 +138,8 @@ fn process_group(
             release: b.release.clone(),
         })
         .collect();
-    let mut deps = Vec::with_capacity(nvrs.len());
-    for part in nvrs.chunks(settings.multicall_chunk_size.max(1)) {
-        deps.extend(koji.rpm_requires(part)?);
-    }
+    // One multicall: the client splits it into `multicall_chunk_size` chunks.
+    let deps = koji.rpm_requires(&nvrs)?;
     let mut todo = Vec::new();
     let mut brs = Vec::new();
     for (b, d) in builds.iter().zip(deps) {

@@ -22,8 +22,6 @@
 //!   error (the call may have succeeded) keeps it.
 
 pub mod build_resolver;
-pub mod koji_client;
-pub mod koji_port;
 pub mod polling;
 pub mod repo_resolver;
 pub mod scheduler;
@@ -31,9 +29,9 @@ pub mod scheduler;
 use std::time::Duration;
 
 use crate::db::engine as db;
+use crate::koji::KojiError;
 use crate::priority::Priorities;
 use crate::resolve::ResolveError;
-use koji_port::KojiError;
 
 /// Settings of the engine services (defaults are the original's).
 #[derive(Debug, Clone, PartialEq)]
@@ -56,8 +54,6 @@ pub struct Settings {
     pub orphan_timeout: Duration,
     /// Packages persisted per transaction by the repo resolver.
     pub persist_chunk_size: usize,
-    /// Calls per Koji multicall.
-    pub multicall_chunk_size: usize,
 }
 
 impl Default for Settings {
@@ -72,7 +68,6 @@ impl Default for Settings {
             build_from_repo_id: false,
             orphan_timeout: Duration::from_secs(3600),
             persist_chunk_size: 150,
-            multicall_chunk_size: 100,
         }
     }
 }
@@ -137,122 +132,7 @@ pub fn now() -> std::time::SystemTime {
     std::time::SystemTime::now()
 }
 
-/// One of the four engine services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ServiceName {
-    /// Build states, package lists, real builds.
-    Polling,
-    /// Dependency resolution of new repos.
-    RepoResolver,
-    /// Dependency resolution of finished builds.
-    BuildResolver,
-    /// Scratch build submission (never run in passive mode).
-    Scheduler,
-}
-
-impl ServiceName {
-    /// All services, in the order a combined pass runs them.
-    pub const ALL: [ServiceName; 4] = [
-        ServiceName::Polling,
-        ServiceName::RepoResolver,
-        ServiceName::BuildResolver,
-        ServiceName::Scheduler,
-    ];
-
-    /// The name used on the command line and in logs (`polling`, `repo_resolver`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceName::Polling => "polling",
-            ServiceName::RepoResolver => "repo_resolver",
-            ServiceName::BuildResolver => "build_resolver",
-            ServiceName::Scheduler => "scheduler",
-        }
-    }
-
-    /// Parses a service name (`repo_resolver` and `repo-resolver` are both accepted).
-    pub fn parse(s: &str) -> Option<ServiceName> {
-        ServiceName::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s.replace('-', "_"))
-    }
-}
-
-/// Options of a combined pass.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PassOptions {
-    /// Passive mode: the scheduler is not run and polling never writes to Koji.
-    pub passive: bool,
-    /// Run only these services (all when empty).
-    pub only: Vec<ServiceName>,
-}
-
-/// What a combined pass did.
-#[derive(Debug, Default)]
-#[non_exhaustive]
-pub struct PassReport {
-    /// Polling report, when run and successful.
-    pub polling: Option<polling::Report>,
-    /// Repo resolver report, when run and successful.
-    pub repo_resolver: Option<repo_resolver::Report>,
-    /// Build resolver report, when run and successful.
-    pub build_resolver: Option<build_resolver::Report>,
-    /// Scheduler outcome, when run and successful.
-    pub scheduler: Option<scheduler::Outcome>,
-    /// Services that failed, with their error (the others still ran).
-    pub failures: Vec<(ServiceName, Error)>,
-}
-
-impl PassReport {
-    /// Whether every selected service completed.
-    pub fn is_success(&self) -> bool {
-        self.failures.is_empty()
-    }
-}
-
-/// Runs one pass of each selected service in order (polling, repo resolver, build resolver,
-/// scheduler), as `koschei run --once` does from cron. A failing service is logged and
-/// recorded in [`PassReport::failures`]; the following services still run, and what each
-/// service committed stays. The next pass completes the failed work.
-pub fn run_all_once(
-    client: &mut postgres::Client,
-    koji: &dyn koji_port::KojiPort,
-    resolver: &mut dyn crate::resolve::Resolver,
-    settings: &Settings,
-    options: &PassOptions,
-    now: std::time::SystemTime,
-) -> PassReport {
-    let selected = |s: ServiceName| options.only.is_empty() || options.only.contains(&s);
-    let mut report = PassReport::default();
-    let record = |name: ServiceName, e: Error, report: &mut PassReport| {
-        tracing::error!(service = name.as_str(), error = %e, "service pass failed");
-        report.failures.push((name, e));
-    };
-    if selected(ServiceName::Polling) {
-        let opts = polling::Options {
-            passive: options.passive,
-        };
-        match polling::run_once(client, koji, settings, opts, now) {
-            Ok(r) => report.polling = Some(r),
-            Err(e) => record(ServiceName::Polling, e, &mut report),
-        }
-    }
-    if selected(ServiceName::RepoResolver) {
-        match repo_resolver::run_once(client, koji, resolver, settings, now) {
-            Ok(r) => report.repo_resolver = Some(r),
-            Err(e) => record(ServiceName::RepoResolver, e, &mut report),
-        }
-    }
-    if selected(ServiceName::BuildResolver) {
-        match build_resolver::run_once(client, koji, resolver, settings, now) {
-            Ok(r) => report.build_resolver = Some(r),
-            Err(e) => record(ServiceName::BuildResolver, e, &mut report),
-        }
-    }
-    if selected(ServiceName::Scheduler) && !options.passive {
-        match scheduler::run_once(client, koji, settings, now) {
-            Ok(r) => report.scheduler = Some(r),
-            Err(e) => record(ServiceName::Scheduler, e, &mut report),
-        }
-    }
-    report
-}
+mod engine;
+pub use engine::{
+    Engine, EngineOptions, PassOptions, PassReport, ServiceName, UnknownService, run_pass,
+};

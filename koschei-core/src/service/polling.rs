@@ -6,9 +6,9 @@ use std::time::SystemTime;
 
 use postgres::Client;
 
-use super::koji_port::{ChildTask, KojiError, KojiPort, TaggedBuild, TaskInfo};
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, LockSpace, NewBuild, TaskRow};
+use crate::koji::{KojiApi, KojiBuildState, KojiError, TaggedBuild, TaskInfo};
 use crate::model::{BuildState, Evr, KojiTaskId, RepoId, TaskState};
 use crate::priority::failed_build_priority;
 
@@ -40,7 +40,7 @@ pub struct Report {
 /// Runs one polling pass at time `now`.
 pub fn run_once(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     options: Options,
     now: SystemTime,
@@ -61,7 +61,7 @@ pub fn run_once(
 
 fn pass(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     options: Options,
     now: SystemTime,
@@ -70,7 +70,7 @@ fn pass(
     poll_running_builds(client, koji, settings, options, now, report)?;
     for coll in db::collections(client)? {
         refresh_packages(client, koji, &coll, report)?;
-        refresh_latest_builds(client, koji, settings, &coll, now, report)?;
+        refresh_latest_builds(client, koji, &coll, now, report)?;
     }
     // End of the "no SRPM" backoff: the scheduler tries those packages again.
     db::clear_no_srpm_skips(client)?;
@@ -78,43 +78,31 @@ fn pass(
     Ok(())
 }
 
-fn chunked<T, R>(
-    items: &[T],
-    size: usize,
-    mut f: impl FnMut(&[T]) -> Result<Vec<R>, KojiError>,
-) -> Result<Vec<R>, KojiError> {
-    let mut out = Vec::with_capacity(items.len());
-    for chunk in items.chunks(size.max(1)) {
-        out.extend(f(chunk)?);
-    }
-    Ok(out)
-}
-
 /// The repo a build task used: from the first `buildArch` or `rebuildSRPM` child.
-fn repo_of(children: &[ChildTask]) -> Option<RepoId> {
+fn repo_of(children: &[TaskInfo]) -> Option<RepoId> {
     children
         .iter()
         .filter(|c| c.method == "buildArch" || c.method == "rebuildSRPM")
-        .find_map(|c| c.repo_id)
+        .find_map(TaskInfo::request_repo_id)
 }
 
-fn task_rows(children: &[ChildTask]) -> Vec<TaskRow> {
+fn task_rows(children: &[TaskInfo]) -> Vec<TaskRow> {
     children
         .iter()
         .filter(|c| c.method == "buildArch")
         .map(|c| TaskRow {
             task_id: c.id,
-            arch: c.arch.clone(),
+            arch: c.arch_label().to_owned(),
             state: c.state.to_koji(),
-            started: c.create_ts,
-            finished: c.completion_ts,
+            started: c.created(),
+            finished: c.completed(),
         })
         .collect()
 }
 
 fn poll_running_builds(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     options: Options,
     now: SystemTime,
@@ -145,10 +133,8 @@ fn poll_running_builds(
         return Ok(());
     }
     let tasks: Vec<KojiTaskId> = submitted.iter().map(|b| b.task_id).collect();
-    let infos = chunked(&tasks, settings.multicall_chunk_size, |c| koji.task_info(c))?;
-    let children = chunked(&tasks, settings.multicall_chunk_size, |c| {
-        koji.task_children(c)
-    })?;
+    let infos = koji.task_info(&tasks)?;
+    let children = koji.task_children(&tasks)?;
     for ((b, info), children) in submitted.iter().zip(infos).zip(children) {
         let Some(info) = info else {
             tracing::warn!(
@@ -194,7 +180,7 @@ fn finish(
     b: &db::RunningBuild,
     info: &TaskInfo,
     state: TaskState,
-    children: &[ChildTask],
+    children: &[TaskInfo],
     delete: bool,
     now: SystemTime,
     report: &mut Report,
@@ -222,8 +208,8 @@ fn finish(
     let prev = db::package_state(&mut tx, b.package_id)?;
     db::upsert_tasks(&mut tx, b.id, &task_rows(children))?;
     db::clear_priority_data(&mut tx, b.package_id)?;
-    let finished = info.completion_ts.unwrap_or(now);
-    db::finish_build(&mut tx, b.id, new_state, repo, info.create_ts, finished)?;
+    let finished = info.completed().unwrap_or(now);
+    db::finish_build(&mut tx, b.id, new_state, repo, info.created(), finished)?;
     let previous = db::previous_complete_state(&mut tx, b.package_id, b.id)?;
     let mut bump = failed_build_priority(&settings.priorities, new_state, previous);
     if deps_resolved == Some(false) {
@@ -241,7 +227,7 @@ fn finish(
 
 fn refresh_packages(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     coll: &db::CollectionRow,
     report: &mut Report,
 ) -> Result<(), Error> {
@@ -251,10 +237,10 @@ fn refresh_packages(
     let (mut block, mut unblock, mut new) = (Vec::new(), Vec::new(), Vec::new());
     let mut seen = BTreeSet::new();
     for p in &listed {
-        if !seen.insert(p.name.as_str()) {
+        if !seen.insert(p.package_name.as_str()) {
             continue;
         }
-        match existing.get(&p.name) {
+        match existing.get(&p.package_name) {
             Some(&(id, blocked)) if blocked != p.blocked => {
                 if p.blocked {
                     block.push(id);
@@ -263,7 +249,7 @@ fn refresh_packages(
                 }
             }
             Some(_) => {}
-            None => new.push((p.name.clone(), p.blocked)),
+            None => new.push((p.package_name.clone(), p.blocked)),
         }
     }
     db::set_blocked(&mut tx, &block, true)?;
@@ -286,7 +272,7 @@ fn sync_untagged(
         .iter()
         .map(|t| {
             (
-                t.package_name.as_str(),
+                t.name.as_str(),
                 Evr::new(t.epoch, t.version.clone(), t.release.clone()),
             )
         })
@@ -331,8 +317,7 @@ fn sync_untagged(
 
 fn refresh_latest_builds(
     client: &mut Client,
-    koji: &dyn KojiPort,
-    settings: &Settings,
+    koji: &dyn KojiApi,
     coll: &db::CollectionRow,
     now: SystemTime,
     report: &mut Report,
@@ -345,14 +330,14 @@ fn refresh_latest_builds(
     for t in &tagged {
         let Some(task) = t.task_id else { continue };
         let state = match t.state {
-            1 => BuildState::Complete,
-            3 => BuildState::Failed,
+            KojiBuildState::Complete => BuildState::Complete,
+            KojiBuildState::Failed => BuildState::Failed,
             _ => continue,
         };
         if known.contains(&task) {
             continue;
         }
-        let Some(target) = targets.get(&t.package_name) else {
+        let Some(target) = targets.get(&t.name) else {
             continue;
         };
         if !target.tracked && !coll.poll_untracked {
@@ -368,10 +353,8 @@ fn refresh_latest_builds(
         return Ok(());
     }
     let tasks: Vec<KojiTaskId> = new.iter().map(|n| n.1).collect();
-    let infos = chunked(&tasks, settings.multicall_chunk_size, |c| koji.task_info(c))?;
-    let children = chunked(&tasks, settings.multicall_chunk_size, |c| {
-        koji.task_children(c)
-    })?;
+    let infos = koji.task_info(&tasks)?;
+    let children = koji.task_children(&tasks)?;
     let mut tx = client.transaction().map_err(tx_err)?;
     let mut touched = HashMap::new();
     for (((package, task, state, evr), info), children) in new.into_iter().zip(infos).zip(children)
@@ -380,8 +363,8 @@ fn refresh_latest_builds(
             tracing::info!(task = task.0, "real build without repo, ignored");
             continue;
         };
-        let started = info.as_ref().map_or(now, |i| i.create_ts);
-        let finished = info.as_ref().and_then(|i| i.completion_ts).or(Some(now));
+        let started = info.as_ref().map_or(now, TaskInfo::created);
+        let finished = info.as_ref().and_then(TaskInfo::completed).or(Some(now));
         let build = NewBuild {
             package_id: package,
             state,

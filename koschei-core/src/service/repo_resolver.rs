@@ -17,9 +17,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use postgres::Client;
 
-use super::koji_port::{KojiPort, SrpmNvr};
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, ChangeRow, LockSpace};
+use crate::koji::{KojiApi, SrpmNvr};
 use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId, PackageState};
 use crate::priority::dependency_priority;
 use crate::resolve::{
@@ -60,7 +60,7 @@ pub struct Timings {
 /// Runs one repo resolver pass.
 pub fn run_once(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     resolver: &mut dyn Resolver,
     settings: &Settings,
     _now: SystemTime,
@@ -81,7 +81,7 @@ pub fn run_once(
 
 fn process_collection(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: &db::CollectionRow,
@@ -165,7 +165,10 @@ fn process_collection(
 }
 
 /// The create event of a usable repo, `None` (logged) when the repo is dead.
-fn usable_repo(koji: &dyn KojiPort, desc: &RepoDescriptor) -> Result<Option<i64>, Error> {
+fn usable_repo(
+    koji: &dyn KojiApi,
+    desc: &RepoDescriptor,
+) -> Result<Option<crate::model::KojiEventId>, Error> {
     match koji.repo_info(desc.repo_id)? {
         Some(info) if info.is_usable() => Ok(Some(info.create_event)),
         _ => {
@@ -271,7 +274,7 @@ fn record_resolution_change(
 #[allow(clippy::too_many_arguments)]
 fn resolve_packages(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     resolver: &mut dyn Resolver,
     settings: &Settings,
     coll: &db::CollectionRow,
@@ -293,10 +296,8 @@ fn resolve_packages(
                 release: c.release.clone(),
             })
             .collect();
-        let mut deps = Vec::with_capacity(nvrs.len());
-        for part in nvrs.chunks(settings.multicall_chunk_size.max(1)) {
-            deps.extend(koji.rpm_requires(part)?);
-        }
+        // One multicall: the client splits it into `multicall_chunk_size` chunks.
+        let deps = koji.rpm_requires(&nvrs)?;
         let mut todo = Vec::new();
         let mut brs = Vec::new();
         for (cand, d) in chunk.iter().zip(deps) {

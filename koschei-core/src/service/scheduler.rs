@@ -5,9 +5,9 @@ use std::time::SystemTime;
 
 use postgres::Client;
 
-use super::koji_port::{KojiError, KojiPort, ScratchBuild};
 use super::{Error, Settings, tx_err};
 use crate::db::engine::{self as db, LockSpace};
+use crate::koji::{KojiApi, KojiError, ScratchBuild};
 use crate::model::{BuildId, CollectionId, Evr, KojiTaskId, PackageId};
 use crate::priority::current_priority;
 use crate::schedule::{ArchDecision, Candidate, candidates_to_try, decide_arches, koji_load};
@@ -35,10 +35,32 @@ pub enum Outcome {
     },
 }
 
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Locked => f.write_str("skipped (another scheduler pass holds the lock)"),
+            Outcome::AtCapacity => f.write_str("nothing submitted: max_builds builds are running"),
+            Outcome::NothingToDo => {
+                f.write_str("nothing submitted: no package reaches the priority threshold")
+            }
+            Outcome::KojiBusy => f.write_str("nothing submitted: Koji is over the load threshold"),
+            Outcome::Submitted {
+                package_id,
+                build_id,
+                task_id,
+            } => write!(
+                f,
+                "submitted a scratch build of package {} (build {}, Koji task {})",
+                package_id.0, build_id.0, task_id.0
+            ),
+        }
+    }
+}
+
 /// Runs one scheduler pass at time `now`.
 pub fn run_once(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     now: SystemTime,
 ) -> Result<Outcome, Error> {
@@ -54,7 +76,7 @@ pub fn run_once(
 
 fn pass(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     now: SystemTime,
 ) -> Result<Outcome, Error> {
@@ -150,7 +172,7 @@ pub enum Attempt {
 
 fn try_package(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     coll: &db::CollectionRow,
     target: &Target,
@@ -236,7 +258,7 @@ fn try_package(
 /// it never races with a scheduler pass.
 pub fn submit_package(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     package: PackageId,
     now: SystemTime,
@@ -268,7 +290,7 @@ pub fn submit_package(
 #[allow(clippy::too_many_arguments)]
 fn submit(
     client: &mut Client,
-    koji: &dyn KojiPort,
+    koji: &dyn KojiApi,
     settings: &Settings,
     target: &Target,
     name: &str,

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use koschei_solver::{ResolveOptions, Resolver, dependency_changes, read_source_packages};
+use koschei_core::priority::Priorities;
+use koschei_solver::{Resolution, ResolveOptions, Resolver, package_impact, read_source_packages};
 
 use crate::support::{TempDir, fixture, load};
 
@@ -38,7 +39,13 @@ fn spec_worked_example_over_a_repository() {
         .map(|n| n.replace("D-0:1.0-1", "D-0:0.9-1"))
         .filter(|n| !n.starts_with("R-"))
         .collect();
-    let changes = dependency_changes(&old, &res.installs, &d);
+    let old = Resolution {
+        resolved: true,
+        installs: old,
+        problems: Vec::new(),
+    };
+    let impact = package_impact(old, res.clone(), &Priorities::default(), |_| d.clone());
+    let changes = impact.changes;
     assert_eq!(changes.len(), 2);
     assert_eq!(changes[0].dep_name, "D");
     assert_eq!(changes[0].prev_evr.as_deref(), Some("0:0.9-1"));

@@ -58,7 +58,14 @@ fn ours_with(
             ))
         },
         |(o, n): &mut (Resolver, Resolver), brs: &[String]| {
-            resolve_impact(o, n, &old_group, &new_group, brs, 256.0)
+            resolve_impact(
+                o,
+                n,
+                &old_group,
+                &new_group,
+                brs,
+                &koschei_core::priority::Priorities::default(),
+            )
         },
         |r| {
             let i: PackageImpact = r.resolution;

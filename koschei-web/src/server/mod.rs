@@ -32,8 +32,8 @@ use crate::routes;
 pub(crate) use cache::ResponseCache;
 pub use conn::{MAX_HEAD, MAX_HEADER_FIELD, MAX_HEADERS, MAX_REQUEST_LINE};
 
-/// The pool of PostgreSQL connections the server reads through.
-pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// The pool of PostgreSQL connections the server reads through (koschei-core's).
+pub use koschei_core::db::Pool;
 
 /// A pool as the `koschei-web` binary opens it: at most `size` connections, made lazily
 /// (the server starts, and answers 503, while the database is down, and recovers when it

@@ -18,6 +18,7 @@
 
 mod http;
 pub mod rpmmd;
+pub mod scripted;
 mod state;
 
 use std::path::Path;

@@ -172,7 +172,10 @@ fn busy_koji_gets_no_build_until_load_drops() {
     w.add_repo(&libfoo("1.1-1"));
     w.hub.set_host_load(2.0, 2.0, true);
     let out = w.pass(&[]);
-    assert!(out.contains("KojiBusy"), "{out}");
+    assert!(
+        out.contains("scheduler: nothing submitted: Koji is over the load threshold"),
+        "{out}"
+    );
     assert!(w.hub.submitted_builds().is_empty());
     assert_eq!(w.builds("app").len(), 1);
     w.hub.set_host_load(0.0, 2.0, true);
@@ -310,7 +313,7 @@ fn newly_tracked_package_resolves_without_a_new_repo() {
     assert_eq!(w.package_col::<Option<bool>>("tool", "resolved"), None);
     w.ok(&["add-pkg", "--collection", "e2e", "tool"]);
     let out = w.pass(&[]);
-    assert!(out.contains("new_repos: 0"), "{out}");
+    assert!(out.contains("repo_resolver: 0 new repos"), "{out}");
     assert_eq!(
         w.package_col::<Option<bool>>("tool", "resolved"),
         Some(true)

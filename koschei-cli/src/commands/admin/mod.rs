@@ -6,6 +6,7 @@ mod group;
 mod misc;
 mod package;
 
+use crate::exit::outln;
 use koschei_core::db::log::{self, Environment};
 
 use super::Context;
@@ -97,7 +98,7 @@ fn in_admin_tx(
     }
     tx.commit()?;
     for m in messages {
-        println!("{m}");
+        outln!("{m}")?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 mod data;
 
+use crate::exit::outln;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,13 +20,11 @@ use koschei_core::db::web::unapplied_changes;
 use koschei_core::db::{Database, migrate, testing::with_dbname};
 use koschei_core::koji::{Client, ClientOptions, Login};
 use koschei_core::model::{CollectionId, PackageId};
-use koschei_core::service::koji_client::ClientPort;
 use koschei_core::service::scheduler::Outcome;
-use koschei_core::service::{self, build_resolver, polling, repo_resolver, scheduler};
+use koschei_core::service::{self, Engine, PassOptions};
 use koschei_fakehub::rpmmd::write_repo;
 use koschei_fakehub::{FakeHub, TaskState};
-
-use crate::engine::{Engine, SolverResolver};
+use koschei_solver::engine::{SolverResolver, SolverResolverOptions};
 
 /// Arguments of `koschei demo`.
 #[derive(Debug, clap::Args)]
@@ -42,7 +41,8 @@ pub(crate) struct Args {
 const DEMO_DB: &str = "koschei_demo";
 
 fn say(text: impl AsRef<str>) {
-    println!("{}", text.as_ref());
+    // The demo keeps serving its web page when nobody reads its narration any more.
+    let _ = outln!("{}", text.as_ref());
 }
 
 /// Prints the heading of step `n`, unless Ctrl-C was pressed (then everything started so
@@ -51,7 +51,7 @@ fn step(stop: &AtomicBool, n: u32, text: &str) -> anyhow::Result<()> {
     if stop.load(Ordering::Relaxed) {
         anyhow::bail!("interrupted");
     }
-    println!("\n[{n}/7] {text}");
+    outln!("\n[{n}/7] {text}")?;
     Ok(())
 }
 
@@ -115,7 +115,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     ));
 
     let config = demo_config(&hub, work)?;
-    let mut engine = demo_engine(&config, &hub)?;
+    let mut engine = demo_engine(&config)?;
 
     step(stop, 3, "Collection")?;
     let mut new = NewCollection::new("demo", "Demo", data::TAG, data::BUILD_TAG);
@@ -284,7 +284,7 @@ fn demo_config(hub: &FakeHub, work: &Path) -> anyhow::Result<Config> {
 }
 
 /// The engine logged in to the hub with the fake hub's password user.
-fn demo_engine(config: &Config, hub: &FakeHub) -> anyhow::Result<Engine> {
+fn demo_engine(config: &Config) -> anyhow::Result<Engine> {
     let client = Client::new(ClientOptions {
         login: Login::Password {
             user: "koschei".to_owned(),
@@ -293,11 +293,12 @@ fn demo_engine(config: &Config, hub: &FakeHub) -> anyhow::Result<Engine> {
         ..config.koji.client_options()
     })?;
     client.login()?;
-    Ok(Engine {
-        koji: ClientPort::new(client, config.koji.srpm_relative_path_root.clone()),
-        resolver: SolverResolver::new(config, "primary", &hub.topurl())?,
-        settings: config.service_settings(),
-    })
+    let resolver = SolverResolver::new(SolverResolverOptions::from_config(config))?;
+    Ok(Engine::new(
+        Box::new(client),
+        Box::new(resolver),
+        config.service_settings(),
+    ))
 }
 
 /// One pass of every service with a line per service; returns the submitted task, if any.
@@ -308,45 +309,32 @@ fn pass(
     title: &str,
 ) -> anyhow::Result<Option<(i64, String)>> {
     say(format!("  {title}:"));
-    let s = &engine.settings;
-    let p = polling::run_once(
-        client,
-        &engine.koji,
-        s,
-        polling::Options::default(),
-        service::now(),
-    )?;
+    let mut report = engine.run_pass(client, &PassOptions::default());
+    if let Some((name, e)) = report.failures.pop() {
+        return Err(anyhow::Error::new(e).context(format!("{name} failed")));
+    }
+    let (Some(p), Some(r), Some(b), Some(outcome)) = (
+        report.polling,
+        report.repo_resolver,
+        report.build_resolver,
+        report.scheduler,
+    ) else {
+        anyhow::bail!("a service of the pass did not run");
+    };
     say(format!(
         "    polling: {} new packages, {} real builds registered, {} scratch builds finished",
         p.new_packages, p.real_builds, p.finished
     ));
-    let r = repo_resolver::run_once(
-        client,
-        &engine.koji,
-        &mut engine.resolver,
-        s,
-        service::now(),
-    )?;
-    engine.resolver.finish_pass(true);
     say(format!(
         "    repo resolver: {} new repo, {} packages resolved{}",
         r.new_repos,
         r.resolved_packages,
         state_changes(names, &r.events)
     ));
-    let b = build_resolver::run_once(
-        client,
-        &engine.koji,
-        &mut engine.resolver,
-        s,
-        service::now(),
-    )?;
-    engine.resolver.finish_pass(true);
     say(format!(
         "    build resolver: dependencies of {} builds stored, {} unresolvable",
         b.resolved, b.unresolved
     ));
-    let outcome = scheduler::run_once(client, &engine.koji, s, service::now())?;
     let submitted = match outcome {
         Outcome::Submitted {
             package_id,

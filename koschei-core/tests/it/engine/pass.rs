@@ -2,7 +2,7 @@
 
 use koschei_core::model::TaskState;
 use koschei_core::service::scheduler::Outcome;
-use koschei_core::service::{PassOptions, ServiceName, run_all_once};
+use koschei_core::service::{PassOptions, ServiceName, run_pass};
 
 use super::fakes::{FakeKoji, FakeResolver};
 use super::harness::*;
@@ -30,7 +30,7 @@ fn full_cycle_new_repo_to_applied_changes() {
     // A new repo bumps C and adds E at distance 2: package_update 256 gives 256.
     let mut s = settings();
     s.priorities.package_update = 256;
-    let r = run_all_once(
+    let r = run_pass(
         &mut c,
         &koji,
         &mut resolver,
@@ -62,7 +62,7 @@ fn full_cycle_new_repo_to_applied_changes() {
     );
     // The hub finishes it; the next pass records it and resolves it in repo 123.
     koji.task(task_id.0, TaskState::Closed, Some(123), ago(5));
-    let r = run_all_once(
+    let r = run_pass(
         &mut c,
         &koji,
         &mut resolver,
@@ -119,7 +119,7 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
         passive: true,
         only: vec![],
     };
-    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &passive, now());
+    let r = run_pass(&mut c, &koji, &mut resolver, &settings(), &passive, now());
     assert!(r.scheduler.is_none());
     assert!(r.polling.is_some() && r.repo_resolver.is_some() && r.build_resolver.is_some());
     assert!(koji.with(|s| s.submitted.is_empty()));
@@ -127,7 +127,7 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
         passive: false,
         only: vec![ServiceName::Polling],
     };
-    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &only, now());
+    let r = run_pass(&mut c, &koji, &mut resolver, &settings(), &only, now());
     assert!(r.polling.is_some() && r.scheduler.is_none() && r.repo_resolver.is_none());
     assert_eq!(
         ServiceName::parse("repo-resolver"),
@@ -135,7 +135,7 @@ fn passive_mode_submits_nothing_and_only_selects_services() {
     );
     assert_eq!(ServiceName::parse("watcher"), None);
     let all = PassOptions::default();
-    let r = run_all_once(&mut c, &koji, &mut resolver, &settings(), &all, now());
+    let r = run_pass(&mut c, &koji, &mut resolver, &settings(), &all, now());
     assert!(
         matches!(r.scheduler, Some(Outcome::Submitted { .. })),
         "{r:?}"
@@ -160,7 +160,7 @@ fn a_failing_service_does_not_stop_the_others() {
     koji.task(10, TaskState::Open, Some(5), ago(30));
     koji.with(|s| s.children_down = true);
     let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
-    let r = run_all_once(
+    let r = run_pass(
         &mut c,
         &koji,
         &mut resolver,

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use koschei_core::koji::KojiBuildState;
 use koschei_core::model::{KojiTaskId, TaskState};
-use koschei_core::service::koji_port::{TagPackage, TaggedBuild};
 use koschei_core::service::polling::{Options, run_once};
 use koschei_core::service::{Settings, StateChange};
+use koschei_fakehub::scripted::{tag_package, tagged_build};
 
 use super::fakes::FakeKoji;
 use super::harness::*;
@@ -204,22 +205,10 @@ fn package_list_refresh_adds_untracked_and_flips_blocked() {
     let koji = FakeKoji::new();
     koji.with(|s| {
         s.packages = vec![
-            TagPackage {
-                name: "rnv".into(),
-                blocked: true,
-            },
-            TagPackage {
-                name: "eclipse".into(),
-                blocked: false,
-            },
-            TagPackage {
-                name: "maven-doxia-tools".into(),
-                blocked: true,
-            },
-            TagPackage {
-                name: "xpp3".into(),
-                blocked: false,
-            },
+            tag_package("rnv", true),
+            tag_package("eclipse", false),
+            tag_package("maven-doxia-tools", true),
+            tag_package("xpp3", false),
         ]
     });
     let r = poll(&mut c, &koji);
@@ -261,13 +250,15 @@ fn newer_real_builds_are_registered_and_reset_priorities() {
         &[&rnv.0],
     )
     .expect("prio");
-    let tagged = |name: &str, task: i32, release: &str| TaggedBuild {
-        package_name: name.into(),
-        task_id: Some(KojiTaskId(task)),
-        epoch: None,
-        version: "1".into(),
-        release: release.into(),
-        state: 1,
+    let tagged = |name: &str, task: i32, release: &str| {
+        tagged_build(
+            name,
+            Some(task),
+            KojiBuildState::Complete,
+            None,
+            "1",
+            release,
+        )
     };
     let koji = FakeKoji::new();
     koji.with(|s| {
@@ -314,12 +305,15 @@ fn newer_real_builds_are_registered_and_reset_priorities() {
     assert_eq!(poll(&mut c, &koji).real_builds, 0);
 }
 
-fn koji_core_task_info() -> koschei_core::service::koji_port::TaskInfo {
-    koschei_core::service::koji_port::TaskInfo {
-        state: TaskState::Closed,
-        create_ts: ago(100),
-        completion_ts: Some(ago(100) + Duration::from_secs(60)),
-    }
+fn koji_core_task_info() -> koschei_core::koji::TaskInfo {
+    koschei_fakehub::scripted::task_info(
+        40,
+        "build",
+        TaskState::Closed,
+        ago(100),
+        Some(ago(100) + Duration::from_secs(60)),
+        None,
+    )
 }
 
 #[test]
@@ -350,13 +344,15 @@ fn builds_newer_than_koji_are_untagged_and_retagged_builds_restored() {
     );
     let g = build(&mut c, gone, 3, 30, ago(600));
     set(&mut c, "UPDATE build SET version = '2' WHERE id = $1", g.0);
-    let tagged = |name: &str, task: i32, version: &str, release: &str| TaggedBuild {
-        package_name: name.into(),
-        task_id: Some(KojiTaskId(task)),
-        epoch: None,
-        version: version.into(),
-        release: release.into(),
-        state: 1,
+    let tagged = |name: &str, task: i32, version: &str, release: &str| {
+        tagged_build(
+            name,
+            Some(task),
+            KojiBuildState::Complete,
+            None,
+            version,
+            release,
+        )
     };
     let koji = FakeKoji::new();
     koji.with(|s| {

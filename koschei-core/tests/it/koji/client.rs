@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use koschei_core::koji::{
-    self, Call, Client, ClientOptions, Error, FaultKind, KojiApi, Login, ScratchBuildOptions,
-    SslLogin, TaskId, Value,
+    self, Call, Client, ClientOptions, Error, FaultKind, KojiTaskId as TaskId, Login, ScratchBuild,
+    SslLogin, Value,
 };
 use koschei_fakehub::{FakeHub, TaskState};
 
@@ -69,7 +69,7 @@ fn anonymous_typed_calls_against_the_fake_hub() {
         .latest_repo("f40-build")
         .expect("call")
         .expect("a ready repo");
-    assert_eq!(repo.state, koji::repo_state::READY);
+    assert_eq!(repo.state, koji::RepoState::Ready);
     let info = c.repo_info(repo.id).expect("call").expect("present");
     assert_eq!(info.create_event, repo.create_event);
     assert!(c.repo_info(koji::RepoId(999)).expect("call").is_none());
@@ -141,25 +141,21 @@ fn unknown_tag_is_a_typed_fault() {
 }
 
 #[test]
-fn scratch_build_lifecycle_through_the_trait() {
+fn scratch_build_lifecycle() {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = client(&hub, password());
-    let api: &dyn KojiApi = &c;
-    let opts = ScratchBuildOptions {
-        arch_override: Some("x86_64 aarch64".into()),
-        ..ScratchBuildOptions::default()
-    };
-    let task = api
-        .scratch_build(
+    let api = &c;
+    let build = ScratchBuild {
+        arch_override: Some(vec!["x86_64".into(), "aarch64".into()]),
+        ..ScratchBuild::new(
             "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm",
             Some("f40"),
-            &opts,
-            30,
         )
-        .expect("submitted");
+    };
+    let task = api.scratch_build(&build).expect("submitted");
     let submitted = hub.submitted_builds();
     assert_eq!(submitted.len(), 1);
-    assert_eq!(submitted[0].task_id, task.0);
+    assert_eq!(submitted[0].task_id, i64::from(task.0));
     assert_eq!(submitted[0].priority, Some(30));
     assert_eq!(submitted[0].opts["scratch"], Value::Bool(true));
     assert_eq!(
@@ -169,11 +165,11 @@ fn scratch_build_lifecycle_through_the_trait() {
     let infos = api.task_infos(&[task, TaskId(9999)]).expect("call");
     assert_eq!(
         infos[0].as_ref().expect("present").state,
-        koji::task_state::FREE
+        koschei_core::TaskState::Free
     );
     assert_eq!(infos[0].as_ref().expect("present").priority, Some(50));
     assert!(infos[1].is_none());
-    hub.finish_task(task.0, TaskState::Failed);
+    hub.finish_task(i64::from(task.0), TaskState::Failed);
     let info = api
         .task_infos(&[task])
         .expect("call")
@@ -197,15 +193,13 @@ fn scratch_build_lifecycle_through_the_trait() {
     assert!(!koji::is_koji_fault(&fault));
     // A second build, canceled.
     let task2 = api
-        .scratch_build(
-            "../x.src.rpm",
-            Some("f40"),
-            &ScratchBuildOptions::default(),
-            30,
-        )
+        .scratch_build(&ScratchBuild::new("../x.src.rpm", Some("f40")))
         .expect("ok");
     api.cancel_task(task2).expect("cancel");
-    assert_eq!(hub.task_state(task2.0), Some(koji::task_state::CANCELED));
+    assert_eq!(
+        hub.task_state(i64::from(task2.0)),
+        Some(koschei_core::TaskState::Canceled.to_koji().into())
+    );
 }
 
 #[test]
@@ -331,12 +325,7 @@ fn a_lost_build_reply_is_maybe_submitted_and_never_submitted_twice() {
     c.login().expect("login");
     hub.drop_after_commit(1);
     let err = c
-        .scratch_build(
-            "../x.src.rpm",
-            Some("f40"),
-            &ScratchBuildOptions::default(),
-            30,
-        )
+        .scratch_build(&ScratchBuild::new("../x.src.rpm", Some("f40")))
         .expect_err("maybe submitted");
     assert!(matches!(err, Error::MaybeSubmitted { .. }), "{err:?}");
     assert_eq!(err.fault_kind(), Some(FaultKind::Retry));
@@ -353,15 +342,10 @@ fn a_lost_build_reply_is_maybe_submitted_and_never_submitted_twice() {
     );
     // The session stays usable afterwards.
     let next = c
-        .scratch_build(
-            "../y.src.rpm",
-            Some("f40"),
-            &ScratchBuildOptions::default(),
-            30,
-        )
+        .scratch_build(&ScratchBuild::new("../y.src.rpm", Some("f40")))
         .expect("ok");
     assert_eq!(hub.submitted_builds().len(), 2);
-    assert_eq!(hub.submitted_builds()[1].task_id, next.0);
+    assert_eq!(hub.submitted_builds()[1].task_id, i64::from(next.0));
 }
 
 #[test]
@@ -624,7 +608,7 @@ fn unusable_certificate_files_are_typed_errors() {
 /// Each typed call sends exactly the request recorded from Koschei's calls (spec section 10).
 #[test]
 fn typed_calls_send_the_recorded_requests() {
-    use koji::{BuildId, EventId, RepoId};
+    use koji::{KojiBuildId as BuildId, KojiEventId as EventId, RepoId};
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = client(&hub, password());
     let foo = koji::Nvra {
@@ -700,12 +684,10 @@ fn typed_calls_send_the_recorded_requests() {
         (
             "39-build-scratch",
             Box::new(|| {
-                drop(c.scratch_build(
+                drop(c.scratch_build(&ScratchBuild::new(
                     "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm",
                     Some("f40"),
-                    &ScratchBuildOptions::default(),
-                    30,
-                ))
+                )))
             }),
         ),
         (

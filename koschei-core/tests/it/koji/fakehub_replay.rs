@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use koschei_core::koji::xmlrpc::{self, Call};
-use koschei_core::koji::{Client, ClientOptions, Login, ScratchBuildOptions, Value};
+use koschei_core::koji::{Client, ClientOptions, Login, ScratchBuild, Value};
 use koschei_fakehub::{FakeHub, TaskState};
 
 use super::{fixture_dir, read_fixture};
@@ -62,28 +62,29 @@ fn make_tasks(hub: &FakeHub) -> BTreeMap<i64, i64> {
     })
     .expect("client");
     let submit = || {
-        c.scratch_build(
+        c.scratch_build(&ScratchBuild::new(
             "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm",
             Some("f40"),
-            &ScratchBuildOptions::default(),
-            30,
-        )
+        ))
+        .map(|t| i64::from(t.0))
         .expect("submitted")
-        .0
     };
     let (closed, failed, canceled, free) = (submit(), submit(), submit(), submit());
     hub.finish_task(closed, TaskState::Closed);
     hub.finish_task(failed, TaskState::Failed);
     hub.finish_task(canceled, TaskState::Canceled);
     let children = c
-        .task_children(koschei_core::koji::TaskId(closed))
+        .task_children(koschei_core::koji::KojiTaskId(
+            i32::try_from(closed).expect("small id"),
+        ))
         .expect("children");
     let build_arch = children
         .iter()
         .find(|t| t.method == "buildArch")
         .expect("buildArch child")
         .id
-        .0;
+        .0
+        .into();
     BTreeMap::from([
         (5, closed),
         (7, build_arch),

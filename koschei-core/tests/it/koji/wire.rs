@@ -212,17 +212,17 @@ fn typed_repo_calls_on_recorded_bytes() {
     let repo: Option<koji::RepoInfo> = from_value(&value("13-getRepo")).expect("fits");
     let repo = repo.expect("present");
     assert_eq!(repo.id, koji::RepoId(2));
-    assert_eq!(repo.create_event, koji::EventId(24));
+    assert_eq!(repo.create_event, koji::KojiEventId(24));
     assert_eq!(repo.tag_name.as_deref(), Some("f40-build"));
     assert!(repo.is_usable());
     let none: Option<koji::RepoInfo> = from_value(&value("14-getRepo-none")).expect("fits");
     assert_eq!(none, None);
     let expired: Option<koji::RepoInfo> = from_value(&value("16-repoInfo-expired")).expect("fits");
     let expired = expired.expect("present");
-    assert_eq!(expired.state, koji::repo_state::EXPIRED);
+    assert_eq!(expired.state, koji::RepoState::Expired);
     assert!(expired.is_usable());
     let ready: Option<koji::RepoInfo> = from_value(&value("15-repoInfo-ready")).expect("fits");
-    assert_eq!(ready.expect("present").state, koji::repo_state::READY);
+    assert_eq!(ready.expect("present").state, koji::RepoState::Ready);
     let missing: Option<koji::RepoInfo> = from_value(&value("17-repoInfo-missing")).expect("fits");
     assert_eq!(missing, None);
 }
@@ -307,10 +307,10 @@ fn typed_build_and_rpm_calls_on_recorded_bytes() {
 #[test]
 fn typed_task_calls_on_recorded_bytes() {
     for (f, state) in [
-        ("41-getTaskInfo-free", koji::task_state::FREE),
-        ("42-getTaskInfo-closed", koji::task_state::CLOSED),
-        ("44-getTaskInfo-failed", koji::task_state::FAILED),
-        ("45-getTaskInfo-canceled", koji::task_state::CANCELED),
+        ("41-getTaskInfo-free", koschei_core::TaskState::Free),
+        ("42-getTaskInfo-closed", koschei_core::TaskState::Closed),
+        ("44-getTaskInfo-failed", koschei_core::TaskState::Failed),
+        ("45-getTaskInfo-canceled", koschei_core::TaskState::Canceled),
     ] {
         let t: Option<koji::TaskInfo> = from_value(&value(f)).expect("fits");
         assert_eq!(t.expect("present").state, state, "{f}");
@@ -352,8 +352,8 @@ fn typed_task_calls_on_recorded_bytes() {
     assert_eq!(value("50-getTaskResult-closed"), Value::Nil);
     assert_eq!(fault("55-getTaskResult-free").kind(), FaultKind::Generic);
     assert_eq!(value("59-cancelTask"), Value::Nil);
-    let id: koji::TaskId = from_value(&value("39-build-scratch")).expect("fits");
-    assert_eq!(id, koji::TaskId(18));
+    let id: koji::KojiTaskId = from_value(&value("39-build-scratch")).expect("fits");
+    assert_eq!(id, koji::KojiTaskId(18));
 }
 
 #[test]

@@ -70,7 +70,10 @@ fn write_repo(dir: &Path, tag: &str, lie: bool) {
     std::fs::write(rd.join("repomd.xml"), md).expect("write");
 }
 
-fn descriptor(repo_id: i64) -> RepoDescriptor {
+fn descriptor(repo_id: impl TryInto<i32>) -> RepoDescriptor {
+    let Ok(repo_id) = repo_id.try_into() else {
+        panic!("repo id out of range")
+    };
     RepoDescriptor {
         koji_id: "primary".into(),
         build_tag: "f40-build".into(),
@@ -79,13 +82,14 @@ fn descriptor(repo_id: i64) -> RepoDescriptor {
     }
 }
 
-fn hub_with_repos(n: usize, src: &TempDir) -> (FakeHub, Vec<i64>) {
+fn hub_with_repos(n: usize, src: &TempDir) -> (FakeHub, Vec<i32>) {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let mut ids = Vec::new();
     for i in 0..n {
         let d = src.0.join(format!("r{i}"));
         write_repo(&d, "f40-build", false);
-        ids.push(hub.add_repo("f40-build", &d));
+        let id = hub.add_repo("f40-build", &d);
+        ids.push(i32::try_from(id).expect("small repo id"));
     }
     (hub, ids)
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use koschei_solver::{LoadOptions, read_source_packages};
+use crate::{LoadOptions, read_source_packages};
 
 use super::*;
 
@@ -36,7 +36,7 @@ fn manifest_dir() -> PathBuf {
 
 /// The solver's trap fixture: `old`, `new` and `source`.
 fn traps() -> PathBuf {
-    manifest_dir().join("../koschei-solver/tests/data/incremental")
+    manifest_dir().join("tests/data/incremental")
 }
 
 fn small() -> PathBuf {
@@ -219,7 +219,7 @@ fn carried_distances_are_the_resolvers_distances_on_a_delta_of_small() {
             let installs: Vec<String> = a.installs.iter().map(|(s, _)| s.clone()).collect();
             let d = resolver.dependency_distances(brs, &installs);
             for (s, dist) in &a.installs {
-                let name = koschei_solver::nevra_name(s).expect("nevra");
+                let name = crate::nevra_name(s).expect("nevra");
                 assert_eq!(*dist, d.get(name).copied(), "{args:?} {brs:?} {s}");
                 far += usize::from(dist.is_some_and(|d| d > 1));
             }

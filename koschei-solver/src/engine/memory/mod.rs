@@ -9,7 +9,7 @@
 //!
 //! When a newer repo of the tag is resolved, the current generation becomes the *old* one
 //! and a new generation starts. Every request for the new repo is then checked against the
-//! old generation with [`koschei_solver::Delta`], which is built once per pair of repos and
+//! old generation with [`crate::Delta`], which is built once per pair of repos and
 //! kept for all later calls (the repo resolver calls once per chunk of packages): an
 //! unaffected request carries its old answer over, mapped to the new builds and with its old
 //! distances; the others are solved. A request for an older repo than the current
@@ -18,14 +18,15 @@
 //! The current generation is written to one file per build tag after each successful pass
 //! (see `memory_file`), so that `koschei run --once` from cron also resolves incrementally.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
+use crate::{Delta, Repository, ResolveOptions, Resolver, SolverError, resolve_all};
 use koschei_core::model::RepoId;
-use koschei_solver::{Delta, Repository, ResolveOptions, Resolver, SolverError, resolve_all};
 
 use super::memory_file;
+use koschei_core::resolve::PassStats;
 
 /// How the memory resolves and where it keeps its files.
 #[derive(Debug, Clone)]
@@ -185,7 +186,7 @@ pub(super) struct Generation {
 
 /// A previous answer as the delta wants it, plus its distances by package name.
 struct Previous {
-    resolution: koschei_solver::Resolution,
+    resolution: crate::Resolution,
     distances: HashMap<String, Option<u32>>,
 }
 
@@ -215,14 +216,14 @@ impl Generation {
         let mut distances = HashMap::with_capacity(pairs.len());
         for (i, d) in pairs {
             let nevra = self.nevras.get(i)?;
-            if let Some(name) = koschei_solver::nevra_name(nevra) {
+            if let Some(name) = crate::nevra_name(nevra) {
                 distances.insert(name.to_owned(), d);
             }
             installs.push(nevra.to_owned());
         }
         installs.sort();
         Some(Previous {
-            resolution: koschei_solver::Resolution {
+            resolution: crate::Resolution {
                 resolved: packed.resolved,
                 installs,
                 problems: Vec::new(),
@@ -432,8 +433,8 @@ impl TagMemory {
             return Ok(previous
                 .iter()
                 .map(|p| match p {
-                    None => Err(koschei_solver::Affected::NoPreviousAnswer.kind()),
-                    Some(_) => Err(koschei_solver::Affected::PreviouslyUnresolved.kind()),
+                    None => Err(crate::Affected::NoPreviousAnswer.kind()),
+                    Some(_) => Err(crate::Affected::PreviouslyUnresolved.kind()),
                 })
                 .collect());
         }
@@ -473,7 +474,7 @@ impl TagMemory {
                             .installs
                             .into_iter()
                             .map(|s| {
-                                let d = koschei_solver::nevra_name(&s)
+                                let d = crate::nevra_name(&s)
                                     .and_then(|n| prev.distances.get(n).copied())
                                     .flatten();
                                 (s, d)
@@ -481,43 +482,11 @@ impl TagMemory {
                             .collect(),
                         problems: Vec::new(),
                     }),
-                    (Ok(_), None) => Err(koschei_solver::Affected::NoPreviousAnswer.kind()),
+                    (Ok(_), None) => Err(crate::Affected::NoPreviousAnswer.kind()),
                     (Err(a), _) => Err(a.kind()),
                 }
             })
             .collect())
-    }
-}
-
-/// What the resolver did since the last [`Memory::finish_pass`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct PassStats {
-    /// Requests answered (one per package, plus the buildroot).
-    pub(crate) requests: usize,
-    /// Requests solved.
-    pub(crate) solved: usize,
-    /// Requests answered by carrying a remembered answer over.
-    pub(crate) carried: usize,
-    /// Why requests were solved, by reason kind.
-    pub(crate) reasons: BTreeMap<&'static str, usize>,
-}
-
-impl std::fmt::Display for PassStats {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} requests: {} solved, {} carried over",
-            self.requests, self.solved, self.carried
-        )?;
-        if !self.reasons.is_empty() {
-            let reasons: Vec<String> = self
-                .reasons
-                .iter()
-                .map(|(k, n)| format!("{k}: {n}"))
-                .collect();
-            write!(f, " (solved because {})", reasons.join(", "))?;
-        }
-        Ok(())
     }
 }
 
@@ -680,7 +649,7 @@ fn solve(
         .into_iter()
         .zip(requests)
         .map(|(answer, brs)| {
-            let answer = answer.unwrap_or(koschei_solver::Resolution {
+            let answer = answer.unwrap_or(crate::Resolution {
                 resolved: false,
                 installs: Vec::new(),
                 problems: vec!["resolution did not run".to_owned()],
@@ -696,7 +665,7 @@ fn solve(
                     .installs
                     .into_iter()
                     .map(|s| {
-                        let dist = koschei_solver::nevra_name(&s).and_then(|n| d.get(n).copied());
+                        let dist = crate::nevra_name(&s).and_then(|n| d.get(n).copied());
                         (s, dist)
                     })
                     .collect(),

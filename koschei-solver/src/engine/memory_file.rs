@@ -20,9 +20,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::Context;
+use crate::ResolveOptions;
 use koschei_core::model::RepoId;
-use koschei_solver::ResolveOptions;
 use sha2::Digest;
 
 use super::memory::{Generation, Interner, MemorySettings, Packed, get_varint, put_varint};
@@ -96,6 +95,50 @@ fn encode(settings: &MemorySettings, build_tag: &str, g: &Generation) -> Vec<u8>
     out
 }
 
+/// Why a memory file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// A file operation failed.
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        /// What was attempted (`read`, `create`, `write`, `rename ... to`).
+        action: String,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file's content is not a valid memory of this tag.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+fn io(action: impl Into<String>, path: &Path) -> impl FnOnce(std::io::Error) -> FileError {
+    let (action, path) = (action.into(), path.to_owned());
+    move |source| FileError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+fn malformed(what: &str) -> FileError {
+    FileError::Malformed(what.to_owned())
+}
+
+fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], FileError> {
+    bytes.try_into().map_err(|_| malformed("truncated"))
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(FileError::Malformed(format!($($msg)+)));
+        }
+    };
+}
+
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `generation` to `path` atomically; returns the file size.
@@ -104,10 +147,10 @@ pub(super) fn write(
     settings: &MemorySettings,
     build_tag: &str,
     generation: &Generation,
-) -> anyhow::Result<usize> {
+) -> Result<usize, FileError> {
     let bytes = encode(settings, build_tag, generation);
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(
         ".tmp.{}.{}",
@@ -116,13 +159,12 @@ pub(super) fn write(
     ));
     let tmp = PathBuf::from(tmp);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create `{}`", tmp.display()))?;
+        let mut f = std::fs::File::create(&tmp).map_err(io("create", &tmp))?;
         f.write_all(&bytes)
             .and_then(|()| f.sync_all())
-            .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+            .map_err(io("write", &tmp))?;
         std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot rename `{}` to `{}`", tmp.display(), path.display()))
+            .map_err(io(format!("rename to `{}` the file", path.display()), &tmp))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -137,50 +179,54 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> anyhow::Result<&'a [u8]> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], FileError> {
         let end = self
             .pos
             .checked_add(n)
             .filter(|&e| e <= self.bytes.len())
-            .context("truncated")?;
+            .ok_or_else(|| malformed("truncated"))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
     }
 
-    fn varint(&mut self) -> anyhow::Result<u64> {
-        get_varint(self.bytes, &mut self.pos).context("malformed number")
+    fn varint(&mut self) -> Result<u64, FileError> {
+        get_varint(self.bytes, &mut self.pos).ok_or_else(|| malformed("malformed number"))
     }
 
     /// A count of items of at least one byte each (so garbage cannot ask for huge buffers).
-    fn count(&mut self) -> anyhow::Result<usize> {
-        let n = usize::try_from(self.varint()?)?;
-        anyhow::ensure!(n <= self.bytes.len() - self.pos, "count {n} beyond the end");
+    fn count(&mut self) -> Result<usize, FileError> {
+        let n = usize::try_from(self.varint()?).map_err(|_| malformed("count out of range"))?;
+        ensure!(n <= self.bytes.len() - self.pos, "count {n} beyond the end");
         Ok(n)
     }
 
-    fn byte(&mut self) -> anyhow::Result<u8> {
+    fn byte(&mut self) -> Result<u8, FileError> {
         Ok(self.take(1)?[0])
     }
 
-    fn string(&mut self) -> anyhow::Result<String> {
+    fn string(&mut self) -> Result<String, FileError> {
         let n = self.count()?;
         Ok(std::str::from_utf8(self.take(n)?)
-            .context("not UTF-8")?
+            .map_err(|_| malformed("not UTF-8"))?
             .to_owned())
     }
 
-    fn strings(&mut self) -> anyhow::Result<Vec<String>> {
+    fn strings(&mut self) -> Result<Vec<String>, FileError> {
         let n = self.count()?;
         (0..n).map(|_| self.string()).collect()
     }
 }
 
 /// Parses a whole file; checks that it belongs to `build_tag` of this Koji and arch.
-fn decode(bytes: &[u8], settings: &MemorySettings, build_tag: &str) -> anyhow::Result<Generation> {
-    anyhow::ensure!(bytes.len() >= 32, "too short");
+fn decode(
+    bytes: &[u8],
+    settings: &MemorySettings,
+    build_tag: &str,
+) -> Result<Generation, FileError> {
+    ensure!(bytes.len() >= 32, "too short");
     let (body, digest) = bytes.split_at(bytes.len() - 32);
-    anyhow::ensure!(
+    ensure!(
         sha2::Sha256::digest(body).as_slice() == digest,
         "checksum mismatch (corrupt file)"
     );
@@ -188,19 +234,19 @@ fn decode(bytes: &[u8], settings: &MemorySettings, build_tag: &str) -> anyhow::R
         bytes: body,
         pos: 0,
     };
-    anyhow::ensure!(r.take(MAGIC.len())? == MAGIC, "not a memory file");
-    let version = u32::from_le_bytes(r.take(4)?.try_into()?);
-    anyhow::ensure!(
+    ensure!(r.take(MAGIC.len())? == MAGIC, "not a memory file");
+    let version = u32::from_le_bytes(fixed(r.take(4)?)?);
+    ensure!(
         version == VERSION,
         "format version {version}, expected {VERSION}"
     );
     let (koji_id, tag, arch) = (r.string()?, r.string()?, r.string()?);
-    anyhow::ensure!(
+    ensure!(
         koji_id == settings.koji_id && tag == build_tag && arch == settings.arch,
         "it belongs to `{koji_id}` tag `{tag}` arch `{arch}`"
     );
-    let repo_id = i64::from_le_bytes(r.take(8)?.try_into()?);
-    let repo_id = RepoId(i32::try_from(repo_id).context("repo id out of range")?);
+    let repo_id = i64::from_le_bytes(fixed(r.take(8)?)?);
+    let repo_id = RepoId(i32::try_from(repo_id).map_err(|_| malformed("repo id out of range"))?);
     let checksum = r.string()?;
     let flags = r.byte()?;
     let options = ResolveOptions {
@@ -222,13 +268,13 @@ fn decode(bytes: &[u8], settings: &MemorySettings, build_tag: &str) -> anyhow::R
             resolved,
             installs: r.take(len)?.into(),
         };
-        anyhow::ensure!(
+        ensure!(
             packed.unpack(nevras.len()).is_some(),
             "malformed install set"
         );
         answers.insert(brs, packed);
     }
-    anyhow::ensure!(r.pos == body.len(), "trailing bytes");
+    ensure!(r.pos == body.len(), "trailing bytes");
     Ok(Generation {
         repo_id,
         checksum,
@@ -246,11 +292,11 @@ pub(super) fn read(
     path: &Path,
     settings: &MemorySettings,
     build_tag: &str,
-) -> anyhow::Result<Option<Generation>> {
+) -> Result<Option<Generation>, FileError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        Err(e) => return Err(io("read", path)(e)),
     };
     decode(&bytes, settings, build_tag).map(Some)
 }

@@ -1,15 +1,91 @@
-//! The narrow view of Koji the services need (the I/O seam of the engine).
-//!
-//! The real Koji client implements [`KojiPort`] over XML-RPC; tests implement it with a small
-//! fake. Every method maps to one Koji call (or one multicall) of spec section 5 and returns
-//! plain data; anything Koji-specific (dict keys, fault codes, request layouts) stays in the
-//! implementation.
+//! The engine's Koji vocabulary: state enums, the SRPM and scratch-build types, and the
+//! [`KojiApi`] trait the services call. Answers are the typed structs of the client
+//! ([`RepoInfo`], [`TaggedBuild`], [`TaskInfo`], [`Host`], [`PackageEntry`]), one struct per
+//! Koji answer; ids are the 32-bit ids of [`crate::model`], range-checked when decoded.
 
 use std::collections::BTreeSet;
-use std::time::SystemTime;
 
-use crate::model::{KojiTaskId, RepoId, TaskState};
-use crate::schedule::{Host, SrpmArchHeaders};
+use serde::Deserialize;
+
+use super::api::{Host, PackageEntry, RepoInfo, TaggedBuild, TaskInfo};
+use super::xmlrpc::{Struct, Value};
+use crate::model::{KojiEventId, KojiTaskId, RepoId};
+use crate::schedule::SrpmArchHeaders;
+
+macro_rules! koji_enum {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $code:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+        #[serde(try_from = "i64")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),*
+        }
+
+        impl $name {
+            /// Koji's integer.
+            pub fn code(self) -> i64 {
+                match self {
+                    $($name::$variant => $code),*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(self, f)
+            }
+        }
+
+        impl TryFrom<i64> for $name {
+            type Error = String;
+            fn try_from(v: i64) -> Result<Self, String> {
+                match v {
+                    $($code => Ok($name::$variant),)*
+                    other => Err(format!(concat!("unknown ", $what, " {}"), other)),
+                }
+            }
+        }
+    };
+}
+
+koji_enum!(
+    /// Koji `REPO_STATES`.
+    RepoState, "repo state" {
+        /// Being generated.
+        Init = 0,
+        /// Usable, newest.
+        Ready = 1,
+        /// Usable, superseded.
+        Expired = 2,
+        /// Deleted.
+        Deleted = 3,
+        /// Broken.
+        Problem = 4,
+    }
+);
+
+impl RepoState {
+    /// READY and EXPIRED repos can still be downloaded (Koschei resolves in both).
+    pub fn is_usable(self) -> bool {
+        matches!(self, RepoState::Ready | RepoState::Expired)
+    }
+}
+
+koji_enum!(
+    /// Koji `BUILD_STATES`.
+    KojiBuildState, "build state" {
+        /// In progress.
+        Building = 0,
+        /// Done.
+        Complete = 1,
+        /// Deleted.
+        Deleted = 2,
+        /// Failed.
+        Failed = 3,
+        /// Canceled.
+        Canceled = 4,
+    }
+);
 
 /// A failed Koji call.
 #[derive(Debug, thiserror::Error)]
@@ -37,24 +113,6 @@ pub enum KojiError {
     },
 }
 
-/// What `repoInfo` says about a repo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoInfo {
-    /// Koji repo state (0 INIT, 1 READY, 2 EXPIRED, 3 DELETED, 4 PROBLEM).
-    pub state: i32,
-    /// The build tag.
-    pub tag_name: String,
-    /// The event at which the repo was created.
-    pub create_event: i64,
-}
-
-impl RepoInfo {
-    /// READY or EXPIRED repos can still be downloaded.
-    pub fn is_usable(&self) -> bool {
-        self.state == 1 || self.state == 2
-    }
-}
-
 /// An SRPM identity (the `arch: "src"` NVRA dict of Koji calls; no epoch).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SrpmNvr {
@@ -77,63 +135,6 @@ pub struct Srpm {
     pub url: String,
 }
 
-/// One entry of `listTagged(tag, latest=True, inherit=True)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaggedBuild {
-    /// Package name.
-    pub package_name: String,
-    /// Koji build task (None for imported builds).
-    pub task_id: Option<KojiTaskId>,
-    /// Epoch.
-    pub epoch: Option<i32>,
-    /// Version.
-    pub version: String,
-    /// Release.
-    pub release: String,
-    /// Koji build state (1 COMPLETE, 3 FAILED, ...).
-    pub state: i32,
-}
-
-/// One entry of `listPackages(tagID, inherited=True)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagPackage {
-    /// Package name.
-    pub name: String,
-    /// Blocked in the tag.
-    pub blocked: bool,
-}
-
-/// `getTaskInfo` fields the engine reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskInfo {
-    /// Task state.
-    pub state: TaskState,
-    /// Creation time.
-    pub create_ts: SystemTime,
-    /// Completion time, when finished.
-    pub completion_ts: Option<SystemTime>,
-}
-
-/// A child task of a build task (`getTaskChildren(task, request=True)`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChildTask {
-    /// Task id.
-    pub id: KojiTaskId,
-    /// Method (`buildArch`, `rebuildSRPM`, `buildSRPMFromSCM`, ...).
-    pub method: String,
-    /// Arch label of the task.
-    pub arch: String,
-    /// Task state.
-    pub state: TaskState,
-    /// Creation time.
-    pub create_ts: SystemTime,
-    /// Completion time.
-    pub completion_ts: Option<SystemTime>,
-    /// The repo id from the task request (`buildArch`: `request[4].repo_id`,
-    /// `rebuildSRPM`: `request[2].repo_id`).
-    pub repo_id: Option<RepoId>,
-}
-
 /// Options of a scratch build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScratchBuild {
@@ -149,8 +150,38 @@ pub struct ScratchBuild {
     pub priority: i32,
 }
 
-/// The Koji calls of the engine.
-pub trait KojiPort {
+impl ScratchBuild {
+    /// A scratch build of `srpm_url` for `target` at Koschei's default task priority (30),
+    /// arches left to Koji.
+    pub fn new(srpm_url: impl Into<String>, target: Option<&str>) -> ScratchBuild {
+        ScratchBuild {
+            srpm_url: srpm_url.into(),
+            target: target.map(str::to_owned),
+            arch_override: None,
+            repo_id: None,
+            priority: 30,
+        }
+    }
+
+    /// The `opts` struct sent to `build`: the configured `build_opts` (`extra`), then
+    /// `scratch`, `arch_override` and `repo_id`.
+    pub fn opts(&self, extra: &Struct) -> Value {
+        let mut s = extra.clone();
+        s.insert("scratch".into(), Value::Bool(true));
+        if let Some(a) = &self.arch_override {
+            s.insert("arch_override".into(), Value::from(a.join(" ").as_str()));
+        }
+        if let Some(r) = self.repo_id {
+            s.insert("repo_id".into(), Value::from(r));
+        }
+        Value::Struct(s)
+    }
+}
+
+/// The Koji calls of the engine: the one seam between the services and Koji. [`super::Client`]
+/// implements it over XML-RPC (multicalls are split into `multicall_chunk_size` chunks by the
+/// client, nowhere else); tests use the scripted fake of `koschei-fakehub` or the fake hub.
+pub trait KojiApi {
     /// `getRepo(build_tag, state=READY)`: the latest ready repo.
     fn latest_repo(&self, build_tag: &str) -> Result<Option<RepoId>, KojiError>;
     /// `repoInfo(repo_id)`.
@@ -161,7 +192,7 @@ pub trait KojiPort {
         &self,
         build_tag: &str,
         group: &str,
-        event: i64,
+        event: KojiEventId,
     ) -> Result<Option<Vec<String>>, KojiError>;
     /// BuildRequires of many SRPMs: `getRPMDeps(nvra, DEP_REQUIRE)` (multicall) turned into
     /// strings as spec 3.1 says (`name`, `name OP version`; `rpmlib(...)` and other flagged
@@ -182,13 +213,13 @@ pub trait KojiPort {
     /// The SRPM of the latest build of `package` tagged in `tag` (`listTagged` + `listRPMs`).
     fn latest_srpm(&self, tag: &str, package: &str) -> Result<Option<Srpm>, KojiError>;
     /// `listPackages(tagID=tag, inherited=True)`.
-    fn list_packages(&self, tag: &str) -> Result<Vec<TagPackage>, KojiError>;
+    fn list_packages(&self, tag: &str) -> Result<Vec<PackageEntry>, KojiError>;
     /// `build(srpm, target, opts + scratch, priority)`: returns the new task id.
     fn submit_scratch_build(&self, build: &ScratchBuild) -> Result<KojiTaskId, KojiError>;
     /// `getTaskInfo` for many tasks (multicall); `None` where Koji faulted.
     fn task_info(&self, tasks: &[KojiTaskId]) -> Result<Vec<Option<TaskInfo>>, KojiError>;
-    /// `getTaskChildren(task, request=True)` for many tasks (multicall).
-    fn task_children(&self, tasks: &[KojiTaskId]) -> Result<Vec<Vec<ChildTask>>, KojiError>;
+    /// `getTaskChildren(task, request=True)` for many tasks (multicall), each sorted by id.
+    fn task_children(&self, tasks: &[KojiTaskId]) -> Result<Vec<Vec<TaskInfo>>, KojiError>;
     /// Whether a finished task ended in a Koji fault (`getTaskResult` raising a lock error or
     /// a raw fault) rather than a build failure.
     fn task_faulted(&self, task: KojiTaskId) -> Result<bool, KojiError>;
