@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Koschei needs on a Debian 12 machine, and makes sure a
-# PostgreSQL server answers on 127.0.0.1:5432 for the tests. Fast when everything is present.
+# PostgreSQL server answers on 127.0.0.1:5432 and RabbitMQ on 127.0.0.1:5672 for the tests.
 #
 #   bash scripts/setup.sh          # as root, or with sudo available
 #
@@ -12,11 +12,18 @@
 #   python3-hawkey                      the original's resolver, for the differential tests
 #   rpm-common                          /usr/lib/rpm/rpmrc, without which hawkey aborts
 #   chromium                            the web frontend's browser test
+#   rabbitmq-server                     the AMQP broker of the messaging tests (127.0.0.1:5672, guest)
+#   python3-venv                        the fedora-messaging venv of scripts/messaging-venv.sh
+#   libkrb5-dev                         GSSAPI headers for Kerberos login to Koji (koschei-gss)
+#   krb5-kdc krb5-admin-server krb5-user  a real MIT KDC for the Kerberos tests (kdb5_util,
+#                                       kadmin.local, krb5kdc, kinit)
 set -euo pipefail
 
 packages=(
     libsolv-dev libsolvext-dev libclang1-14 libclang-common-14-dev pkg-config
     postgresql python3-hawkey rpm-common gzip chromium fonts-dejavu-core
+    rabbitmq-server python3-venv
+    libkrb5-dev krb5-kdc krb5-admin-server krb5-user
 )
 
 sudo_cmd=()
@@ -56,4 +63,24 @@ if [ -z "${KOSCHEI_TEST_DATABASE_URL:-}" ] && command -v pg_lsclusters >/dev/nul
     else
         echo "setup: no PostgreSQL on 127.0.0.1:5432; tests will start a private cluster" >&2
     fi
+fi
+
+# The messaging tests use the broker on 127.0.0.1:5672 with the default guest account (which
+# RabbitMQ allows from loopback only). Start it when it is installed but down.
+amqp_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+if ! amqp_up; then
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        "${sudo_cmd[@]}" systemctl start rabbitmq-server || true
+    else
+        "${sudo_cmd[@]}" service rabbitmq-server start || true
+    fi
+    for _ in $(seq 1 60); do
+        amqp_up && break
+        sleep 1
+    done
+fi
+if amqp_up; then
+    echo "setup: RabbitMQ answers on 127.0.0.1:5672" >&2
+else
+    echo "setup: no RabbitMQ on 127.0.0.1:5672; the messaging tests will fail" >&2
 fi

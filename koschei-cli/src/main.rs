@@ -55,6 +55,9 @@ enum Command {
     /// The engine services as a long-running process.
     #[command(subcommand)]
     Service(commands::run::ServiceCommand),
+    /// fedora-messaging: listen to Koji's messages, publish the outbox, show its state.
+    #[command(subcommand)]
+    Messaging(commands::messaging::Command),
     /// Show what a repository change does to every source package's build dependencies.
     Impact(commands::impact::Args),
     /// The whole loop on this machine with no configuration: private PostgreSQL, a fake Koji
@@ -100,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Service(c) => commands::run::service(&ctx, c),
         Command::SubmitBuild(a) => commands::submit::run(&ctx, a),
         Command::Psql(a) => commands::psql::run(&ctx, a).map(|()| 0),
+        Command::Messaging(c) => commands::messaging::run(&ctx, c),
     }
 }
 

@@ -21,6 +21,13 @@
 //! assert!(config.database.url.is_none()); // use the private cluster
 //! # Ok::<(), koschei_core::Error>(())
 //! ```
+//!
+//! Cargo features:
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `postgres` | on | the database layer ([`db`]) and the engine services ([`service`]) |
+//! | `gssapi` | on | Kerberos (GSSAPI/SPNEGO) login to Koji (`login_method = "gssapi_login"`) over the system's `libgssapi_krb5`, through `koschei-gss`; without it that login method is refused |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -29,6 +36,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod koji;
+pub mod messaging;
 pub mod model;
 pub mod priority;
 pub mod repo;

@@ -28,10 +28,6 @@ use quick_xml::events::Event;
 use r2d2_postgres::PostgresConnectionManager;
 
 const PRIMARY: &str = "../shared/data/debian-bookworm/source/repodata/primary.xml.gz";
-const MIGRATIONS: [&str; 2] = [
-    include_str!("../../koschei-core/src/db/migrations/0001_initial.sql"),
-    include_str!("../../koschei-core/src/db/migrations/0002_web_indexes.sql"),
-];
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name)
@@ -276,9 +272,7 @@ fn main() {
     let t = Instant::now();
     {
         let mut c = config.connect(NoTls).unwrap();
-        for m in MIGRATIONS {
-            c.batch_execute(m).unwrap();
-        }
+        koschei_core::db::migrate::migrate(&mut c).unwrap();
         seed(&mut c, &pkgs);
         let row = c
             .query_one(

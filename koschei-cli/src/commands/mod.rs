@@ -6,6 +6,7 @@ pub(crate) mod config;
 pub(crate) mod db;
 pub(crate) mod demo;
 pub(crate) mod impact;
+pub(crate) mod messaging;
 mod offline;
 pub(crate) mod package;
 pub(crate) mod psql;

@@ -11,6 +11,7 @@ use koschei_core::service::{Engine, EngineOptions, PassOptions, ServiceName};
 use koschei_solver::engine::{SolverResolver, SolverResolverOptions};
 
 use super::Context;
+use super::messaging::{self, OutboxSender};
 
 /// Arguments shared by `run` and `service run`.
 #[derive(Debug, clap::Args)]
@@ -77,6 +78,11 @@ pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     for line in report.lines() {
         crate::exit::outln!("{line}")?;
     }
+    let mut outbox = OutboxSender::new(&ctx.config);
+    if let Some(result) = outbox.flush(&mut client) {
+        crate::exit::outln!("messages: {}", messaging::summary(&result))?;
+    }
+    outbox.close();
     Ok(u8::from(!report.is_success()))
 }
 
@@ -98,6 +104,7 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
     };
     let mut next: BTreeMap<ServiceName, Instant> =
         services.iter().map(|s| (*s, Instant::now())).collect();
+    let mut outbox = OutboxSender::new(&ctx.config);
     tracing::info!(services = ?services, passive = common.passive, "services started");
     while !stop.load(Ordering::Relaxed) {
         for name in &services {
@@ -124,9 +131,12 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
                 client = fresh;
             }
             next.insert(*name, Instant::now() + interval(*name));
+            // Messages of this pass's state changes go out now; unsent ones stay queued.
+            outbox.flush_paced(&mut client);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    outbox.close();
     tracing::info!("services stopped");
     Ok(0)
 }

@@ -2,23 +2,21 @@
 //! engine services (pure conversions).
 
 use super::{Config, KojiConfig, KojiLogin};
-use crate::koji::{ClientOptions, Login, SslLogin, Struct, Value};
+use crate::koji::{ClientOptions, GssapiLogin, Login, SslLogin, Struct, Value};
 use crate::priority::Priorities;
 #[cfg(feature = "postgres")]
 use crate::service::Settings;
 
 impl KojiConfig {
-    /// The CA bundle that verifies the hub and its top URL: `serverca`, else `ca` (certificate
-    /// login only; `None` means the system roots).
+    /// The CA bundle that verifies the hub and its top URL: `login_args.serverca`, else
+    /// `login_args.ca`, whatever the login method (`None` means the system roots).
     pub fn hub_ca(&self) -> Option<std::path::PathBuf> {
-        match &self.login {
-            KojiLogin::Ssl { ca, serverca, .. } => serverca.clone().or_else(|| ca.clone()),
-            KojiLogin::Anonymous => None,
-        }
+        self.serverca.clone()
     }
 
     /// Options of a Koji client for this hub. `serverca` (the hub's CA) wins over `ca`
-    /// for verifying the hub, as in the original's `ssl_login(cert, ca, serverca)`.
+    /// for verifying the hub, as in the original's `ssl_login(cert, ca, serverca)`, and is used
+    /// with every login method (anonymous and Kerberos too).
     pub fn client_options(&self) -> ClientOptions {
         let login = match &self.login {
             KojiLogin::Anonymous => Login::None,
@@ -32,6 +30,15 @@ impl KojiConfig {
                 key: key.clone(),
                 ca: serverca.clone().or_else(|| ca.clone()),
             }),
+            KojiLogin::Gssapi {
+                principal,
+                keytab,
+                ccache,
+            } => Login::Gssapi(GssapiLogin {
+                principal: principal.clone(),
+                keytab: keytab.clone(),
+                ccache: ccache.clone(),
+            }),
         };
         ClientOptions {
             server: self.server.clone(),
@@ -43,6 +50,7 @@ impl KojiConfig {
             login,
             srpm_relative_path_root: self.srpm_relative_path_root.clone(),
             build_opts: self.build_opts_struct(),
+            ca: self.hub_ca(),
             ..ClientOptions::default()
         }
     }
@@ -102,6 +110,13 @@ impl Config {
             task_timeout: self.koji.task_timeout,
             build_from_repo_id: self.koji.build_from_repo_id,
             persist_chunk_size: self.dependency.persist_chunk_size,
+            publication: self
+                .messaging
+                .publish
+                .then(|| crate::db::outbox::Publication {
+                    modname: self.messaging.modname.clone(),
+                    koji_instance: self.messaging.koji_instance.clone(),
+                }),
             ..Settings::default()
         }
     }

@@ -21,6 +21,7 @@
 //! ```
 
 mod convert;
+mod messaging;
 pub mod raw;
 mod secret;
 mod source;
@@ -29,6 +30,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use messaging::{BrokerConfig, MessagingConfig, TlsFiles};
 pub use raw::RawConfig;
 pub use secret::{DatabaseUrl, mask_url_password};
 
@@ -240,6 +242,8 @@ pub struct Config {
     pub plugins: Vec<String>,
     /// `real_builds_insert_chunk`.
     pub real_builds_insert_chunk: u32,
+    /// `[fedmsg]`, `[fedmsg-publisher]` and `[fedora-messaging]`.
+    pub messaging: MessagingConfig,
     raw: RawConfig,
     files: Vec<PathBuf>,
 }
@@ -261,7 +265,7 @@ pub struct DatabaseConfig {
 pub enum KojiLogin {
     /// No login (`login_method = "logout"`).
     Anonymous,
-    /// TLS client certificate (`login_method = "ssl"`).
+    /// TLS client certificate (`login_method = "ssl_login"` or `"ssl"`).
     Ssl {
         /// PEM certificate (may contain the key).
         cert: PathBuf,
@@ -271,6 +275,16 @@ pub enum KojiLogin {
         ca: Option<PathBuf>,
         /// CA of the hub.
         serverca: Option<PathBuf>,
+    },
+    /// Kerberos through GSSAPI/SPNEGO (`login_method = "gssapi_login"` or `"krb_login"`); all
+    /// `None` = the default credential cache (`KRB5CCNAME`).
+    Gssapi {
+        /// Client principal.
+        principal: Option<String>,
+        /// Client keytab.
+        keytab: Option<PathBuf>,
+        /// Credential cache.
+        ccache: Option<String>,
     },
 }
 
@@ -287,6 +301,9 @@ pub struct KojiConfig {
     pub srpm_relative_path_root: String,
     /// How to log in.
     pub login: KojiLogin,
+    /// CA bundle verifying the hub and the file server (`login_args.serverca`, else
+    /// `login_args.ca`), for every login method.
+    pub serverca: Option<PathBuf>,
     /// Maximum running scratch builds.
     pub max_builds: u32,
     /// Arches of scratch builds.
@@ -570,19 +587,40 @@ impl Validator<'_> {
 
     fn koji(&self, section: &str, k: &RawKoji) -> Result<KojiConfig, Error> {
         let key = |name: &str| format!("{section}.{name}");
-        let login = match k.login_method.as_str() {
+        let RawKojiLogin {
+            cert,
+            key: pkey,
+            ca,
+            serverca,
+            principal,
+            keytab,
+            ccache,
+        } = &k.login_args;
+        let method = k.login_method.as_str();
+        // Arguments that belong to another method are refused, not ignored.
+        let refuse = |name: &str, given: bool, for_methods: &str| -> Result<(), Error> {
+            if given {
+                return Err(self.err(
+                    &key(&format!("login_args.{name}")),
+                    format!("is not used by `login_method = \"{method}\"` (only by {for_methods})"),
+                ));
+            }
+            Ok(())
+        };
+        let certificate = "`ssl_login`";
+        let kerberos = "`gssapi_login` and `krb_login`";
+        let login = match method {
+            // Anonymous sessions use only the hub's CA; the other arguments may be inherited by
+            // `[secondary_koji]` from a logged-in `[koji]` and are left unused.
             "logout" | "" => KojiLogin::Anonymous,
-            "ssl" => {
-                let RawKojiLogin {
-                    cert,
-                    key: pkey,
-                    ca,
-                    serverca,
-                } = &k.login_args;
+            "ssl_login" | "ssl" => {
+                refuse("principal", principal.is_some(), kerberos)?;
+                refuse("keytab", keytab.is_some(), kerberos)?;
+                refuse("ccache", ccache.is_some(), kerberos)?;
                 let cert = cert.as_ref().ok_or_else(|| {
                     self.err(
                         &key("login_args.cert"),
-                        "required when `login_method = \"ssl\"`",
+                        format!("required when `login_method = \"{method}\"`"),
                     )
                 })?;
                 KojiLogin::Ssl {
@@ -592,13 +630,36 @@ impl Validator<'_> {
                     serverca: serverca.as_ref().map(PathBuf::from),
                 }
             }
+            "gssapi_login" | "krb_login" => {
+                if !cfg!(feature = "gssapi") {
+                    return Err(self.err(
+                        &key("login_method"),
+                        format!(
+                            "`{method}` needs Kerberos support, and this build of Koschei has none (cargo feature `gssapi`)"
+                        ),
+                    ));
+                }
+                refuse("cert", cert.is_some(), certificate)?;
+                refuse("key", pkey.is_some(), certificate)?;
+                if principal.as_deref().is_some_and(|p| p.trim().is_empty()) {
+                    return Err(self.err(&key("login_args.principal"), "must not be empty"));
+                }
+                KojiLogin::Gssapi {
+                    principal: principal.clone(),
+                    keytab: keytab.as_ref().map(PathBuf::from),
+                    ccache: ccache.clone(),
+                }
+            }
             other => {
                 return Err(self.err(
                     &key("login_method"),
-                    format!("`{other}` is not a login method (use `logout` or `ssl`)"),
+                    format!(
+                        "`{other}` is not a login method (use `logout`, `ssl_login` or `gssapi_login`)"
+                    ),
                 ));
             }
         };
+        let hub_ca = serverca.as_ref().or(ca.as_ref()).map(PathBuf::from);
         if !(0.0..=1.0).contains(&k.load_threshold) {
             return Err(self.err(&key("load_threshold"), "must be between 0 and 1"));
         }
@@ -616,6 +677,7 @@ impl Validator<'_> {
             weburl: self.http_url(&key("weburl"), &k.weburl)?,
             srpm_relative_path_root: k.srpm_relative_path_root.clone(),
             login,
+            serverca: hub_ca,
             max_builds: k.max_builds,
             build_arches: k.build_arches.clone(),
             build_opts: k.build_opts.clone(),
@@ -856,7 +918,14 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
         return Err(v.err("bugreport.url", "must contain `{query}`"));
     }
     let frontend = v.frontend(&raw.frontend)?;
+    let messaging = messaging::validate(
+        &raw.fedmsg,
+        &raw.fedmsg_publisher,
+        &raw.fedora_messaging,
+        &|key, message| v.err(key, message),
+    )?;
     Ok(Config {
+        messaging,
         database: DatabaseConfig {
             url,
             unpriv_username: raw.database.unpriv_username.clone(),
@@ -929,6 +998,65 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("koji.login_args.cert"), "{msg}");
         assert!(msg.contains("from `k.toml` line 1"), "{msg}");
+    }
+
+    #[test]
+    fn the_originals_login_method_names_are_accepted() {
+        let c = load(&[(
+            "k.toml",
+            "[koji]\nlogin_method = \"ssl_login\"\n[koji.login_args]\ncert = \"/c.pem\"\nca = \"/ca.pem\"\n",
+        )])
+        .unwrap();
+        assert!(matches!(c.koji.login, KojiLogin::Ssl { .. }));
+        assert_eq!(c.koji.serverca, Some(PathBuf::from("/ca.pem")));
+        for method in ["gssapi_login", "krb_login"] {
+            let c = load(&[(
+                "k.toml",
+                &format!(
+                    "[koji]\nlogin_method = \"{method}\"\n[koji.login_args]\nprincipal = \"koschei/h@R\"\nkeytab = \"/k.keytab\"\nserverca = \"/hub-ca.pem\"\n"
+                ),
+            )])
+            .unwrap();
+            assert_eq!(
+                c.koji.login,
+                KojiLogin::Gssapi {
+                    principal: Some("koschei/h@R".into()),
+                    keytab: Some(PathBuf::from("/k.keytab")),
+                    ccache: None,
+                },
+                "{method}"
+            );
+            assert_eq!(c.koji.serverca, Some(PathBuf::from("/hub-ca.pem")));
+        }
+        let c = load(&[("k.toml", "[koji]\nlogin_method = \"gssapi_login\"\n")]).unwrap();
+        assert_eq!(
+            c.koji.login,
+            KojiLogin::Gssapi {
+                principal: None,
+                keytab: None,
+                ccache: None
+            }
+        );
+    }
+
+    #[test]
+    fn login_args_of_another_method_are_refused() {
+        let e = load(&[(
+            "k.toml",
+            "[koji]\nlogin_method = \"gssapi_login\"\n[koji.login_args]\ncert = \"/c.pem\"\n",
+        )])
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("koji.login_args.cert"), "{msg}");
+        assert!(msg.contains("ssl_login"), "{msg}");
+        let e = load(&[(
+            "k.toml",
+            "[koji]\nlogin_method = \"ssl\"\n[koji.login_args]\ncert = \"/c.pem\"\nkeytab = \"/k\"\n",
+        )])
+        .unwrap_err();
+        assert!(e.to_string().contains("koji.login_args.keytab"), "{e}");
+        let e = load(&[("k.toml", "[koji]\nlogin_method = \"password\"\n")]).unwrap_err();
+        assert!(e.to_string().contains("gssapi_login"), "{e}");
     }
 
     #[test]

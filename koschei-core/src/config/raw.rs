@@ -39,6 +39,14 @@ pub struct RawConfig {
     pub plugins: Vec<String>,
     /// How many real builds are inserted per transaction.
     pub real_builds_insert_chunk: u32,
+    /// `[fedmsg]`: Koji's message topic and instance.
+    pub fedmsg: super::messaging::RawFedmsg,
+    /// `[fedmsg-publisher]`: whether and under which name state changes are published.
+    #[serde(rename = "fedmsg-publisher")]
+    pub fedmsg_publisher: super::messaging::RawFedmsgPublisher,
+    /// `[fedora-messaging]`: the broker (what fedora-messaging's own config file held).
+    #[serde(rename = "fedora-messaging")]
+    pub fedora_messaging: super::messaging::RawFedoraMessaging,
 }
 
 impl Default for RawConfig {
@@ -72,6 +80,9 @@ impl Default for RawConfig {
             logging: RawLogging::default(),
             plugins: Vec::new(),
             real_builds_insert_chunk: 50,
+            fedmsg: Default::default(),
+            fedmsg_publisher: Default::default(),
+            fedora_messaging: Default::default(),
         }
     }
 }
@@ -100,9 +111,11 @@ pub struct RawKoji {
     pub weburl: String,
     /// Path of the SRPMs relative to `topurl/packages`.
     pub srpm_relative_path_root: String,
-    /// `logout` (anonymous) or `ssl` (client certificate).
+    /// `logout` (anonymous), `ssl_login`/`ssl` (client certificate) or `gssapi_login`/`krb_login`
+    /// (Kerberos).
     pub login_method: String,
-    /// Client certificate settings for `ssl` login.
+    /// Arguments of the login method (certificate files, Kerberos principal and keytab, the hub's
+    /// CA).
     pub login_args: RawKojiLogin,
     /// Maximum concurrently running scratch builds.
     pub max_builds: u32,
@@ -167,6 +180,12 @@ pub struct RawKojiLogin {
     pub ca: Option<String>,
     /// CA certificate of the hub.
     pub serverca: Option<String>,
+    /// Kerberos client principal for `gssapi_login`.
+    pub principal: Option<String>,
+    /// Client keytab for `gssapi_login`.
+    pub keytab: Option<String>,
+    /// Credential cache for `gssapi_login` (koji's `ccache` argument).
+    pub ccache: Option<String>,
 }
 
 /// `[secondary_koji]`: every key optional; given keys override `[koji]`.

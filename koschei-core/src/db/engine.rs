@@ -1331,3 +1331,17 @@ pub fn confirm_submission(
     .map_err(ctx("reset priority after submission"))?;
     Ok(())
 }
+
+/// Ids of the collections that have a package called `name`.
+pub fn collections_with_package(
+    c: &mut impl GenericClient,
+    name: &str,
+) -> Result<Vec<CollectionId>> {
+    let rows = c
+        .query(
+            "SELECT collection_id FROM package WHERE name = $1 ORDER BY collection_id",
+            &[&name],
+        )
+        .map_err(ctx("find the collections of a package"))?;
+    Ok(rows.iter().map(|r| CollectionId(r.get(0))).collect())
+}

@@ -31,11 +31,26 @@ impl Migration {
 }
 
 /// The built-in migrations, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+///
+/// Every file in `migrations/` must be listed here (the integration test
+/// `db_migrate::every_migration_file_is_registered_and_applied` checks it).
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "web_indexes",
+        sql: include_str!("migrations/0002_web_indexes.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "message_outbox",
+        sql: include_str!("migrations/0003_message_outbox.sql"),
+    },
+];
 
 /// The schema version this binary works with.
 pub fn latest_version() -> i32 {

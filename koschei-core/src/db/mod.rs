@@ -27,6 +27,7 @@ pub mod log;
 pub mod maintenance;
 pub mod migrate;
 pub mod notice;
+pub mod outbox;
 pub mod overview;
 pub mod package;
 pub mod package_group;

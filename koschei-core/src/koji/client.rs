@@ -2,7 +2,8 @@
 //!
 //! Behaves like koji's own `ClientSession` with Koschei's session options (spec section 6):
 //! network and HTTP errors are retried with the *same* request bytes and call number, `ServerOffline` is
-//! waited out, `AuthExpired` renews the session and repeats the call once, and a `RetryError` on `build`
+//! waited out, `AuthExpired` renews the session and `AuthError` (a session the hub no longer knows) logs
+//! in anew, each repeating the call once, and a `RetryError` on `build`
 //! becomes [`Error::MaybeSubmitted`] so a build is never submitted twice.
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::time::Duration;
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 
 use super::error::{Error, FaultKind};
+use super::gssapi;
 use super::xmlrpc::{self, Call, Fault, Value};
 
 /// How to log in to the hub.
@@ -23,6 +25,10 @@ pub enum Login {
     None,
     /// `sslLogin` with a TLS client certificate at `{server}/ssllogin`.
     Ssl(SslLogin),
+    /// `sslLogin` at `{server}/ssllogin` with a Kerberos (SPNEGO) token in `Authorization:
+    /// Negotiate`, as Fedora's hub expects (the original's `gssapi_login`). Needs the `gssapi` cargo
+    /// feature (on by default).
+    Gssapi(GssapiLogin),
     /// Password `login` (test hubs only; Fedora does not use it).
     Password {
         /// User name.
@@ -37,6 +43,7 @@ impl std::fmt::Debug for Login {
         match self {
             Login::None => f.write_str("None"),
             Login::Ssl(s) => f.debug_tuple("Ssl").field(s).finish(),
+            Login::Gssapi(g) => f.debug_tuple("Gssapi").field(g).finish(),
             Login::Password { user, .. } => f
                 .debug_struct("Password")
                 .field("user", user)
@@ -56,6 +63,19 @@ pub struct SslLogin {
     pub key: Option<PathBuf>,
     /// PEM CA bundle used to verify the hub instead of the system roots.
     pub ca: Option<PathBuf>,
+}
+
+/// Where Kerberos credentials come from (the original's `login_args` of `gssapi_login`); all `None`
+/// = the default credential cache (`KRB5CCNAME`) and its principal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GssapiLogin {
+    /// Client principal, e.g. `koschei/koschei01.example.org@EXAMPLE.ORG`.
+    pub principal: Option<String>,
+    /// Client keytab: tickets are got from it, and got again when they expire.
+    pub keytab: Option<PathBuf>,
+    /// Credential cache (`FILE:/path`, `KEYRING:...`); `None` = the default one without a keytab,
+    /// a private in-memory one with a keytab.
+    pub ccache: Option<String>,
 }
 
 /// Options of a Koji client. `Default` gives Fedora's hub and Koschei's session options.
@@ -90,6 +110,9 @@ pub struct ClientOptions {
     pub srpm_relative_path_root: String,
     /// Options added to every scratch build (`koji_config.build_opts`).
     pub build_opts: super::Struct,
+    /// PEM CA bundle that verifies the hub (and the file server at `topurl`) instead of the system
+    /// roots, whatever the login method. [`SslLogin::ca`] is used when this is `None`.
+    pub ca: Option<PathBuf>,
 }
 
 impl ClientOptions {
@@ -119,6 +142,7 @@ impl Default for ClientOptions {
             login: Login::None,
             srpm_relative_path_root: "..".to_owned(),
             build_opts: super::Struct::new(),
+            ca: None,
         }
     }
 }
@@ -154,7 +178,18 @@ pub struct Client {
 impl Client {
     /// Creates a client; reads the TLS files named in the login options (no network traffic yet).
     pub fn new(opts: ClientOptions) -> Result<Client, Error> {
-        let tls = tls_config(&opts.login)?;
+        let mut opts = opts;
+        if let Login::Gssapi(g) = &mut opts.login
+            && g.keytab.is_some()
+            && g.ccache.is_none()
+        {
+            // Tickets from the keytab go to a cache of this client's own, which MIT refills from
+            // the keytab when they expire; the user's default cache is left alone.
+            static CACHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = CACHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            g.ccache = Some(format!("MEMORY:koschei-{}-{n}", std::process::id()));
+        }
+        let tls = tls_config(&opts)?;
         let agent = make_agent(tls.clone(), opts.timeout);
         let login_agent = make_agent(tls, opts.auth_timeout);
         Ok(Client {
@@ -212,7 +247,10 @@ impl Client {
         if guard.is_none() {
             *guard = Some(self.open_session(None)?);
         }
-        let mut renewed = false;
+        // One new login per call: a session the hub expired (1007) is renewed, one it no longer
+        // knows (1002: closed by a hub restart or an administrator, or bound to another address)
+        // is replaced; then the call is repeated once.
+        let mut relogged = false;
         loop {
             let Some(session) = guard.as_mut() else {
                 return Err(Error::NotLoggedIn {
@@ -221,13 +259,24 @@ impl Client {
             };
             let callnum = session.next_callnum();
             match self.exchange(&self.opts.server, call, Some((&*session, callnum)), false) {
-                Err(e) if e.fault_kind() == Some(FaultKind::AuthExpired) && !renewed => {
+                Err(e) if e.fault_kind() == Some(FaultKind::AuthExpired) && !relogged => {
                     tracing::info!(session = session.id, "koji session expired, renewing");
                     let mut fresh = self.open_session(Some(&*session))?;
                     // Keep counting up: the hub may still remember the old call numbers.
                     fresh.callnum = session.callnum;
                     *session = fresh;
-                    renewed = true;
+                    relogged = true;
+                }
+                Err(e) if e.fault_kind() == Some(FaultKind::Auth) && !relogged => {
+                    tracing::warn!(
+                        session = session.id,
+                        method = %call.method,
+                        fault = %e.fault().map(ToString::to_string).unwrap_or_default(),
+                        "koji session no longer valid, logging in again"
+                    );
+                    *guard = None;
+                    *guard = Some(self.open_session(None)?);
+                    relogged = true;
                 }
                 other => return other,
             }
@@ -263,16 +312,19 @@ impl Client {
 
     /// Logs in (or renews `old` with `renew=True` and its headers).
     fn open_session(&self, old: Option<&Session>) -> Result<Session, Error> {
+        let ssl_url = || format!("{}/ssllogin", self.opts.server.trim_end_matches('/'));
+        let mut negotiate = None;
         let (url, mut call) = match &self.opts.login {
             Login::None => {
                 return Err(Error::NotLoggedIn {
                     method: "login".to_owned(),
                 });
             }
-            Login::Ssl(_) => (
-                format!("{}/ssllogin", self.opts.server.trim_end_matches('/')),
-                Call::new("sslLogin"),
-            ),
+            Login::Ssl(_) => (ssl_url(), Call::new("sslLogin")),
+            Login::Gssapi(g) => {
+                negotiate = Some(gssapi::Negotiator::acquire(g, &self.opts.server)?);
+                (ssl_url(), Call::new("sslLogin"))
+            }
             Login::Password { user, password } => (
                 self.opts.server.clone(),
                 Call::new("login").arg(user.as_str()).arg(password.as_str()),
@@ -282,7 +334,24 @@ impl Client {
             call = call.kwarg("renew", true);
         }
         let old = old.map(|s| (s, s.callnum));
-        let value = self.exchange(&url, &call, old, true)?;
+        let value = self
+            .exchange_with(&url, &call, old, true, negotiate.as_ref())
+            .map_err(|e| match (&negotiate, e) {
+                (
+                    Some(n),
+                    Error::Http {
+                        status: 401,
+                        url,
+                        first_line,
+                        ..
+                    },
+                ) => Error::LoginRefused {
+                    url,
+                    principal: n.principal().to_owned(),
+                    first_line,
+                },
+                (_, e) => e,
+            })?;
         let id = value.get("session-id").and_then(Value::as_i64);
         let key = value.get("session-key").and_then(Value::as_str);
         match (id, key) {
@@ -312,6 +381,19 @@ impl Client {
         session: Option<(&Session, i64)>,
         is_login: bool,
     ) -> Result<Value, Error> {
+        self.exchange_with(url, call, session, is_login, None)
+    }
+
+    /// [`Client::exchange`] with a Kerberos token on each attempt (a fresh one each time: the hub's
+    /// replay cache refuses a token seen before).
+    fn exchange_with(
+        &self,
+        url: &str,
+        call: &Call,
+        session: Option<(&Session, i64)>,
+        is_login: bool,
+        negotiate: Option<&gssapi::Negotiator>,
+    ) -> Result<Value, Error> {
         let body = xmlrpc::encode_call(call);
         let method = call.method.as_str();
         let agent = if is_login {
@@ -321,7 +403,15 @@ impl Client {
         };
         let mut tries: u32 = 0;
         loop {
-            let err = match self.send_once(agent, url, method, &body, session) {
+            let authorization = negotiate.map(gssapi::Negotiator::header).transpose()?;
+            let err = match self.send_once(
+                agent,
+                url,
+                method,
+                &body,
+                session,
+                authorization.as_deref(),
+            ) {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(fault)) => match fault.kind() {
                     FaultKind::ServerOffline if self.opts.offline_retry => {
@@ -345,7 +435,7 @@ impl Client {
                 },
                 Err(e) => e,
             };
-            if is_certificate_error(&err) {
+            if is_certificate_error(&err) || (is_login && is_auth_refusal(&err)) {
                 return Err(err);
             }
             if session.is_none() && !is_login && !self.opts.anon_retry {
@@ -370,6 +460,7 @@ impl Client {
         method: &str,
         body: &[u8],
         session: Option<(&Session, i64)>,
+        authorization: Option<&str>,
     ) -> Result<Result<Value, Fault>, Error> {
         let transport = |e: ureq::Error| Error::Transport {
             method: method.to_owned(),
@@ -382,6 +473,9 @@ impl Client {
                 .header("Koji-Session-Id", s.id.to_string())
                 .header("Koji-Session-Key", s.key.as_str())
                 .header("Koji-Session-Callnum", callnum.to_string());
+        }
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a);
         }
         let mut resp = req.send(body).map_err(transport)?;
         let status = resp.status().as_u16();
@@ -460,6 +554,17 @@ fn is_certificate_error(err: &Error) -> bool {
     }
 }
 
+/// An HTTP 401 or 403 answer to a login: the credentials were refused; retrying cannot help.
+fn is_auth_refusal(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Http {
+            status: 401 | 403,
+            ..
+        }
+    )
+}
+
 fn make_agent(tls: TlsConfig, timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -486,28 +591,37 @@ fn pem_items(path: &Path, bytes: &[u8]) -> Result<Vec<PemItem<'static>>, Error> 
         })
 }
 
-fn tls_config(login: &Login) -> Result<TlsConfig, Error> {
+/// The root certificates of a PEM CA bundle.
+pub(crate) fn root_certs(ca: &Path) -> Result<RootCerts, Error> {
+    let bytes = read_file(ca)?;
+    let certs: Vec<Certificate<'static>> = pem_items(ca, &bytes)?
+        .into_iter()
+        .filter_map(|item| match item {
+            PemItem::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::TlsFile {
+            path: ca.to_owned(),
+            message: "no certificate found".to_owned(),
+        });
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+fn tls_config(opts: &ClientOptions) -> Result<TlsConfig, Error> {
     let mut builder = TlsConfig::builder()
         .provider(TlsProvider::NativeTls)
         .root_certs(RootCerts::PlatformVerifier);
-    if let Login::Ssl(ssl) = login {
-        if let Some(ca) = &ssl.ca {
-            let bytes = read_file(ca)?;
-            let certs: Vec<Certificate<'static>> = pem_items(ca, &bytes)?
-                .into_iter()
-                .filter_map(|item| match item {
-                    PemItem::Certificate(c) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::TlsFile {
-                    path: ca.clone(),
-                    message: "no certificate found".to_owned(),
-                });
-            }
-            builder = builder.root_certs(RootCerts::new_with_certs(&certs));
-        }
+    let ssl_ca = match &opts.login {
+        Login::Ssl(ssl) => ssl.ca.as_ref(),
+        _ => None,
+    };
+    if let Some(ca) = opts.ca.as_ref().or(ssl_ca) {
+        builder = builder.root_certs(root_certs(ca)?);
+    }
+    if let Login::Ssl(ssl) = &opts.login {
         let cert_bytes = read_file(&ssl.cert)?;
         let mut chain = Vec::new();
         let mut key: Option<PrivateKey<'static>> = None;

@@ -284,6 +284,29 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// Kerberos credentials could not be had or used (no ticket, expired ticket, no key for the
+    /// principal in the keytab, principal unknown to the KDC, no ticket for the hub's service).
+    #[error("kerberos login to koji failed: {message}")]
+    Kerberos {
+        /// The client principal (or what the defaults stand for).
+        principal: String,
+        /// Whether the ticket had expired (and no keytab could renew it).
+        expired: bool,
+        /// The GSSAPI library's account, naming the principal.
+        message: String,
+    },
+    /// The web server in front of the hub refused the Kerberos token (HTTP 401).
+    #[error(
+        "the hub at {url} refused the kerberos login of `{principal}` (HTTP 401): {first_line}"
+    )]
+    LoginRefused {
+        /// The login URL.
+        url: String,
+        /// The client principal.
+        principal: String,
+        /// The first line of the answer.
+        first_line: String,
+    },
     /// A call that needs a login was made on an anonymous client.
     #[error("koji method `{method}` needs a logged-in session, but no login is configured")]
     NotLoggedIn {

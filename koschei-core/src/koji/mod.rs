@@ -24,6 +24,7 @@ mod client;
 mod de;
 mod engine_calls;
 mod error;
+mod gssapi;
 mod policy;
 mod types;
 pub mod xmlrpc;
@@ -35,7 +36,7 @@ pub use api::{
     BuildConfig, BuildInfo, BuildTarget, Channel, GroupPackage, Host, Nvra, PackageEntry, RepoInfo,
     RpmDep, RpmInfo, TagGroup, TaggedBuild, TaskInfo,
 };
-pub use client::{Client, ClientOptions, Login, SslLogin};
+pub use client::{Client, ClientOptions, GssapiLogin, Login, SslLogin};
 pub use de::{DeError, from_value};
 pub use error::{Error, FaultKind, is_koji_fault};
 pub use policy::{build_group_packages, canon_arch, dependency_strings, load, srpm_arches};

@@ -54,6 +54,9 @@ pub struct Settings {
     pub orphan_timeout: Duration,
     /// Packages persisted per transaction by the repo resolver.
     pub persist_chunk_size: usize,
+    /// Queue fedora-messaging messages of state changes in the outbox (`None`: publishing
+    /// disabled, `fedmsg-publisher.enabled = false`).
+    pub publication: Option<crate::db::outbox::Publication>,
 }
 
 impl Default for Settings {
@@ -68,6 +71,7 @@ impl Default for Settings {
             build_from_repo_id: false,
             orphan_timeout: Duration::from_secs(3600),
             persist_chunk_size: 150,
+            publication: None,
         }
     }
 }

@@ -8,6 +8,7 @@ use postgres::Client;
 
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, LockSpace, NewBuild, TaskRow};
+use crate::db::outbox;
 use crate::koji::{KojiApi, KojiBuildState, KojiError, TaggedBuild, TaskInfo};
 use crate::model::{BuildState, Evr, KojiTaskId, RepoId, TaskState};
 use crate::priority::failed_build_priority;
@@ -67,10 +68,10 @@ fn pass(
     now: SystemTime,
     report: &mut Report,
 ) -> Result<(), Error> {
-    poll_running_builds(client, koji, settings, options, now, report)?;
+    poll_running_builds(client, koji, settings, options, now, None, report)?;
     for coll in db::collections(client)? {
         refresh_packages(client, koji, &coll, report)?;
-        refresh_latest_builds(client, koji, &coll, now, report)?;
+        refresh_latest_builds(client, koji, &coll, None, now, report)?;
     }
     // End of the "no SRPM" backoff: the scheduler tries those packages again.
     db::clear_no_srpm_skips(client)?;
@@ -100,17 +101,61 @@ fn task_rows(children: &[TaskInfo]) -> Vec<TaskRow> {
         .collect()
 }
 
+/// Polls at once the running builds whose Koji task is one of `tasks` (the listener's
+/// reaction to a task state message), as a polling pass would; other builds are untouched.
+pub fn poll_tasks(
+    client: &mut Client,
+    koji: &dyn KojiApi,
+    settings: &Settings,
+    options: Options,
+    now: SystemTime,
+    tasks: &[KojiTaskId],
+) -> Result<Report, Error> {
+    let mut report = Report::default();
+    poll_running_builds(
+        client,
+        koji,
+        settings,
+        options,
+        now,
+        Some(tasks),
+        &mut report,
+    )?;
+    Ok(report)
+}
+
+/// Registers at once a newer real build of package `name` in every collection that has it
+/// (the listener's reaction to a tag message), as a polling pass would.
+pub fn refresh_package(
+    client: &mut Client,
+    koji: &dyn KojiApi,
+    name: &str,
+    now: SystemTime,
+) -> Result<Report, Error> {
+    let mut report = Report::default();
+    for id in db::collections_with_package(client, name)? {
+        if let Some(coll) = db::collection(client, id)? {
+            refresh_latest_builds(client, koji, &coll, Some(name), now, &mut report)?;
+        }
+    }
+    Ok(report)
+}
+
 fn poll_running_builds(
     client: &mut Client,
     koji: &dyn KojiApi,
     settings: &Settings,
     options: Options,
     now: SystemTime,
+    only: Option<&[KojiTaskId]>,
     report: &mut Report,
 ) -> Result<(), Error> {
     let builds = db::running_builds(client)?;
     let mut submitted = Vec::new();
     for b in builds {
+        if only.is_some_and(|tasks| !tasks.contains(&b.task_id)) {
+            continue;
+        }
         if b.task_id == db::RESERVED_TASK {
             let age = now.duration_since(b.started).unwrap_or_default();
             if age > settings.orphan_timeout {
@@ -219,9 +264,19 @@ fn finish(
     }
     db::set_build_priority(&mut tx, b.package_id, bump)?;
     let new = db::package_state(&mut tx, b.package_id)?;
+    let event = state_event(b.package_id, prev, new);
+    if let Some(e) = &event {
+        outbox::queue_package_change(
+            &mut tx,
+            settings.publication.as_ref(),
+            e.package_id,
+            e.prev,
+            e.new,
+        )?;
+    }
     tx.commit().map_err(tx_err)?;
     report.finished += 1;
-    report.events.extend(state_event(b.package_id, prev, new));
+    report.events.extend(event);
     Ok(())
 }
 
@@ -319,10 +374,11 @@ fn refresh_latest_builds(
     client: &mut Client,
     koji: &dyn KojiApi,
     coll: &db::CollectionRow,
+    package: Option<&str>,
     now: SystemTime,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let tagged = koji.latest_tagged_builds(&coll.dest_tag, None)?;
+    let tagged = koji.latest_tagged_builds(&coll.dest_tag, package)?;
     sync_untagged(client, coll, &tagged)?;
     let known = db::real_build_task_ids(client, coll.id)?;
     let targets = db::real_build_targets(client, coll.id)?;

@@ -19,6 +19,7 @@ use postgres::Client;
 
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, ChangeRow, LockSpace};
+use crate::db::outbox;
 use crate::koji::{KojiApi, SrpmNvr};
 use crate::model::{BuildId, CollectionState, DependencyId, Nevra, PackageId, PackageState};
 use crate::priority::dependency_priority;
@@ -145,6 +146,7 @@ fn process_collection(
             return Ok(());
         }
     }
+    let new_state = CollectionState::from_resolved(Some(buildroot.resolved)).as_str();
     let mut tx = client.transaction().map_err(tx_err)?;
     db::set_collection_repo(
         &mut tx,
@@ -153,8 +155,14 @@ fn process_collection(
         buildroot.resolved,
         &buildroot.problems,
     )?;
+    outbox::queue_collection_change(
+        &mut tx,
+        settings.publication.as_ref(),
+        coll.id,
+        old_state,
+        new_state,
+    )?;
     tx.commit().map_err(tx_err)?;
-    let new_state = CollectionState::from_resolved(Some(buildroot.resolved)).as_str();
     tracing::info!(collection = %coll.name, repo = repo.0, state = new_state, "new repo processed");
     if old_state != new_state {
         report
@@ -344,7 +352,7 @@ fn resolve_packages(
         report.timings.compare += started.elapsed();
         // Persist.
         let started = Instant::now();
-        persist(client, &computed, &mut cache, report)?;
+        persist(client, settings, &computed, &mut cache, report)?;
         report.timings.persist += started.elapsed();
     }
     Ok(true)
@@ -352,6 +360,7 @@ fn resolve_packages(
 
 fn persist(
     client: &mut Client,
+    settings: &Settings,
     computed: &[Computed],
     cache: &mut DependencyCache,
     report: &mut Report,
@@ -412,6 +421,15 @@ fn persist(
     db::set_package_resolutions(&mut tx, &updates)?;
     db::insert_resolution_changes(&mut tx, &history)?;
     db::replace_unapplied_changes(&mut tx, &persisted, &changes)?;
+    for e in &events {
+        outbox::queue_package_change(
+            &mut tx,
+            settings.publication.as_ref(),
+            e.package_id,
+            e.prev,
+            e.new,
+        )?;
+    }
     tx.commit().map_err(tx_err)?;
     report.resolved_packages += persisted.len();
     report.events.extend(events);

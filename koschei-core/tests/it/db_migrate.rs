@@ -243,3 +243,68 @@ fn grant_access_lets_the_unprivileged_role_use_the_tables() {
     }
     assert_eq!(result.unwrap(), (true, true));
 }
+
+/// `(version, name, sql)` of every `NNNN_name.sql` file in `src/db/migrations/`.
+fn migration_files() -> Vec<(i32, String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db/migrations");
+    let mut files: Vec<(i32, String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_str().unwrap().to_owned();
+            let (number, name) = stem
+                .split_once('_')
+                .unwrap_or_else(|| panic!("{} is not named NNNN_name.sql", p.display()));
+            let version = number
+                .parse()
+                .unwrap_or_else(|_| panic!("{} is not named NNNN_name.sql", p.display()));
+            (
+                version,
+                name.to_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_migration_file_is_registered_and_applied() {
+    let files = migration_files();
+    assert!(files.len() >= 2, "{files:?}");
+    let registered: Vec<(i32, String, String)> = MIGRATIONS
+        .iter()
+        .map(|m| (m.version, m.name.to_owned(), m.sql.to_owned()))
+        .collect();
+    let names = |v: &[(i32, String, String)]| -> Vec<(i32, String)> {
+        v.iter().map(|(n, name, _)| (*n, name.clone())).collect()
+    };
+    assert_eq!(
+        names(&registered),
+        names(&files),
+        "migrate::MIGRATIONS and the files in src/db/migrations/ differ"
+    );
+    assert_eq!(
+        registered, files,
+        "a registered migration's SQL is not its file's"
+    );
+
+    let db = TestDb::empty().unwrap();
+    let mut c = db.connect().unwrap();
+    migrate::migrate(&mut c).unwrap();
+    let applied: Vec<(i32, String)> = migrate::status(&mut c, MIGRATIONS)
+        .unwrap()
+        .applied
+        .into_iter()
+        .map(|a| (a.version, a.name))
+        .collect();
+    assert_eq!(applied, names(&files));
+    // Migration 2's index exists (it was only applied by the web bench before).
+    let index: bool = c
+        .query_one("SELECT to_regclass('ix_package_web_list') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(index, "ix_package_web_list missing after migrate");
+}

@@ -39,6 +39,9 @@ pub(crate) enum Reply {
     },
     /// Close the connection without answering.
     Drop,
+    /// `401 Unauthorized` with `WWW-Authenticate: Negotiate`, as Apache's mod_auth_gssapi answers
+    /// a request without a valid Kerberos token.
+    Unauthorized { body: Vec<u8> },
 }
 
 /// Handler type.
@@ -111,6 +114,18 @@ fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) {
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         match handler(request) {
+            Reply::Unauthorized { body } => {
+                let head = format!(
+                    "HTTP/1.1 401 Unauthorized\r\nServer: koschei-fakehub\r\nWWW-Authenticate: Negotiate\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let mut out = head.into_bytes();
+                out.extend_from_slice(&body);
+                if writer.write_all(&out).is_err() {
+                    return;
+                }
+                let _ = writer.flush();
+            }
             Reply::Drop => {
                 let _ = writer.shutdown(Shutdown::Both);
                 return;

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod http;
+pub mod kdc;
 pub mod rpmmd;
 pub mod scripted;
 mod state;
@@ -305,6 +306,34 @@ impl FakeHub {
     pub fn expire_sessions(&self) {
         for s in &mut self.st().sessions {
             s.expired = true;
+        }
+    }
+
+    /// Makes `/ssllogin` require an `Authorization: Negotiate` token (SPNEGO) that verifies with a
+    /// service key from `keytab`, as Apache's mod_auth_gssapi in front of a real hub; requests
+    /// without a valid token get `401 Unauthorized`. The principal becomes the user named like it
+    /// (without realm and instance), created when missing; the session's authtype is 3 (GSSAPI).
+    pub fn require_gssapi(&self, keytab: &Path) -> Result<(), koschei_gss::Error> {
+        let acceptor = koschei_gss::Acceptor::from_keytab(keytab)?;
+        self.st().gssapi = Some(acceptor);
+        Ok(())
+    }
+
+    /// The principals of the Negotiate tokens verified so far, in order.
+    pub fn gssapi_principals(&self) -> Vec<String> {
+        self.st().gssapi_principals.clone()
+    }
+
+    /// How many sessions are open (logged in and not logged out or closed).
+    pub fn open_sessions(&self) -> usize {
+        self.st().sessions.iter().filter(|s| !s.closed).count()
+    }
+
+    /// Closes every open session on the hub side, as a hub restart or an administrator does: their
+    /// keys then get `AuthError` 1002 "Invalid session or bad credentials".
+    pub fn close_sessions(&self) {
+        for s in &mut self.st().sessions {
+            s.closed = true;
         }
     }
 

@@ -57,6 +57,7 @@ pub(crate) struct World {
     pub(crate) db: TestDb,
     pub(crate) dir: PathBuf,
     config: PathBuf,
+    base_config: String,
     repos: u64,
 }
 
@@ -117,12 +118,13 @@ interval = 0.3
             cache = dir.join("cache").display(),
         );
         let config_path = dir.join("koschei.toml");
-        std::fs::write(&config_path, config).expect("write config");
+        std::fs::write(&config_path, &config).expect("write config");
         let w = World {
             hub,
             db,
             dir,
             config: config_path,
+            base_config: config,
             repos: 0,
         };
         w.ok(&[
@@ -153,6 +155,12 @@ interval = 0.3
         };
         write_repo(&dir.join("x86_64"), &packages, &[group], self.repos).expect("write repo");
         self.hub.add_repo(BUILD_TAG, &dir)
+    }
+
+    /// Replaces the sections added to the base configuration with `extra` (TOML).
+    pub(crate) fn set_extra_config(&self, extra: &str) {
+        std::fs::write(&self.config, format!("{}\n{extra}", self.base_config))
+            .expect("write config");
     }
 
     /// `koschei <args>` with this world's configuration and database.

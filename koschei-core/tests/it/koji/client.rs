@@ -319,6 +319,52 @@ fn auth_expired_renews_the_session_and_repeats_the_call() {
 }
 
 #[test]
+fn a_session_the_hub_closed_is_replaced_by_a_new_login_and_the_call_repeated() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.call(&Call::new("getLoggedInUser")).expect("logged in");
+    let first_session = calls_of(&hub, "getLoggedInUser")[0].session_id;
+    // A hub restart (or an administrator) closes the session: its key now gets 1002.
+    hub.close_sessions();
+    let user = c
+        .call(&Call::new("getLoggedInUser"))
+        .expect("logged in again");
+    assert_eq!(user.get("name"), Some(&Value::from("koschei")));
+    let logins = calls_of(&hub, "login");
+    assert_eq!(logins.len(), 2, "initial login and one new login");
+    assert_eq!(logins[1].session_id, None, "a fresh login, not a renewal");
+    let seen = calls_of(&hub, "getLoggedInUser");
+    assert_eq!(seen.len(), 3, "the failed call is repeated once");
+    assert_ne!(seen[2].session_id, first_session, "a new session");
+    assert_eq!(seen[2].callnum, Some(0), "the new session counts from 0");
+    // A write works in the new session too.
+    c.scratch_build(&ScratchBuild::new("../x.src.rpm", Some("f40")))
+        .expect("build in the new session");
+    assert_eq!(hub.submitted_builds().len(), 1);
+}
+
+#[test]
+fn a_session_refused_again_after_a_new_login_is_an_error() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.login().expect("login");
+    hub.fail_calls(
+        "getLoggedInUser",
+        2,
+        koschei_fakehub::Failure::Fault(koji::Fault::new(
+            1002,
+            "Invalid session or bad credentials",
+        )),
+    );
+    let err = c
+        .call(&Call::new("getLoggedInUser"))
+        .expect_err("refused twice");
+    assert_eq!(err.fault_kind(), Some(FaultKind::Auth));
+    assert_eq!(calls_of(&hub, "login").len(), 2, "one new login only");
+    assert_eq!(calls_of(&hub, "getLoggedInUser").len(), 2);
+}
+
+#[test]
 fn a_lost_build_reply_is_maybe_submitted_and_never_submitted_twice() {
     let hub = FakeHub::start_with_fixture_data().expect("hub");
     let c = client(&hub, password());

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 mod client;
 mod fakehub_replay;
+mod gssapi;
 mod tls;
 mod wire;
 

@@ -33,8 +33,20 @@ impl State {
                             Value::Int(sess.map_or(0, |i| self.sessions[i].authtype)),
                         ),
                         ("id", Value::Int(u.id)),
-                        ("krb_principal", Value::Nil),
-                        ("krb_principals", Value::Array(vec![])),
+                        (
+                            "krb_principal",
+                            sess.and_then(|i| self.sessions[i].krb_principal.clone())
+                                .map_or(Value::Nil, Value::from),
+                        ),
+                        (
+                            "krb_principals",
+                            Value::Array(
+                                sess.and_then(|i| self.sessions[i].krb_principal.clone())
+                                    .map(Value::from)
+                                    .into_iter()
+                                    .collect(),
+                            ),
+                        ),
                         ("name", Value::from(u.name.as_str())),
                         ("status", Value::Int(0)),
                         ("usertype", Value::Int(0)),

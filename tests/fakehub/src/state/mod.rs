@@ -184,7 +184,20 @@ pub(crate) struct Session {
     authtype: i64,
     callnum: Option<i64>,
     pub(crate) expired: bool,
-    closed: bool,
+    pub(crate) closed: bool,
+    /// The Kerberos principal of a GSSAPI login.
+    krb_principal: Option<String>,
+}
+
+/// How the web server in front authenticated an `sslLogin` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FrontAuth {
+    /// Nothing verified.
+    None,
+    /// A TLS client certificate (or a plain `/ssllogin` request without GSSAPI configured).
+    Cert,
+    /// A verified `Authorization: Negotiate` token of this principal (`REMOTE_USER`).
+    Gssapi(String),
 }
 
 #[derive(Debug)]
@@ -215,6 +228,10 @@ pub(crate) struct State {
     pub(crate) calls: Vec<RecordedCall>,
     pub(crate) file_requests: Vec<String>,
     pub(crate) inject: Inject,
+    /// Service credentials that `/ssllogin` requires a Negotiate token for, when set.
+    pub(crate) gssapi: Option<koschei_gss::Acceptor>,
+    /// Principals of the verified Negotiate tokens, in order.
+    pub(crate) gssapi_principals: Vec<String>,
 }
 
 /// Epoch seconds of the hub's fake clock at event 0 (2026-11-24, like the fixtures).
@@ -318,6 +335,8 @@ impl State {
             calls: Vec::new(),
             file_requests: Vec::new(),
             inject: Inject::default(),
+            gssapi: None,
+            gssapi_principals: Vec::new(),
         }
     }
 
@@ -739,6 +758,10 @@ impl State {
                 "Method Not Allowed\nThis is an XML-RPC server. Only POST requests are accepted.\n",
             );
         }
+        let front = match self.front_auth(&req) {
+            Ok(a) => a,
+            Err(reply) => return reply,
+        };
         if req.body.is_empty() {
             return text(400, "Bad Request", "Invalid request: Empty request\n");
         }
@@ -811,8 +834,7 @@ impl State {
             self.inject.offline -= 1;
             Err(fault(1014, "server is offline"))
         } else {
-            let ssl = req.target.starts_with("/kojihub/ssllogin");
-            self.dispatch_with_session(&call, session_id, key.as_deref(), callnum, ssl)
+            self.dispatch_with_session(&call, session_id, key.as_deref(), callnum, front)
         };
         if self.inject.drop_after > 0 {
             self.inject.drop_after -= 1;
@@ -883,7 +905,7 @@ impl State {
         session_id: Option<i64>,
         key: Option<&str>,
         callnum: Option<i64>,
-        ssl: bool,
+        front: FrontAuth,
     ) -> Result<Value, Fault> {
         let is_login = matches!(call.method.as_str(), "login" | "sslLogin");
         let mut user = None;
@@ -917,7 +939,7 @@ impl State {
             sess_idx = Some(idx);
         }
         if is_login {
-            return self.login(call, sess_idx, ssl);
+            return self.login(call, sess_idx, front);
         }
         let result = check_signature(call).and_then(|()| self.dispatch(call, user, sess_idx));
         if result.is_ok()
@@ -929,14 +951,71 @@ impl State {
         result
     }
 
-    fn login(&mut self, call: &Call, old: Option<usize>, ssl: bool) -> Result<Value, Fault> {
+    /// What the web server in front of the hub checked: on `/ssllogin` with GSSAPI configured, a
+    /// Negotiate token verified with the service keytab (401 without a valid one, before the hub
+    /// sees the request, as mod_auth_gssapi does).
+    fn front_auth(&mut self, req: &Request) -> Result<FrontAuth, Reply> {
+        if !req.target.starts_with("/kojihub/ssllogin") {
+            return Ok(FrontAuth::None);
+        }
+        let Some(acceptor) = &self.gssapi else {
+            return Ok(FrontAuth::Cert);
+        };
+        let unauthorized = |why: String| Reply::Unauthorized {
+            body: format!("Unauthorized: {why}\n").into_bytes(),
+        };
+        let Some(token) = req
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Negotiate "))
+        else {
+            return Err(unauthorized("no Negotiate token".into()));
+        };
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD
+            .decode(token.trim())
+            .map_err(|e| unauthorized(format!("bad base64 in the Negotiate token: {e}")))?;
+        let accepted = acceptor
+            .accept(&token)
+            .map_err(|e| unauthorized(e.to_string()))?;
+        self.gssapi_principals.push(accepted.principal.clone());
+        Ok(FrontAuth::Gssapi(accepted.principal))
+    }
+
+    /// The user of a Kerberos principal: the user named like the principal without realm (and
+    /// without instance), or a new one (the hub's `LoginCreatesUser`).
+    fn user_of_principal(&mut self, principal: &str) -> i64 {
+        let name = principal.split('@').next().unwrap_or(principal);
+        let short = name.split('/').next().unwrap_or(name);
+        if let Some(u) = self
+            .users
+            .iter()
+            .find(|u| u.name == name || u.name == short)
+        {
+            return u.id;
+        }
+        let id = self.users.iter().map(|u| u.id).max().unwrap_or(0) + 1;
+        self.users.push(User {
+            id,
+            name: name.to_owned(),
+            password: String::new(),
+        });
+        id
+    }
+
+    fn login(&mut self, call: &Call, old: Option<usize>, front: FrontAuth) -> Result<Value, Fault> {
         check_signature(call)?;
         let renew = matches!(call.kwarg_value("renew"), Some(Value::Bool(true)));
+        let mut krb_principal = None;
         let (user, authtype) = if call.method == "sslLogin" {
-            if !ssl {
-                return Err(fault(1002, "could not verify client: None"));
+            match front {
+                FrontAuth::None => return Err(fault(1002, "could not verify client: None")),
+                FrontAuth::Cert => (3, 2),
+                FrontAuth::Gssapi(p) => {
+                    let user = self.user_of_principal(&p);
+                    krb_principal = Some(p);
+                    (user, 3)
+                }
             }
-            (3, 2)
         } else {
             let name = call.param(0, "user").and_then(Value::as_str).unwrap_or("");
             let pw = call
@@ -970,6 +1049,7 @@ impl State {
             callnum: None,
             expired: false,
             closed: false,
+            krb_principal,
         });
         Ok(session_value(id, &key))
     }
