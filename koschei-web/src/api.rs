@@ -24,7 +24,8 @@ use koschei_core::db::web::{
 };
 
 use crate::format::iso8601;
-use crate::priority::{PriorityWeights, current_priority, skip_reasons};
+use crate::priority::{current_priority, skip_reasons};
+use koschei_core::priority::Priorities;
 
 fn api_build(b: &ApiBuild) -> Value {
     json!({
@@ -85,7 +86,7 @@ pub(crate) fn package_detail(
     d: &PackageDetail,
     c: &CollectionRow,
     changes: &[AppliedChange],
-    weights: &PriorityWeights,
+    weights: &Priorities,
     now: SystemTime,
 ) -> Value {
     json!({

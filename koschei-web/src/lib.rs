@@ -30,7 +30,6 @@ mod priority;
 mod routes;
 mod server;
 
-pub use priority::PriorityWeights;
 pub use server::{
     Error, MAX_HEAD, MAX_HEADER_FIELD, MAX_HEADERS, MAX_REQUEST_LINE, Options, Pool, Server,
     lazy_pool, serve,

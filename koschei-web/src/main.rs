@@ -1,37 +1,65 @@
-//! The `koschei-web` binary: parses flags, opens the database pool and runs the server.
+//! The `koschei-web` binary: loads the shared configuration, applies the flags over it,
+//! opens the database pool and runs the server.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stderr)]
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use koschei_core::config::{Config, ConfigSources, DatabaseUrl, state_dir};
+use koschei_core::db::Database;
 
 /// Read-only web frontend and JSON API of Koschei.
+///
+/// Settings come from the same configuration as the `koschei` command (built-in defaults,
+/// `/etc/koschei/config.toml`, `/etc/koschei/config.d/*.toml`, then `--config` or
+/// `KOSCHEI_CONFIG`; `KOSCHEI_DATABASE_URL`); flags override them.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
+    /// Configuration file merged last (instead of `$KOSCHEI_CONFIG`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:5000")]
     listen: String,
-    /// PostgreSQL URL (default: `$KOSCHEI_DATABASE_URL`, else the local server).
+    /// PostgreSQL URL (default: `database.url` of the configuration, or
+    /// `$KOSCHEI_DATABASE_URL`, else the private cluster as for `koschei`).
     #[arg(long)]
     database_url: Option<String>,
     /// Worker threads answering requests.
     #[arg(long, default_value_t = 8)]
     workers: usize,
-    /// Maximum database connections.
-    #[arg(long, default_value_t = 8)]
-    db_connections: u32,
-    /// Secondary Koji web UI URL (links of real builds in secondary-mode collections).
+    /// Maximum database connections (default: `database.pool_size`).
+    #[arg(long)]
+    db_connections: Option<u32>,
+    /// Koji web UI URL, for taskinfo links (default: `koji.weburl`).
+    #[arg(long)]
+    koji_weburl: Option<String>,
+    /// Koji top URL, for task results and logs (default: `koji.topurl`).
+    #[arg(long)]
+    koji_topurl: Option<String>,
+    /// Secondary Koji web UI URL, for real builds of secondary-mode collections (default:
+    /// `secondary_koji.weburl`).
     #[arg(long, requires = "secondary_koji_topurl")]
     secondary_koji_weburl: Option<String>,
-    /// Secondary Koji top URL.
+    /// Secondary Koji top URL (default: `secondary_koji.topurl`).
     #[arg(long, requires = "secondary_koji_weburl")]
     secondary_koji_topurl: Option<String>,
+    /// Rows per package list page (default: `frontend.packages_per_page`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    packages_per_page: Option<u32>,
+    /// History entries per package page (default: `frontend.builds_per_page`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    builds_per_page: Option<u32>,
     /// Milliseconds a successful response is served again from memory (0 = no cache).
     #[arg(long, default_value_t = 1000)]
     cache_ttl_ms: u64,
+    /// Most mebibytes the response cache holds.
+    #[arg(long, default_value_t = 64)]
+    cache_max_mib: usize,
     /// Most client connections open at once; more get an immediate 503 (keep it below
     /// `ulimit -n` minus the database connections).
     #[arg(long, default_value_t = 512)]
@@ -45,23 +73,6 @@ struct Args {
     /// Seconds a client has to take a whole response (cut off after).
     #[arg(long, default_value = "60", value_parser = seconds)]
     write_timeout: Duration,
-    /// Most mebibytes the response cache holds.
-    #[arg(long, default_value_t = 64)]
-    cache_max_mib: usize,
-    /// Koji web UI URL (taskinfo links).
-    #[arg(long, default_value = "https://koji.fedoraproject.org/koji")]
-    koji_weburl: String,
-    /// Koji top URL (task results and logs).
-    #[arg(long, default_value = "https://kojipkgs.fedoraproject.org")]
-    koji_topurl: String,
-}
-
-#[allow(
-    clippy::disallowed_methods,
-    reason = "until the shared config loader is merged, the binary reads its database URL here"
-)]
-fn database_url_from_env() -> Option<String> {
-    std::env::var("KOSCHEI_DATABASE_URL").ok()
 }
 
 /// A number of seconds (fractions allowed), more than zero and at most a day.
@@ -77,43 +88,86 @@ fn seconds(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(v))
 }
 
-fn run(args: Args) -> anyhow::Result<()> {
-    let url = args
-        .database_url
-        .or_else(database_url_from_env)
-        .unwrap_or_else(|| "postgresql://postgres@127.0.0.1:5432/koschei".to_owned());
-    let config: r2d2_postgres::postgres::Config = url.parse().context("invalid database URL")?;
-    let pool = koschei_web::lazy_pool(config, args.db_connections);
-    let options = koschei_web::Options {
-        workers: args.workers,
-        koji_weburl: args.koji_weburl,
-        koji_topurl: args.koji_topurl,
-        secondary_koji_weburl: args.secondary_koji_weburl,
-        secondary_koji_topurl: args.secondary_koji_topurl,
-        cache_ttl: Duration::from_millis(args.cache_ttl_ms),
-        cache_max_bytes: args.cache_max_mib.saturating_mul(1 << 20),
-        max_connections: args.max_connections,
-        read_timeout: args.read_timeout,
-        keep_alive_timeout: args.keep_alive_timeout,
-        write_timeout: args.write_timeout,
-        ..koschei_web::Options::default()
+/// The configuration's settings with the flags applied over them.
+fn options(args: &Args, config: &Config) -> koschei_web::Options {
+    let mut o = koschei_web::Options::from_config(config);
+    o.workers = args.workers;
+    if let Some(u) = &args.koji_weburl {
+        o.koji_weburl = u.trim_end_matches('/').to_owned();
+    }
+    if let Some(u) = &args.koji_topurl {
+        o.koji_topurl = u.trim_end_matches('/').to_owned();
+    }
+    if let (Some(w), Some(t)) = (&args.secondary_koji_weburl, &args.secondary_koji_topurl) {
+        o.secondary_koji_weburl = Some(w.trim_end_matches('/').to_owned());
+        o.secondary_koji_topurl = Some(t.trim_end_matches('/').to_owned());
+    }
+    if let Some(n) = args.packages_per_page {
+        o.packages_per_page = i64::from(n);
+    }
+    if let Some(n) = args.builds_per_page {
+        o.builds_per_page = i64::from(n);
+    }
+    o.cache_ttl = Duration::from_millis(args.cache_ttl_ms);
+    o.cache_max_bytes = args.cache_max_mib.saturating_mul(1 << 20);
+    o.max_connections = args.max_connections;
+    o.read_timeout = args.read_timeout;
+    o.keep_alive_timeout = args.keep_alive_timeout;
+    o.write_timeout = args.write_timeout;
+    o
+}
+
+fn run(args: Args, config: &Config) -> anyhow::Result<()> {
+    // `--database-url`, else the configured server, else the private cluster (kept running,
+    // as by `koschei service run`).
+    let mut database = match &args.database_url {
+        Some(url) => {
+            let mut db = config.database.clone();
+            db.url = Some(
+                DatabaseUrl::parse(url)
+                    .map_err(|m| anyhow::anyhow!("invalid `--database-url`: {m}"))?,
+            );
+            Database::open(&db, None)?
+        }
+        None => Database::open(&config.database, state_dir())?,
     };
-    let server = koschei_web::serve(&args.listen, pool, options)?;
+    database.keep_running();
+    let pool = koschei_web::lazy_pool(
+        database.url().to_pg_config(),
+        args.db_connections.unwrap_or(config.database.pool_size),
+    );
+    let server = koschei_web::serve(&args.listen, pool, options(&args, config))?;
+    tracing::info!(database = %database.location(), "koschei-web reads the database");
     eprintln!("koschei-web listening on {}", server.url());
     server.wait();
     Ok(())
 }
 
-fn main() {
+fn init_logging(config_filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(config_filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
-    if let Err(e) = run(Args::parse()) {
+}
+
+fn main() {
+    let args = Args::parse();
+    let config = match Config::load(&ConfigSources::from_env(args.config.clone()))
+        .context("cannot load the configuration")
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    init_logging(&config.log_filter);
+    if let Err(e) = run(args, &config) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }

@@ -6,60 +6,19 @@ use std::time::SystemTime;
 use koschei_core::db::web::{CollectionRow, PackageFlags, TimePriority};
 use koschei_core::priority::{self, Priorities, PriorityInput};
 
-/// The priority weights of the configuration that the frontend needs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PriorityWeights {
-    /// `priorities.build_threshold` (default 256).
-    pub build_threshold: f64,
-    /// `priorities.t0` in hours (default 6).
-    pub t0: f64,
-    /// `priorities.t1` in hours (default 168).
-    pub t1: f64,
-}
-
-impl Default for PriorityWeights {
-    fn default() -> Self {
-        PriorityWeights {
-            build_threshold: 256.0,
-            t0: 6.0,
-            t1: 168.0,
-        }
-    }
-}
-
-impl PriorityWeights {
-    /// The constants `(a, b)` of `a·log10(hours) + b`.
-    pub fn time_constants(&self) -> (f64, f64) {
-        let a = self.build_threshold / (self.t1.log10() - self.t0.log10());
-        let b = -a * self.t0.log10();
-        (a, b)
-    }
-
-    /// The constants for ordering by priority in SQL, evaluated at `now`.
-    pub fn time_priority(&self, now: SystemTime) -> TimePriority {
-        let (a, b) = self.time_constants();
-        TimePriority { a, b, now }
-    }
-}
-
-impl PriorityWeights {
-    fn settings(&self) -> Priorities {
-        // The frontend only needs the time-priority weights; the threshold is an integer in
-        // the configuration, so the conversion is exact.
-        Priorities {
-            build_threshold: self.build_threshold as i32,
-            t0: self.t0,
-            t1: self.t1,
-            ..Priorities::default()
-        }
-    }
+/// The constants of the time priority `a·log10(hours) + b` for ordering by priority in SQL,
+/// evaluated at `now` (the same weights as [`priority::time_priority`]).
+pub(crate) fn time_priority(p: &Priorities, now: SystemTime) -> TimePriority {
+    let a = f64::from(p.build_threshold) / (p.t1.log10() - p.t0.log10());
+    let b = -a * p.t0.log10();
+    TimePriority { a, b, now }
 }
 
 /// The current priority (the engine's formula, `koschei_core::priority`), or `None` when the
 /// package cannot be scheduled.
 pub(crate) fn current_priority(
     flags: &PackageFlags,
-    w: &PriorityWeights,
+    w: &Priorities,
     now: SystemTime,
 ) -> Option<f64> {
     let input = PriorityInput {
@@ -76,7 +35,7 @@ pub(crate) fn current_priority(
         dependency: flags.dependency_priority,
         build: flags.build_priority,
     };
-    priority::current_priority(&input, &w.settings(), now).ok()
+    priority::current_priority(&input, w, now).ok()
 }
 
 /// Why a package is not schedulable, in the original's words; empty when it is.
@@ -167,7 +126,7 @@ mod tests {
 
     #[test]
     fn time_priority_matches_reference_values() {
-        let w = PriorityWeights::default();
+        let w = Priorities::default();
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
         let cases = [
             (0.0, -30.0),
@@ -192,14 +151,14 @@ mod tests {
         f.dependency_priority = 40;
         f.build_priority = 50;
         f.priority_coefficient = 0.5;
-        let got = current_priority(&f, &PriorityWeights::default(), now).unwrap();
+        let got = current_priority(&f, &Priorities::default(), now).unwrap();
         assert!((got - 60.0).abs() < 1e-9, "{got}");
     }
 
     #[test]
     fn unschedulable_packages_have_no_priority_and_say_why() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
-        let w = PriorityWeights::default();
+        let w = Priorities::default();
         let c = collection(Some(true));
         type Case = (fn(&mut PackageFlags), &'static str);
         let cases: [Case; 6] = [

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use postgres::Transaction;
 use tiny_http::Method;
 
+use koschei_core::config::Frontpage;
 use koschei_core::db::web::{
     self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery,
 };
@@ -161,7 +162,10 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
     {
         return Reply::text(400, "bad request: NUL byte in the URL\n");
     }
-    let segs: Vec<&str> = t.segments.iter().map(String::as_str).collect();
+    let mut segs: Vec<&str> = t.segments.iter().map(String::as_str).collect();
+    if segs.is_empty() {
+        segs = frontpage(&state.options.frontpage);
+    }
     let ttl = state.options.cache_ttl;
     let cacheable = !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static"));
     let started = std::time::Instant::now();
@@ -178,6 +182,24 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
         state.cache.put(&key, &reply, ttl, started);
     }
     reply
+}
+
+/// The page `/` shows, as the path segments of that page.
+fn frontpage(page: &Frontpage) -> Vec<&str> {
+    match page {
+        Frontpage::CollectionList => vec!["collections"],
+        Frontpage::GroupsOverview => vec!["groups"],
+        Frontpage::Statistics => vec!["stats"],
+        Frontpage::Documentation => vec!["documentation"],
+        Frontpage::GroupDetail { namespace, name } => {
+            let mut segs = vec!["groups"];
+            segs.extend(namespace.as_deref());
+            segs.push(name);
+            segs
+        }
+        // The package list, and front pages of later versions this one does not know.
+        Frontpage::PackageList | _ => Vec::new(),
+    }
 }
 
 fn route_uncached(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
@@ -579,7 +601,7 @@ fn list(
             order: parse_order(&order_spec),
             offset,
             limit: per_page,
-            time_priority: state.options.priority.time_priority(now),
+            time_priority: crate::priority::time_priority(&state.options.priority, now),
             known_total,
         };
         let mut rows = q::package_list(tx, &query)?;

@@ -230,8 +230,8 @@ pub struct Config {
     pub services: BTreeMap<String, ServiceConfig>,
     /// `[directories]`.
     pub directories: DirectoryConfig,
-    /// `[frontend]` (values need no validation beyond their types).
-    pub frontend: RawFrontend,
+    /// `[frontend]`.
+    pub frontend: FrontendConfig,
     /// `[[links]]`.
     pub links: Vec<RawLink>,
     /// `[bugreport]`.
@@ -394,6 +394,66 @@ impl Default for ServiceConfig {
         }
     }
 }
+
+/// `[frontend]`, validated: what the web frontend uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontendConfig {
+    /// Public URL of the web frontend, without a trailing `/` (the base of the package URL
+    /// in pre-filled bug reports); `None` = the `Host` of the request.
+    pub external_url: Option<String>,
+    /// What `/` shows.
+    pub frontpage: Frontpage,
+    /// Rows per package list page.
+    pub packages_per_page: u32,
+    /// History entries per package page.
+    pub builds_per_page: u32,
+}
+
+impl Default for FrontendConfig {
+    fn default() -> Self {
+        FrontendConfig {
+            external_url: None,
+            frontpage: Frontpage::PackageList,
+            packages_per_page: 100,
+            builds_per_page: 15,
+        }
+    }
+}
+
+/// The page `/` shows (`frontend.frontpage`, by the original's view names, with
+/// `frontend.frontpage_kwargs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Frontpage {
+    /// `package_list`: the package list (the default).
+    PackageList,
+    /// `collection_list`: the collections.
+    CollectionList,
+    /// `groups_overview`: the global groups.
+    GroupsOverview,
+    /// `statistics`: the statistics page.
+    Statistics,
+    /// `documentation`: the user guide.
+    Documentation,
+    /// `group_detail` with `frontpage_kwargs = { name = "…", namespace = "…" }`: the package
+    /// list of one group.
+    GroupDetail {
+        /// The group's namespace (`None` = a global group).
+        namespace: Option<String>,
+        /// The group's name.
+        name: String,
+    },
+}
+
+/// The front pages `frontend.frontpage` accepts.
+pub const FRONTPAGES: &[&str] = &[
+    "package_list",
+    "collection_list",
+    "groups_overview",
+    "statistics",
+    "documentation",
+    "group_detail",
+];
 
 /// `[directories]`.
 #[derive(Debug, Clone)]
@@ -638,6 +698,108 @@ impl Validator<'_> {
     }
 }
 
+/// Most rows or entries per page (a page this long is already several megabytes).
+const MAX_PER_PAGE: u32 = 10_000;
+
+impl Validator<'_> {
+    fn frontend(&self, f: &RawFrontend) -> Result<FrontendConfig, Error> {
+        const NO_LOGIN: &str = "the web frontend is read-only and has no login or sessions \
+             (edits are made with the `koschei` command); remove this key";
+        const NO_ASSETS: &str = "the web frontend serves its own stylesheet and no scripts; \
+             remove this key";
+        let refused: [(&str, bool, &str); 6] = [
+            ("frontend.auth", f.auth.is_some(), NO_LOGIN),
+            ("frontend.bypass_login", f.bypass_login.is_some(), NO_LOGIN),
+            ("frontend.secret_key", f.secret_key.is_some(), NO_LOGIN),
+            (
+                "frontend.fedora_assets_url",
+                f.fedora_assets_url.is_some(),
+                NO_ASSETS,
+            ),
+            ("frontend.fedmenu_url", f.fedmenu_url.is_some(), NO_ASSETS),
+            (
+                "frontend.fedmenu_data_url",
+                f.fedmenu_data_url.is_some(),
+                NO_ASSETS,
+            ),
+        ];
+        if let Some((key, _, why)) = refused.iter().find(|(_, set, _)| *set) {
+            return Err(self.err(key, *why));
+        }
+        for (key, value) in [
+            ("frontend.packages_per_page", f.packages_per_page),
+            ("frontend.builds_per_page", f.builds_per_page),
+        ] {
+            if value == 0 || value > MAX_PER_PAGE {
+                return Err(self.err(key, format!("must be from 1 to {MAX_PER_PAGE}")));
+            }
+        }
+        let external_url = f
+            .external_url
+            .as_deref()
+            .map(|u| self.http_url("frontend.external_url", u))
+            .transpose()?;
+        Ok(FrontendConfig {
+            external_url,
+            frontpage: self.frontpage(&f.frontpage, &f.frontpage_kwargs)?,
+            packages_per_page: f.packages_per_page,
+            builds_per_page: f.builds_per_page,
+        })
+    }
+
+    fn frontpage(&self, name: &str, kwargs: &toml::Table) -> Result<Frontpage, Error> {
+        const KW: &str = "frontend.frontpage_kwargs";
+        let simple = match name {
+            "package_list" => Some(Frontpage::PackageList),
+            "collection_list" => Some(Frontpage::CollectionList),
+            "groups_overview" => Some(Frontpage::GroupsOverview),
+            "statistics" => Some(Frontpage::Statistics),
+            "documentation" => Some(Frontpage::Documentation),
+            "group_detail" => None,
+            other => {
+                return Err(self.err(
+                    "frontend.frontpage",
+                    format!(
+                        "`{other}` is not a front page (use one of {})",
+                        FRONTPAGES.join(", ")
+                    ),
+                ));
+            }
+        };
+        if let Some(page) = simple {
+            if let Some(key) = kwargs.keys().next() {
+                return Err(self.err(
+                    KW,
+                    format!("`{name}` takes no arguments, but `{key}` is given"),
+                ));
+            }
+            return Ok(page);
+        }
+        let text = |key: &str| -> Result<Option<String>, Error> {
+            match kwargs.get(key) {
+                None => Ok(None),
+                Some(toml::Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+                Some(_) => Err(self.err(KW, format!("`{key}` must be a non-empty string"))),
+            }
+        };
+        if let Some(key) = kwargs
+            .keys()
+            .find(|k| !matches!(k.as_str(), "name" | "namespace"))
+        {
+            return Err(self.err(
+                KW,
+                format!("`group_detail` takes `name` and `namespace`, not `{key}`"),
+            ));
+        }
+        let name =
+            text("name")?.ok_or_else(|| self.err(KW, "`group_detail` needs the group's `name`"))?;
+        Ok(Frontpage::GroupDetail {
+            namespace: text("namespace")?,
+            name,
+        })
+    }
+}
+
 fn secondary_overlay(primary: &RawKoji, s: &raw::RawSecondaryKoji) -> Option<RawKoji> {
     if *s == raw::RawSecondaryKoji::default() {
         return None;
@@ -755,12 +917,7 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
     if !raw.bugreport.url.contains("{query}") {
         return Err(v.err("bugreport.url", "must contain `{query}`"));
     }
-    if raw.frontend.packages_per_page == 0 {
-        return Err(v.err("frontend.packages_per_page", "must be greater than 0"));
-    }
-    if raw.frontend.builds_per_page == 0 {
-        return Err(v.err("frontend.builds_per_page", "must be greater than 0"));
-    }
+    let frontend = v.frontend(&raw.frontend)?;
     let messaging = messaging::validate(
         &raw.fedmsg,
         &raw.fedmsg_publisher,
@@ -786,7 +943,7 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
             static_folder: static_folder.into(),
             static_url,
         },
-        frontend: raw.frontend.clone(),
+        frontend,
         links: raw.links.clone(),
         bugreport: raw.bugreport.clone(),
         log_filter: raw.logging.filter.clone(),
@@ -911,6 +1068,105 @@ mod tests {
             msg.contains("`priorities.t1` (from `p.toml` line 3)"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn frontend_keys_work_or_are_refused() {
+        let c = load(&[(
+            "f.toml",
+            "[frontend]\nexternal_url = \"https://koschei.example/\"\npackages_per_page = 7\nbuilds_per_page = 3\nfrontpage = \"group_detail\"\nfrontpage_kwargs = { name = \"java\" }\n",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.frontend,
+            FrontendConfig {
+                external_url: Some("https://koschei.example".into()),
+                frontpage: Frontpage::GroupDetail {
+                    namespace: None,
+                    name: "java".into()
+                },
+                packages_per_page: 7,
+                builds_per_page: 3,
+            }
+        );
+        assert_eq!(load(&[]).unwrap().frontend, FrontendConfig::default());
+        let cases = [
+            ("secret_key = \"s\"", "frontend.secret_key", "no login"),
+            (
+                "bypass_login = \"admin\"",
+                "frontend.bypass_login",
+                "no login",
+            ),
+            ("auth = { user_env = \"X\" }", "frontend.auth", "no login"),
+            (
+                "fedora_assets_url = \"https://a.example\"",
+                "frontend.fedora_assets_url",
+                "own stylesheet",
+            ),
+            (
+                "fedmenu_url = \"https://a.example\"",
+                "frontend.fedmenu_url",
+                "no scripts",
+            ),
+            (
+                "fedmenu_data_url = \"https://a.example\"",
+                "frontend.fedmenu_data_url",
+                "no scripts",
+            ),
+            (
+                "packages_per_page = 0",
+                "frontend.packages_per_page",
+                "from 1 to",
+            ),
+            (
+                "builds_per_page = 100000",
+                "frontend.builds_per_page",
+                "from 1 to",
+            ),
+            (
+                "external_url = \"koschei.example\"",
+                "frontend.external_url",
+                "not an http(s) URL",
+            ),
+            (
+                "frontpage = \"user_packages\"",
+                "frontend.frontpage",
+                "not a front page",
+            ),
+            (
+                "frontpage_kwargs = { x = 1 }",
+                "frontend.frontpage_kwargs",
+                "takes no arguments",
+            ),
+            (
+                "frontpage = \"group_detail\"",
+                "frontend.frontpage_kwargs",
+                "needs the group's `name`",
+            ),
+            (
+                "frontpage = \"group_detail\"\nfrontpage_kwargs = { name = \"a\", page = \"2\" }",
+                "frontend.frontpage_kwargs",
+                "not `page`",
+            ),
+        ];
+        for (text, key, why) in cases {
+            let e = load(&[("f.toml", &format!("[frontend]\n{text}\n"))]).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&format!("`{key}` (from `f.toml` line")),
+                "{text}: {msg}"
+            );
+            assert!(msg.contains(why), "{text}: {msg}");
+        }
+        for page in [
+            "collection_list",
+            "groups_overview",
+            "statistics",
+            "documentation",
+        ] {
+            let text = format!("[frontend]\nfrontpage = \"{page}\"\n");
+            assert!(load(&[("f.toml", &text)]).is_ok(), "{page}");
+        }
     }
 
     #[test]

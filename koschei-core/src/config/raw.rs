@@ -317,8 +317,10 @@ pub struct RawFrontend {
     pub frontpage_kwargs: toml::Table,
     pub packages_per_page: u32,
     pub builds_per_page: u32,
-    pub auth: RawAuth,
-    pub fedora_assets_url: String,
+    /// The original's login settings; refused (the frontend has no login).
+    pub auth: Option<RawAuth>,
+    /// The original's Fedora Bootstrap URL; refused (the frontend serves its own stylesheet).
+    pub fedora_assets_url: Option<String>,
     pub fedmenu_url: Option<String>,
     pub fedmenu_data_url: Option<String>,
     pub bypass_login: Option<String>,
@@ -334,9 +336,8 @@ impl Default for RawFrontend {
             frontpage_kwargs: toml::Table::new(),
             packages_per_page: 100,
             builds_per_page: 15,
-            auth: RawAuth::default(),
-            fedora_assets_url: "https://apps.fedoraproject.org/global/fedora-bootstrap-1.1.1"
-                .to_owned(),
+            auth: None,
+            fedora_assets_url: None,
             fedmenu_url: None,
             fedmenu_data_url: None,
             bypass_login: None,

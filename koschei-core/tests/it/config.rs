@@ -178,7 +178,7 @@ fn config_show_masks_secrets() {
     let dir = TempDir::new("cfg-mask");
     dir.write(
         "etc/config.toml",
-        "[database]\nurl = \"postgresql://koschei:hunter2@db/koschei\"\n[frontend]\nsecret_key = \"s3cr3t\"\n",
+        "[database]\nurl = \"postgresql://koschei:hunter2@db/koschei\"\n[[links]]\nname = \"x\"\nurl = \"host=h password=s3cr3t\"\n",
     );
     let c = Config::load(&sources(&dir, &[])).unwrap();
     let toml_text = c.to_masked_toml();

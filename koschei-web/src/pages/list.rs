@@ -8,7 +8,8 @@ use koschei_core::db::web::{CollectionRow, PackageListPage, UnifiedPage};
 
 use super::{Context, layout, package_path, pager, state_label};
 use crate::format::{KojiLinks, human_time};
-use crate::priority::{PriorityWeights, current_priority};
+use crate::priority::current_priority;
+use koschei_core::priority::Priorities;
 
 /// Everything a list page needs besides the rows.
 #[derive(Debug)]
@@ -30,7 +31,7 @@ pub(crate) struct ListView<'a> {
     /// Time the priorities are computed at.
     pub(crate) now: SystemTime,
     /// Priority weights.
-    pub(crate) weights: PriorityWeights,
+    pub(crate) weights: Priorities,
     /// Koji links.
     pub(crate) koji: &'a KojiLinks,
     /// Content before the table (for example the group owner line).
@@ -222,7 +223,7 @@ mod tests {
             page: 1,
             per_page: 100,
             now,
-            weights: PriorityWeights::default(),
+            weights: Priorities::default(),
             koji: k,
             intro: None,
         }

@@ -13,7 +13,8 @@ use super::list::group_path;
 use super::{Context, layout, package_path, state_label, with_query};
 use crate::format::{ChangeKind, EvrPart, KojiLinks, first_difference, human_time};
 use crate::params::percent_encode;
-use crate::priority::{PriorityWeights, current_priority, skip_reasons};
+use crate::priority::{current_priority, skip_reasons};
+use koschei_core::priority::Priorities;
 
 /// Everything the package page shows.
 #[derive(Debug)]
@@ -27,7 +28,7 @@ pub(crate) struct PackageView<'a> {
     /// Whether this page shows older history (`last_seen_ts` given).
     pub(crate) older: bool,
     pub(crate) now: SystemTime,
-    pub(crate) weights: PriorityWeights,
+    pub(crate) weights: Priorities,
     pub(crate) koji: &'a KojiLinks,
     pub(crate) secondary_koji: Option<&'a KojiLinks>,
 }

@@ -26,13 +26,14 @@ use r2d2_postgres::postgres::NoTls;
 use tiny_http::{Header, Method, Response};
 
 use crate::format::KojiLinks;
-use crate::priority::PriorityWeights;
 use crate::routes;
+use koschei_core::config::{Config, Frontpage};
+use koschei_core::priority::Priorities;
 
 pub(crate) use cache::ResponseCache;
 pub use conn::{MAX_HEAD, MAX_HEADER_FIELD, MAX_HEADERS, MAX_REQUEST_LINE};
 
-/// The pool of PostgreSQL connections the server reads through.
+/// The pool of PostgreSQL connections the server reads through (koschei-core's).
 pub use koschei_core::db::Pool;
 
 /// A pool as the `koschei-web` binary opens it: at most `size` connections, made lazily
@@ -65,8 +66,14 @@ pub struct Options {
     pub packages_per_page: i64,
     /// History entries per package page.
     pub builds_per_page: i64,
-    /// Priority weights (for the current priority shown).
-    pub priority: PriorityWeights,
+    /// Priority weights: the scheduler's `[priorities]`, for the current priority shown and
+    /// ordered by.
+    pub priority: Priorities,
+    /// What `/` shows (`frontend.frontpage`).
+    pub frontpage: Frontpage,
+    /// Public URL of the frontend (`frontend.external_url`); `None` = from the request's
+    /// `Host`.
+    pub external_url: Option<String>,
     /// How long a successful page or API response may be served again from memory
     /// (zero disables the cache). Koschei's data changes on the scale of minutes, so a
     /// short cache costs nothing in freshness and absorbs bursts on popular pages.
@@ -99,13 +106,35 @@ impl Default for Options {
             secondary_koji_topurl: None,
             packages_per_page: 100,
             builds_per_page: 15,
-            priority: PriorityWeights::default(),
+            priority: Priorities::default(),
+            frontpage: Frontpage::PackageList,
+            external_url: None,
             cache_ttl: Duration::from_secs(1),
             cache_max_bytes: 64 << 20,
             max_connections: 512,
             read_timeout: Duration::from_secs(20),
             keep_alive_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Options {
+    /// The settings of a configuration: `[priorities]`, `[frontend]`, the Koji URLs of
+    /// `[koji]` and `[secondary_koji]`; the server limits keep their defaults.
+    pub fn from_config(config: &Config) -> Options {
+        let secondary = config.secondary_koji.as_ref();
+        Options {
+            koji_weburl: config.koji.weburl.clone(),
+            koji_topurl: config.koji.topurl.clone(),
+            secondary_koji_weburl: secondary.map(|k| k.weburl.clone()),
+            secondary_koji_topurl: secondary.map(|k| k.topurl.clone()),
+            packages_per_page: i64::from(config.frontend.packages_per_page),
+            builds_per_page: i64::from(config.frontend.builds_per_page),
+            priority: config.priorities(),
+            frontpage: config.frontend.frontpage.clone(),
+            external_url: config.frontend.external_url.clone(),
+            ..Options::default()
         }
     }
 }

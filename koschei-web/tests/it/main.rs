@@ -7,6 +7,7 @@
 
 mod abuse;
 mod browser;
+mod config;
 mod harness;
 mod process;
 mod routes;

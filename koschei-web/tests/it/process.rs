@@ -17,6 +17,14 @@ impl WebProcess {
     /// Starts the binary on a free port of 127.0.0.1 over `db_url` with `args`; with
     /// `nofile`, under that descriptor limit (`ulimit -n`).
     pub(crate) fn start(db_url: &str, args: &[&str], nofile: Option<u32>) -> WebProcess {
+        let mut all = vec!["--database-url", db_url];
+        all.extend_from_slice(args);
+        Self::start_args(&all, nofile)
+    }
+
+    /// Starts the binary on a free port of 127.0.0.1 with exactly `args` (and no
+    /// `KOSCHEI_CONFIG` or `KOSCHEI_DATABASE_URL` from the environment).
+    pub(crate) fn start_args(args: &[&str], nofile: Option<u32>) -> WebProcess {
         let bin = env!("CARGO_BIN_EXE_koschei-web");
         let mut cmd = match nofile {
             Some(n) => {
@@ -28,7 +36,7 @@ impl WebProcess {
             }
             None => Command::new(bin),
         };
-        cmd.args(["--listen", "127.0.0.1:0", "--database-url", db_url])
+        cmd.args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "info")
             .env_remove("KOSCHEI_CONFIG")
@@ -105,4 +113,35 @@ impl Drop for WebProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs the binary with `args`, expecting it to exit within 10 s; its exit code and stderr.
+pub(crate) fn run_to_exit(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_koschei-web"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("KOSCHEI_CONFIG")
+        .env_remove("KOSCHEI_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start koschei-web");
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("koschei-web {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    (status.code(), err)
 }

@@ -263,6 +263,9 @@ pub(crate) fn like_pattern(q: &str) -> String {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
