@@ -94,7 +94,9 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
-    let (_db, mut client) = ctx.connect_current()?;
+    let Some(mut client) = connect_until_stopped(ctx, &stop)? else {
+        return Ok(0);
+    };
     let mut engine = engine(&ctx.config, common.passive)?;
     let interval = |name: ServiceName| {
         ctx.config
@@ -127,8 +129,12 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
                 tracing::debug!(service = name.as_str(), "{line}");
             }
             if client.is_closed() {
-                let (_, fresh) = ctx.connect_current()?;
-                client = fresh;
+                // The server went away (restart, failover): wait for it, then go on.
+                tracing::warn!("lost the database connection; reconnecting");
+                match connect_until_stopped(ctx, &stop)? {
+                    Some(fresh) => client = fresh,
+                    None => break,
+                }
             }
             next.insert(*name, Instant::now() + interval(*name));
             // Messages of this pass's state changes go out now; unsent ones stay queued.
@@ -139,4 +145,54 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
     outbox.close();
     tracing::info!("services stopped");
     Ok(0)
+}
+
+/// Connects to the configured database, retrying while it is unreachable (a server that is
+/// down at start or restarting) with a backoff from 1 s to 30 s, logging the failure once per
+/// minute; `None` when a stop was requested meanwhile. A database that answers with a schema
+/// problem is an error at once (retrying would not help).
+fn connect_until_stopped(
+    ctx: &Context,
+    stop: &AtomicBool,
+) -> anyhow::Result<Option<postgres::Client>> {
+    let mut delay = Duration::from_secs(1);
+    let mut failures = 0u32;
+    let mut last_log: Option<Instant> = None;
+    loop {
+        match ctx.connect_current() {
+            Ok((_db, client)) => {
+                if failures > 0 {
+                    tracing::info!(failures, "database connection restored");
+                }
+                return Ok(Some(client));
+            }
+            Err(e) if !unreachable(&e) => return Err(e),
+            Err(e) => {
+                failures += 1;
+                if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                    tracing::warn!(failures, "database unreachable, retrying: {e:#}");
+                    last_log = Some(Instant::now());
+                }
+            }
+        }
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Whether a connection failure is the server being unreachable (worth waiting for).
+fn unreachable(e: &anyhow::Error) -> bool {
+    use koschei_core::db::Error;
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<Error>(),
+            Some(Error::Connect { .. } | Error::Pool { .. } | Error::Cluster(_))
+        )
+    })
 }

@@ -5,4 +5,5 @@ mod admin;
 mod basic;
 mod koji_lookup;
 mod offline;
+mod restart;
 mod support;
