@@ -6,11 +6,19 @@
 //!
 //! Modules:
 //!
-//! - [`config`]: loading, merging and validating the TOML configuration (the only module
-//!   that reads environment variables);
-//! - [`db`]: PostgreSQL access: pool, migrations, the private cluster, the test harness
-//!   and typed repository functions;
-//! - [`model`]: plain domain types (ids, EVR/NEVRA with RPM order, states).
+//! | module | what |
+//! |---|---|
+//! | [`config`] | loading, merging and validating the TOML configuration (the only module that reads environment variables) |
+//! | [`model`] | plain domain types: ids (Koschei's rows and Koji's, 32 bits), EVR/NEVRA with RPM order, states |
+//! | [`koji`] | the Koji XML-RPC client and the engine's Koji vocabulary: the [`koji::KojiApi`] trait, state enums, answer structs |
+//! | [`repo`] | `repomd.xml` parsing and checksums, and the verified, process-safe repodata cache |
+//! | [`resolve`] | the [`resolve::Resolver`] trait (implemented over libsolv by `koschei_solver::engine::SolverResolver`) and dependency changes |
+//! | [`priority`] | priority arithmetic: time, dependency, failed-build and current priority, and why a package is not schedulable |
+//! | [`schedule`] | the scheduler's pure decisions: SRPM arches, Koji load, the candidate walk |
+//! | [`messaging`] | fedora-messaging bodies and headers, Koji message parsing; the broker, outbox and listener with the `messaging` feature |
+//! | [`db`] | PostgreSQL: pool, migrations, the private cluster, typed query functions (feature `postgres`); `db::testing` with the `testing` feature |
+//! | [`service`] | the engine services and one pass of them: [`service::run_pass`], [`service::Engine`] (feature `postgres`) |
+//! | [`error`] | [`Error`], into which every module's error converts, and [`error::chain`] |
 //!
 //! ```
 //! use koschei_core::config::{Config, ConfigSources};
@@ -27,6 +35,8 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `postgres` | on | the database layer ([`db`]) and the engine services ([`service`]) |
+//! | `messaging` | off | the AMQP broker connection (lapin on a private tokio runtime): publishing the outbox, the Koji message listener |
+//! | `testing` | off | `db::testing::TestDb`, a throwaway migrated database per test (for this workspace's tests and embedders' tests) |
 //! | `gssapi` | on | Kerberos (GSSAPI/SPNEGO) login to Koji (`login_method = "gssapi_login"`) over the system's `libgssapi_krb5`, through `koschei-gss`; without it that login method is refused |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -31,6 +31,9 @@ pub mod outbox;
 pub mod overview;
 pub mod package;
 pub mod package_group;
+/// Test support (a throwaway database per test); behind the `testing` feature, not part of
+/// the production surface.
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod web;
 
@@ -175,6 +178,33 @@ impl Database {
     /// Creates a pool of up to `size` connections.
     pub fn pool(&self, size: u32) -> Result<Pool, Error> {
         pool(&self.url, size)
+    }
+}
+
+/// `url` with its database name replaced by `dbname` (URL or `key=value` form).
+pub fn with_dbname(url: &str, dbname: &str) -> String {
+    if let Some(scheme_end) = url.find("://") {
+        let rest = &url[scheme_end + 3..];
+        let (before_query, query) = match rest.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (rest, None),
+        };
+        let authority = before_query.split('/').next().unwrap_or(before_query);
+        let mut out = format!("{}{authority}/{dbname}", &url[..scheme_end + 3]);
+        if let Some(q) = query {
+            let q: Vec<&str> = q
+                .split('&')
+                .filter(|kv| !kv.starts_with("dbname="))
+                .collect();
+            if !q.is_empty() {
+                out.push('?');
+                out.push_str(&q.join("&"));
+            }
+        }
+        out
+    } else {
+        // In the key=value form a later key overrides an earlier one.
+        format!("{url} dbname={dbname}")
     }
 }
 

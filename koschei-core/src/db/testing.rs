@@ -87,33 +87,6 @@ fn find_server() -> Result<Server, Error> {
     }
 }
 
-/// `url` with its database name replaced by `dbname` (URL or `key=value` form).
-pub fn with_dbname(url: &str, dbname: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let (before_query, query) = match rest.split_once('?') {
-            Some((b, q)) => (b, Some(q)),
-            None => (rest, None),
-        };
-        let authority = before_query.split('/').next().unwrap_or(before_query);
-        let mut out = format!("{}{authority}/{dbname}", &url[..scheme_end + 3]);
-        if let Some(q) = query {
-            let q: Vec<&str> = q
-                .split('&')
-                .filter(|kv| !kv.starts_with("dbname="))
-                .collect();
-            if !q.is_empty() {
-                out.push('?');
-                out.push_str(&q.join("&"));
-            }
-        }
-        out
-    } else {
-        // In the key=value form a later key overrides an earlier one.
-        format!("{url} dbname={dbname}")
-    }
-}
-
 impl TestDb {
     /// A new database with all migrations applied.
     pub fn new() -> Result<TestDb, Error> {
@@ -151,12 +124,13 @@ impl TestDb {
                 what: "create the test database",
                 source,
             })?;
-        let url = DatabaseUrl::parse(&with_dbname(&server.base, &name)).map_err(|message| {
-            Error::Invalid {
-                what: "test database URL",
-                message,
-            }
-        })?;
+        let url =
+            DatabaseUrl::parse(&super::with_dbname(&server.base, &name)).map_err(|message| {
+                Error::Invalid {
+                    what: "test database URL",
+                    message,
+                }
+            })?;
         Ok(TestDb { name, url, admin })
     }
 
@@ -199,7 +173,6 @@ impl Drop for TestDb {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn with_dbname_replaces_the_database() {
@@ -223,7 +196,7 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            assert_eq!(with_dbname(input, "x"), want, "{input}");
+            assert_eq!(crate::db::with_dbname(input, "x"), want, "{input}");
         }
     }
 }

@@ -3,8 +3,6 @@
 //! tracking it, engine passes that turn a library update into scratch builds, and the web
 //! frontend on 127.0.0.1 until Ctrl-C.
 
-mod data;
-
 use crate::exit::outln;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,12 +15,13 @@ use koschei_core::config::{Config, DatabaseConfig, DatabaseUrl};
 use koschei_core::db::collection::{self as coll, NewCollection};
 use koschei_core::db::package as pkg;
 use koschei_core::db::web::unapplied_changes;
-use koschei_core::db::{Database, migrate, testing::with_dbname};
+use koschei_core::db::{Database, migrate, with_dbname};
 use koschei_core::koji::{Client, ClientOptions, Login};
 use koschei_core::model::{CollectionId, PackageId};
 use koschei_core::service::scheduler::Outcome;
 use koschei_core::service::{self, Engine, PassOptions};
 use koschei_fakehub::rpmmd::write_repo;
+use koschei_fakehub::scenario as data;
 use koschei_fakehub::{FakeHub, TaskState};
 use koschei_solver::engine::{SolverResolver, SolverResolverOptions};
 
@@ -251,20 +250,7 @@ fn fresh_database(database: &Database) -> anyhow::Result<DatabaseUrl> {
 }
 
 fn setup_hub(hub: &FakeHub, repo1: &Path, libfoo: &str) -> anyhow::Result<()> {
-    hub.add_tag(data::TAG, &["x86_64"], None);
-    hub.add_tag(data::BUILD_TAG, &["x86_64"], Some(data::TAG));
-    hub.add_target(data::TAG, data::BUILD_TAG, data::TAG);
-    hub.add_group(data::BUILD_TAG, "build", &data::GROUP);
-    write_repo(
-        &repo1.join("x86_64"),
-        &data::binary_packages(libfoo),
-        &data::groups(),
-        1,
-    )?;
-    hub.add_repo(data::BUILD_TAG, repo1);
-    for (nvr, brs) in data::SOURCES {
-        hub.add_build_with_task(data::TAG, data::TAG, nvr, brs);
-    }
+    data::setup(hub, repo1, libfoo)?;
     Ok(())
 }
 

@@ -1,14 +1,17 @@
-//! The demo's generated Koji content: a small tag, its build group, source packages with
+//! The demo's generated Koji content (also used by the examples' tests): a small tag, its build group, source packages with
 //! their BuildRequires, and two repos of the build tag that differ in one library.
 
-use koschei_fakehub::rpmmd::{Group, Package};
+use std::path::Path;
+
+use crate::FakeHub;
+use crate::rpmmd::{Group, Package, write_repo};
 
 /// Dest tag and target.
-pub(super) const TAG: &str = "demo";
+pub const TAG: &str = "demo";
 /// Build tag.
-pub(super) const BUILD_TAG: &str = "demo-build";
+pub const BUILD_TAG: &str = "demo-build";
 /// Build group.
-pub(super) const GROUP: [&str; 6] = [
+pub const GROUP: [&str; 6] = [
     "bash",
     "coreutils",
     "gcc",
@@ -18,7 +21,7 @@ pub(super) const GROUP: [&str; 6] = [
 ];
 
 /// Source packages: NVR and BuildRequires. `legacy-app` needs a library the tag lacks.
-pub(super) const SOURCES: [(&str, &[&str]); 6] = [
+pub const SOURCES: [(&str, &[&str]); 6] = [
     ("foo-cli-2.1-1", &["libfoo-devel >= 1.0", "pkgconf"]),
     ("pyfoo-1.4-2", &["python3-devel", "libfoo-devel"]),
     ("bar-tools-0.9-3", &["zlib-devel"]),
@@ -28,10 +31,10 @@ pub(super) const SOURCES: [(&str, &[&str]); 6] = [
 ];
 
 /// The package that fails to build after the update (to show a failing package).
-pub(super) const FAILS: &str = "pyfoo";
+pub const FAILS: &str = "pyfoo";
 
 /// The binary packages of the build tag's repo, with libfoo at `libfoo_evr`.
-pub(super) fn binary_packages(libfoo_evr: &str) -> Vec<Package> {
+pub fn binary_packages(libfoo_evr: &str) -> Vec<Package> {
     let p = |name: &str, evr: &str| Package::new(name, evr, "x86_64");
     vec![
         p("bash", "5.2.26-3").files(&["/bin/sh", "/usr/bin/bash"]),
@@ -55,9 +58,30 @@ pub(super) fn binary_packages(libfoo_evr: &str) -> Vec<Package> {
 }
 
 /// The comps groups of the repo.
-pub(super) fn groups() -> Vec<Group> {
+pub fn groups() -> Vec<Group> {
     vec![Group {
         id: "build".to_owned(),
         packages: GROUP.iter().map(|s| (*s).to_owned()).collect(),
     }]
+}
+
+/// Sets `hub` up with the scenario: the tags, the target, the build group, repo 1 of the build
+/// tag (written under `repo_dir` with libfoo at `libfoo_evr`) and a tagged build of every
+/// source package. Returns the repo id.
+pub fn setup(hub: &FakeHub, repo_dir: &Path, libfoo_evr: &str) -> std::io::Result<i64> {
+    hub.add_tag(TAG, &["x86_64"], None);
+    hub.add_tag(BUILD_TAG, &["x86_64"], Some(TAG));
+    hub.add_target(TAG, BUILD_TAG, TAG);
+    hub.add_group(BUILD_TAG, "build", &GROUP);
+    write_repo(
+        &repo_dir.join("x86_64"),
+        &binary_packages(libfoo_evr),
+        &groups(),
+        1,
+    )?;
+    let repo = hub.add_repo(BUILD_TAG, repo_dir);
+    for (nvr, brs) in SOURCES {
+        hub.add_build_with_task(TAG, TAG, nvr, brs);
+    }
+    Ok(repo)
 }
