@@ -24,6 +24,7 @@
 
 mod api;
 mod format;
+mod links;
 mod pages;
 mod params;
 mod priority;

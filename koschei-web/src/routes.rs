@@ -15,6 +15,7 @@ use koschei_core::model::{BuildId, CollectionId, Evr};
 
 use crate::api;
 use crate::format::from_unix;
+use crate::links::{self, Subject};
 use crate::pages::list::{ListBody, ListView};
 use crate::pages::package::PackageView;
 use crate::pages::{self, Context, Tab};
@@ -25,6 +26,7 @@ use crate::params::{
 use crate::server::{AppState, Reply, is_read};
 
 const CSS: &str = include_str!("../static/koschei.css");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// Why a request did not produce its page.
 #[derive(Debug)]
@@ -148,7 +150,7 @@ fn with_tx<T>(
 }
 
 /// Answers one request.
-pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
+pub(crate) fn route(state: &AppState, method: &Method, url: &str, host: Option<&str>) -> Reply {
     if !is_read(method) {
         return Reply::text(405, "method not allowed: this site is read-only\n")
             .with_header("Allow", "GET, HEAD");
@@ -177,7 +179,7 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str) -> Reply {
     if cacheable && let Some(hit) = state.cache.get(&key, ttl, started) {
         return hit;
     }
-    let reply = route_uncached(state, &t, &segs);
+    let reply = route_uncached(state, &t, &segs, host);
     if cacheable {
         state.cache.put(&key, &reply, ttl, started);
     }
@@ -202,11 +204,17 @@ fn frontpage(page: &Frontpage) -> Vec<&str> {
     }
 }
 
-fn route_uncached(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
+fn route_uncached(state: &AppState, t: &Target, segs: &[&str], host: Option<&str>) -> Reply {
     match segs {
         ["static", "koschei.css"] => {
             let mut r = Reply::text(200, CSS).with_header("Cache-Control", "public, max-age=86400");
             r.content_type = "text/css; charset=utf-8";
+            r
+        }
+        ["static", "favicon.svg"] | ["favicon.ico"] => {
+            let mut r =
+                Reply::text(200, FAVICON).with_header("Cache-Control", "public, max-age=86400");
+            r.content_type = "image/svg+xml";
             r
         }
         ["healthz"] => match with_tx(state, |tx| Ok(q::healthcheck(tx)?)) {
@@ -228,7 +236,7 @@ fn route_uncached(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
         },
         ["api", "v1", rest @ ..] => api_route(state, t, rest),
         ["badge", coll, file] => badge(state, coll, file),
-        _ => page_route(state, t, segs),
+        _ => page_route(state, t, segs, host),
     }
 }
 
@@ -357,7 +365,7 @@ fn selection<'c>(
     }
 }
 
-fn page_route(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
+fn page_route(state: &AppState, t: &Target, segs: &[&str], host: Option<&str>) -> Reply {
     let tab = match segs.first().copied() {
         None | Some("packages" | "search" | "package" | "build" | "affected-by") => Tab::Packages,
         Some("collections" | "collection") => Tab::Collections,
@@ -386,7 +394,7 @@ fn page_route(state: &AppState, t: &Target, segs: &[&str]) -> Reply {
             }
             Err(e) => return Err(e),
         };
-        match dispatch(state, tx, &ctx, t, segs) {
+        match dispatch(state, tx, &ctx, t, segs, host) {
             Ok(r) => Ok(r),
             Err(Failure::NotFound(m)) => Ok(Reply::html(404, pages::misc::error(&ctx, 404, &m))),
             Err(Failure::BadRequest(m)) => Ok(Reply::html(400, pages::misc::error(&ctx, 400, &m))),
@@ -405,9 +413,11 @@ fn dispatch(
     ctx: &Context<'_>,
     t: &Target,
     segs: &[&str],
+    host: Option<&str>,
 ) -> Result<Reply, Failure> {
     let html = |m| Ok(Reply::html(200, m));
     match segs {
+        ["bugreport", name] => bugreport(state, tx, ctx, name, host),
         [] | ["packages"] => list(state, tx, ctx, t, ListSpec::all()),
         ["search"] => {
             let query = t.get("q").unwrap_or_default().trim().to_owned();
@@ -440,7 +450,13 @@ fn dispatch(
                     .collect::<Vec<_>>()
                     .join("/")
             );
-            let intro = maud::html! { p.subtitle { (g.package_count) " packages in this group." } };
+            let maintainers = q::group_maintainers(tx, g.id)?;
+            let intro = maud::html! {
+                p.subtitle { (g.package_count) " packages in this group." }
+                @if !maintainers.is_empty() {
+                    p.maintainers { "Maintainers: " (maintainers.join(", ")) }
+                }
+            };
             let spec = ListSpec {
                 heading: format!("Group {}", g.full_name()),
                 path,
@@ -662,9 +678,28 @@ fn package(
     let unapplied = q::unapplied_changes(tx, detail.id)?;
     let limit = state.options.builds_per_page;
     let history = q::package_history(tx, detail.id, before, limit)?;
+    let subject = Subject {
+        id: detail.id.0,
+        name: &detail.name,
+        collection,
+    };
+    let links = links::package_links(&state.options.links, &subject);
+    // As in the original: only where the collection has a Bugzilla version, and only for a
+    // package the bug form can be filled in for.
+    let bugreport = (collection.bugzilla_version.is_some()
+        && !detail.flags.blocked
+        && detail.last_complete_build.is_some())
+    .then(|| {
+        pages::with_query(
+            &format!("/bugreport/{}", params::percent_encode(&detail.name)),
+            &[("collection", &collection.name)],
+        )
+    });
     let view = PackageView {
         detail: &detail,
         collection,
+        links: &links,
+        bugreport: bugreport.as_deref(),
         unapplied: &unapplied,
         history: &history,
         history_limit: usize::try_from(limit).unwrap_or(usize::MAX),
@@ -675,6 +710,45 @@ fn package(
         secondary_koji: state.secondary_koji.as_ref(),
     };
     Ok(Reply::html(200, pages::package::page(ctx, &view)))
+}
+
+/// `/bugreport/<name>`: a redirect to the bug form filled in from `[bugreport]` for the
+/// package in the first selected collection (not blocked, with a complete build).
+fn bugreport(
+    state: &AppState,
+    tx: &mut Transaction<'_>,
+    ctx: &Context<'_>,
+    name: &str,
+    host: Option<&str>,
+) -> Result<Reply, Failure> {
+    let not_found = || Failure::NotFound(format!("Package {name} not found"));
+    let collection = *ctx.current.first().ok_or_else(not_found)?;
+    let detail = q::package_detail(tx, name, collection.id)?.ok_or_else(not_found)?;
+    if detail.flags.blocked {
+        return Err(not_found());
+    }
+    let evr = detail
+        .last_complete_build
+        .as_ref()
+        .and_then(|b| b.evr.clone())
+        .ok_or_else(|| Failure::NotFound(format!("Package {name} has no complete build")))?;
+    let base = match (&state.options.external_url, host) {
+        (Some(u), _) => u.clone(),
+        (None, Some(h)) => format!("http://{h}"),
+        (None, None) => String::new(),
+    };
+    let package_url = format!("{base}{}", pages::package_path(&detail.name));
+    let subject = Subject {
+        id: detail.id.0,
+        name: &detail.name,
+        collection,
+    };
+    Ok(Reply::redirect(&links::bugreport_url(
+        &state.options.bugreport,
+        &subject,
+        &evr,
+        &package_url,
+    )))
 }
 
 fn affected_by(

@@ -25,6 +25,7 @@ mod messaging;
 pub mod raw;
 mod secret;
 mod source;
+pub mod template;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -232,10 +233,10 @@ pub struct Config {
     pub directories: DirectoryConfig,
     /// `[frontend]`.
     pub frontend: FrontendConfig,
-    /// `[[links]]`.
-    pub links: Vec<RawLink>,
+    /// `[[links]]`, in order.
+    pub links: Vec<Link>,
     /// `[bugreport]`.
-    pub bugreport: RawBugreport,
+    pub bugreport: BugreportConfig,
     /// `[logging] filter`.
     pub log_filter: String,
     /// `plugins`.
@@ -418,6 +419,24 @@ impl Default for FrontendConfig {
             builds_per_page: 15,
         }
     }
+}
+
+/// One `[[links]]` entry: a link on the package page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The text shown.
+    pub name: String,
+    /// The URL; its variables are `package` and its attributes, URL-encoded when rendered.
+    pub url: template::Template,
+}
+
+/// `[bugreport]`: the pre-filled bug report of "File new FTBFS bug".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BugreportConfig {
+    /// The URL of the bug form; its one variable is `query`, the encoded fields.
+    pub url: template::Template,
+    /// The bug fields (name, template), in name order.
+    pub template: Vec<(String, template::Template)>,
 }
 
 /// The page `/` shows (`frontend.frontpage`, by the original's view names, with
@@ -747,6 +766,52 @@ impl Validator<'_> {
         })
     }
 
+    fn links(&self, raw: &[RawLink]) -> Result<Vec<Link>, Error> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, link)| {
+                if link.name.is_empty() || link.url.is_empty() {
+                    return Err(self.err(
+                        "links",
+                        format!("entry {} needs both `name` and `url`", i + 1),
+                    ));
+                }
+                let url =
+                    template::Template::parse(&link.url, template::link_variable).map_err(|m| {
+                        self.err("links", format!("entry {} (`{}`): {m}", i + 1, link.name))
+                    })?;
+                Ok(Link {
+                    name: link.name.clone(),
+                    url,
+                })
+            })
+            .collect()
+    }
+
+    fn bugreport(&self, raw: &RawBugreport) -> Result<BugreportConfig, Error> {
+        let url = template::Template::parse(&raw.url, |path| match path {
+            ["query"] => Ok(()),
+            _ => Err(format!(
+                "the only variable is `query`, not `{}`",
+                path.join(".")
+            )),
+        })
+        .map_err(|m| self.err("bugreport.url", m))?;
+        if url.variables().count() != 1 {
+            return Err(self.err("bugreport.url", "must contain `{query}` once"));
+        }
+        let template = raw
+            .template
+            .iter()
+            .map(|(field, text)| {
+                template::Template::parse(text, template::bugreport_variable)
+                    .map(|t| (field.clone(), t))
+                    .map_err(|m| self.err(&format!("bugreport.template.{field}"), m))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(BugreportConfig { url, template })
+    }
+
     fn frontpage(&self, name: &str, kwargs: &toml::Table) -> Result<Frontpage, Error> {
         const KW: &str = "frontend.frontpage_kwargs";
         let simple = match name {
@@ -906,17 +971,8 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
         static_folder,
         static_url,
     } = raw.directories.clone();
-    for (i, link) in raw.links.iter().enumerate() {
-        if link.name.is_empty() || link.url.is_empty() {
-            return Err(v.err(
-                "links",
-                format!("entry {} needs both `name` and `url`", i + 1),
-            ));
-        }
-    }
-    if !raw.bugreport.url.contains("{query}") {
-        return Err(v.err("bugreport.url", "must contain `{query}`"));
-    }
+    let links = v.links(&raw.links)?;
+    let bugreport = v.bugreport(&raw.bugreport)?;
     let frontend = v.frontend(&raw.frontend)?;
     let messaging = messaging::validate(
         &raw.fedmsg,
@@ -944,8 +1000,8 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
             static_url,
         },
         frontend,
-        links: raw.links.clone(),
-        bugreport: raw.bugreport.clone(),
+        links,
+        bugreport,
         log_filter: raw.logging.filter.clone(),
         plugins: raw.plugins.clone(),
         real_builds_insert_chunk: raw.real_builds_insert_chunk,
@@ -975,6 +1031,8 @@ mod tests {
         assert!(c.service("watcher").watchdog);
         assert_eq!(c.service("scheduler").interval, DEFAULT_SERVICE_INTERVAL);
         assert_eq!(c.links.len(), 5);
+        assert_eq!(c.links[0].name, "Packages");
+        assert_eq!(c.bugreport.template.len(), 6);
         assert!(c.secondary_koji.is_none());
         assert!(c.database.url.is_none());
     }
@@ -1166,6 +1224,61 @@ mod tests {
         ] {
             let text = format!("[frontend]\nfrontpage = \"{page}\"\n");
             assert!(load(&[("f.toml", &text)]).is_ok(), "{page}");
+        }
+    }
+
+    #[test]
+    fn link_and_bug_report_templates_are_checked_at_load() {
+        let c = load(&[(
+            "l.toml",
+            "[[links]]\nname = \"Koji\"\nurl = \"https://k.example/p?n={package.name}\"\n[bugreport]\nurl = \"https://b.example/enter?{query}\"\n[bugreport.template]\ncomponent = \"{name}\"\n",
+        )])
+        .unwrap();
+        assert_eq!(c.links.len(), 1, "a file's links replace the defaults");
+        assert_eq!(
+            c.links[0].url.source(),
+            "https://k.example/p?n={package.name}"
+        );
+        assert!(c.bugreport.template.iter().any(|(k, _)| k == "component"));
+        let cases = [
+            (
+                "[[links]]\nname = \"X\"\nurl = \"https://x.example/{collection.name}\"\n",
+                "links",
+                "entry 1 (`X`): only `package`",
+            ),
+            (
+                "[[links]]\nname = \"X\"\nurl = \"https://x.example/{package.nosuch}\"\n",
+                "links",
+                "not an attribute of a package",
+            ),
+            (
+                "[bugreport]\nurl = \"https://b.example/enter\"\n",
+                "bugreport.url",
+                "`{query}` once",
+            ),
+            (
+                "[bugreport]\nurl = \"https://b.example/{query}/{name}\"\n",
+                "bugreport.url",
+                "only variable is `query`",
+            ),
+            (
+                "[bugreport.template]\ncomment = \"{koji_id}\"\n",
+                "bugreport.template.comment",
+                "not a bug report variable",
+            ),
+            (
+                "[bugreport.template]\ncomment = \"{name:>9}\"\n",
+                "bugreport.template.comment",
+                "not supported",
+            ),
+        ];
+        for (text, key, why) in cases {
+            let msg = load(&[("l.toml", text)]).unwrap_err().to_string();
+            assert!(
+                msg.contains(&format!("`{key}` (from `l.toml` line")),
+                "{text}: {msg}"
+            );
+            assert!(msg.contains(why), "{text}: {msg}");
         }
     }
 

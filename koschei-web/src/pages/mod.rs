@@ -103,6 +103,7 @@ pub(crate) fn layout(ctx: &Context<'_>, title: &str, content: Markup) -> Markup 
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " – Koschei" }
                 link rel="stylesheet" href="/static/koschei.css";
+                link rel="icon" type="image/svg+xml" href="/static/favicon.svg";
             }
             body {
                 header.top {

@@ -21,6 +21,10 @@ use koschei_core::priority::Priorities;
 pub(crate) struct PackageView<'a> {
     pub(crate) detail: &'a PackageDetail,
     pub(crate) collection: &'a CollectionRow,
+    /// The configured links, rendered: (text, URL).
+    pub(crate) links: &'a [(String, String)],
+    /// The "File new FTBFS bug" link, when the bug form can be filled in.
+    pub(crate) bugreport: Option<&'a str>,
     pub(crate) unapplied: &'a [AppliedChange],
     pub(crate) history: &'a [HistoryEntry],
     /// Entries per history page; a full page gets a "Previous history" link.
@@ -168,6 +172,18 @@ pub(crate) fn page(ctx: &Context<'_>, v: &PackageView<'_>) -> Markup {
     let content = html! {
         h1 { (d.name) " " (state_label(d.flags.state())) }
         p.subtitle { "in " a href=(ctx.link(&format!("/collection/{}", percent_encode(&c.name)))) { (c.display_name) } }
+        @if !v.links.is_empty() || v.bugreport.is_some() {
+            p.links {
+                @for (i, (name, url)) in v.links.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(url) { (name) }
+                }
+                @if let Some(bug) = v.bugreport {
+                    @if !v.links.is_empty() { " · " }
+                    a.bugreport href=(bug) { "File new FTBFS bug" }
+                }
+            }
+        }
         @if !d.problems.is_empty() {
             section {
                 h2 { "Dependency problems" }

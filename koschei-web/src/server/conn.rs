@@ -41,6 +41,8 @@ pub(crate) struct Head {
     pub(crate) version: HTTPVersion,
     /// Whether the client wants the connection kept open.
     pub(crate) keep_alive: bool,
+    /// The `Host` header, when it is a plausible host name and port.
+    pub(crate) host: Option<String>,
     /// Whether a body follows (`Content-Length` > 0 or any `Transfer-Encoding`); bodies are
     /// never read, so such a connection is closed after the reply.
     pub(crate) has_body: bool,
@@ -104,6 +106,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, (u16, &'st
     let mut connection_close = false;
     let mut connection_keep_alive = false;
     let mut has_body = false;
+    let mut host = None;
     for h in req.headers.iter() {
         if h.name.len() + h.value.len() + 2 > MAX_HEADER_FIELD {
             return Err((431, "request header field too large"));
@@ -118,6 +121,15 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, (u16, &'st
             has_body |= value.trim() != "0";
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             has_body = true;
+        } else if h.name.eq_ignore_ascii_case("host") {
+            let v = value.trim();
+            if !v.is_empty()
+                && v.len() <= 255
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+            {
+                host = Some(v.to_owned());
+            }
         }
     }
     let keep_alive = !connection_close && (version == HTTPVersion(1, 1) || connection_keep_alive);
@@ -127,6 +139,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, (u16, &'st
             target,
             version,
             keep_alive,
+            host,
             has_body,
         },
         length,
@@ -324,7 +337,7 @@ pub(super) fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer
         let busy = shared.active.load(Ordering::Relaxed) * 4 > limits.max_connections * 3;
         let keep_alive =
             head.keep_alive && !head.has_body && !busy && !shared.stop.load(Ordering::SeqCst);
-        let reply = shared.dispatch(head.method.clone(), head.target.clone());
+        let reply = shared.dispatch(head.method.clone(), head.target.clone(), head.host.clone());
         let (status, bytes) = (reply.status, reply.body.len());
         let written = write_reply(
             &stream,
@@ -395,6 +408,8 @@ mod tests {
         assert_eq!(h.method, Method::Get);
         assert_eq!(h.target, "/a?b=1");
         assert!(h.keep_alive && !h.has_body);
+        assert_eq!(h.host.as_deref(), Some("x"));
+        assert_eq!(ok("GET / HTTP/1.1\r\nHost: a\"b\r\n\r\n").host, None);
         assert!(!ok("GET / HTTP/1.1\r\nConnection: Close\r\n\r\n").keep_alive);
         assert!(!ok("GET / HTTP/1.0\r\n\r\n").keep_alive);
         assert!(ok("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive);

@@ -27,7 +27,7 @@ use tiny_http::{Header, Method, Response};
 
 use crate::format::KojiLinks;
 use crate::routes;
-use koschei_core::config::{Config, Frontpage};
+use koschei_core::config::{BugreportConfig, Config, Frontpage, Link};
 use koschei_core::priority::Priorities;
 
 pub(crate) use cache::ResponseCache;
@@ -74,6 +74,10 @@ pub struct Options {
     /// Public URL of the frontend (`frontend.external_url`); `None` = from the request's
     /// `Host`.
     pub external_url: Option<String>,
+    /// The package page's links (`[[links]]`).
+    pub links: Vec<Link>,
+    /// The pre-filled bug report of "File new FTBFS bug" (`[bugreport]`).
+    pub bugreport: BugreportConfig,
     /// How long a successful page or API response may be served again from memory
     /// (zero disables the cache). Koschei's data changes on the scale of minutes, so a
     /// short cache costs nothing in freshness and absorbs bursts on popular pages.
@@ -98,6 +102,8 @@ impl Default for Options {
     /// limits in the spirit of Apache httpd's (`KeepAliveTimeout 5`, `RequestReadTimeout
     /// header=20`).
     fn default() -> Self {
+        let defaults =
+            Config::from_texts(&[], None).expect("the built-in configuration defaults are valid");
         Options {
             workers: 8,
             koji_weburl: "https://koji.fedoraproject.org/koji".into(),
@@ -109,6 +115,8 @@ impl Default for Options {
             priority: Priorities::default(),
             frontpage: Frontpage::PackageList,
             external_url: None,
+            links: defaults.links,
+            bugreport: defaults.bugreport,
             cache_ttl: Duration::from_secs(1),
             cache_max_bytes: 64 << 20,
             max_connections: 512,
@@ -134,6 +142,8 @@ impl Options {
             priority: config.priorities(),
             frontpage: config.frontend.frontpage.clone(),
             external_url: config.frontend.external_url.clone(),
+            links: config.links.clone(),
+            bugreport: config.bugreport.clone(),
             ..Options::default()
         }
     }
@@ -182,6 +192,7 @@ struct Limits {
 struct Job {
     method: Method,
     url: String,
+    host: Option<String>,
     reply: mpsc::SyncSender<Reply>,
 }
 
@@ -244,11 +255,12 @@ struct Shared {
 
 impl Shared {
     /// Has a worker answer the request and waits for the reply.
-    fn dispatch(&self, method: Method, url: String) -> Reply {
+    fn dispatch(&self, method: Method, url: String, host: Option<String>) -> Reply {
         let (tx, rx) = mpsc::sync_channel(1);
         let job = Job {
             method,
             url,
+            host,
             reply: tx,
         };
         if self.jobs.submit(job).is_err() {
@@ -497,7 +509,7 @@ fn bind(listen: &str) -> Result<TcpListener, Error> {
 fn worker(shared: &Shared) {
     while let Some(job) = shared.jobs.next() {
         let reply = match catch_unwind(AssertUnwindSafe(|| {
-            routes::route(&shared.state, &job.method, &job.url)
+            routes::route(&shared.state, &job.method, &job.url, job.host.as_deref())
         })) {
             Ok(reply) => reply,
             Err(_) => {

@@ -81,7 +81,9 @@ fn configuration_file_sets_database_priorities_pages_and_koji_links() {
         "[database]\nurl = \"{}\"\n\
          [koji]\nweburl = \"https://koji.conf.example/koji\"\ntopurl = \"https://pkgs.conf.example\"\n\
          [priorities]\nbuild_threshold = 50\nt0 = 2\nt1 = 100\n\
-         [frontend]\npackages_per_page = 2\nbuilds_per_page = 1\n",
+         [frontend]\npackages_per_page = 2\nbuilds_per_page = 1\nexternal_url = \"https://koschei.conf.example\"\n\
+         [[links]]\nname = \"Sources\"\nurl = \"https://src.conf.example/rpms/{{package.name}}\"\n\
+         [bugreport]\nurl = \"https://bugs.conf.example/new?{{query}}\"\n",
         db.url()
     ));
     let web = WebProcess::start_args(&["--config", file.path(), "--cache-ttl-ms", "0"], None);
@@ -96,6 +98,28 @@ fn configuration_file_sets_database_priorities_pages_and_koji_links() {
     assert!(
         rnv.contains("https://pkgs.conf.example/work/tasks/"),
         "{rnv}"
+    );
+    // The configured links replace the defaults; the bug form is the configured one.
+    assert!(
+        rnv.contains(r#"<a href="https://src.conf.example/rpms/rnv">Sources</a>"#),
+        "{rnv}"
+    );
+    assert!(!rnv.contains(">Bodhi</a>"), "{rnv}");
+    let r = try_request(
+        &web.url(),
+        "GET",
+        "/bugreport/rnv?collection=f25",
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let location = r.header("location").unwrap_or_default();
+    assert!(
+        location.starts_with("https://bugs.conf.example/new?"),
+        "{location}"
+    );
+    assert!(
+        location.contains("bug_file_loc=https%3A%2F%2Fkoschei.conf.example%2Fpackage%2Frnv"),
+        "{location}"
     );
     // One history entry per page: a link to older ones.
     assert!(rnv.contains("last_seen_ts="), "{rnv}");

@@ -9,5 +9,6 @@ mod abuse;
 mod browser;
 mod config;
 mod harness;
+mod links;
 mod process;
 mod routes;

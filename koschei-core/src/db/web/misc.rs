@@ -165,6 +165,22 @@ pub fn group_by_name(
         .transpose()
 }
 
+/// The names of a group's maintainers (the users of `group_acl`), in name order.
+pub fn group_maintainers(
+    client: &mut impl GenericClient,
+    group: PackageGroupId,
+) -> Result<Vec<String>> {
+    const N: &str = "group maintainers";
+    let rows = query(
+        client,
+        N,
+        "SELECT u.name FROM group_acl a JOIN users u ON u.id = a.user_id
+         WHERE a.group_id = $1 ORDER BY u.name",
+        &[&group.0],
+    )?;
+    rows.iter().map(|r| get(r, N, "name")).collect()
+}
+
 /// The state of package `name` in a collection (for badges); `None` when absent.
 pub fn package_state(
     client: &mut impl GenericClient,

@@ -34,7 +34,8 @@ pub use list::{
 pub use misc::{
     AffectedByRow, ApiBuild, ApiPackage, CollectionGroupRow, GroupRow, ResourceRow, ScalarStats,
     SchemaVersion, StateDiffRow, affected_by, api_packages, collection_diff, collection_groups,
-    global_groups, group_by_name, healthcheck, package_state, resource_stats, scalar_stats,
+    global_groups, group_by_name, group_maintainers, healthcheck, package_state, resource_stats,
+    scalar_stats,
 };
 
 /// An error from a web query.
