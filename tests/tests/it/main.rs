@@ -4,4 +4,5 @@
 mod demo;
 mod engine;
 mod incremental;
+mod private_ca;
 mod support;
