@@ -56,7 +56,12 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    pub(crate) fn start(handler: Arc<Handler>) -> std::io::Result<Server> {
+    /// Starts serving on a random port of 127.0.0.1, over TLS when `tls` is given.
+    pub(crate) fn start(
+        handler: Arc<Handler>,
+        tls: Option<openssl::ssl::SslAcceptor>,
+    ) -> std::io::Result<Server> {
+        let tls = tls.map(Arc::new);
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -71,9 +76,22 @@ impl Server {
                     let Ok(stream) = stream else { continue };
                     let handler = handler.clone();
                     let stop3 = stop2.clone();
+                    let tls = tls.clone();
                     let _ = std::thread::Builder::new()
                         .name("fakehub-conn".into())
-                        .spawn(move || serve(stream, &*handler, &stop3));
+                        .spawn(move || {
+                            let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                            let _ = stream.set_nodelay(true);
+                            match tls {
+                                None => serve(stream, &*handler, &stop3),
+                                Some(acceptor) => {
+                                    // A failed handshake (an untrusting client) just ends.
+                                    if let Ok(s) = acceptor.accept(stream) {
+                                        serve(s, &*handler, &stop3);
+                                    }
+                                }
+                            }
+                        });
                 }
             })?;
         Ok(Server {
@@ -95,14 +113,25 @@ impl Drop for Server {
     }
 }
 
-fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let _ = stream.set_nodelay(true);
-    let Ok(read_half) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(read_half);
-    let mut writer = stream;
+/// A connection: plain TCP or TLS over TCP.
+trait Conn: Read + Write {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Conn for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Conn for openssl::ssl::SslStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref()
+    }
+}
+
+fn serve<C: Conn>(stream: C, handler: &Handler, stop: &AtomicBool) {
+    let mut reader = BufReader::new(stream);
     loop {
         if stop.load(Ordering::SeqCst) {
             return;
@@ -121,13 +150,13 @@ fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) {
                 );
                 let mut out = head.into_bytes();
                 out.extend_from_slice(&body);
-                if writer.write_all(&out).is_err() {
+                if reader.get_mut().write_all(&out).is_err() {
                     return;
                 }
-                let _ = writer.flush();
+                let _ = reader.get_mut().flush();
             }
             Reply::Drop => {
-                let _ = writer.shutdown(Shutdown::Both);
+                let _ = reader.get_ref().tcp().shutdown(Shutdown::Both);
                 return;
             }
             Reply::Respond {
@@ -143,10 +172,10 @@ fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) {
                 // One write: a separate small body write would wait for the peer's delayed ACK.
                 let mut out = head.into_bytes();
                 out.extend_from_slice(&body);
-                if writer.write_all(&out).is_err() {
+                if reader.get_mut().write_all(&out).is_err() {
                     return;
                 }
-                let _ = writer.flush();
+                let _ = reader.get_mut().flush();
                 if close {
                     return;
                 }
@@ -155,7 +184,7 @@ fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) {
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+fn read_request<C: Conn>(reader: &mut BufReader<C>) -> Option<Request> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;

@@ -22,6 +22,7 @@ pub mod rpmmd;
 pub mod scenario;
 pub mod scripted;
 mod state;
+pub mod tls;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,6 +38,7 @@ use state::State;
 pub struct FakeHub {
     state: Arc<Mutex<State>>,
     server: http::Server,
+    scheme: &'static str,
 }
 
 impl FakeHub {
@@ -44,6 +46,27 @@ impl FakeHub {
     /// (`x86_64 aarch64 i686`), and users `koschei` (sslLogin; password `koschei`) and `kojiadmin`
     /// (password `kojiadmin-pw`).
     pub fn start() -> std::io::Result<FakeHub> {
+        FakeHub::start_inner(None)
+    }
+
+    /// Like [`FakeHub::start`], but speaking HTTPS (hub and files) with the server certificate of
+    /// `ca`; URLs are `https://localhost:PORT/...`, which the certificate names. Client
+    /// certificates are not checked (a `/ssllogin` request counts as certificate-verified, as over
+    /// plain HTTP).
+    pub fn start_https(ca: &tls::TestCa) -> std::io::Result<FakeHub> {
+        FakeHub::start_inner(Some(ca))
+    }
+
+    /// [`FakeHub::start_with_fixture_data`] over HTTPS (see [`FakeHub::start_https`]).
+    pub fn start_https_with_fixture_data(ca: &tls::TestCa) -> std::io::Result<FakeHub> {
+        let hub = FakeHub::start_https(ca)?;
+        hub.add_fixture_data();
+        Ok(hub)
+    }
+
+    fn start_inner(tls: Option<&tls::TestCa>) -> std::io::Result<FakeHub> {
+        let acceptor = tls.map(tls::TestCa::acceptor).transpose()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let state = Arc::new(Mutex::new(State::new()));
         let s2 = state.clone();
         let handler: Arc<http::Handler> = Arc::new(move |req| {
@@ -64,8 +87,12 @@ impl FakeHub {
             }
             reply
         });
-        let server = http::Server::start(handler)?;
-        Ok(FakeHub { state, server })
+        let server = http::Server::start(handler, acceptor)?;
+        Ok(FakeHub {
+            state,
+            server,
+            scheme,
+        })
     }
 
     /// Starts a hub holding the data of the recorded fixtures (`../shared/koji-wire/README.md`): tags `f40`
@@ -73,6 +100,12 @@ impl FakeHub {
     /// `srpm-build`, repos 1 (EXPIRED) and 2 (READY) of `f40-build`.
     pub fn start_with_fixture_data() -> std::io::Result<FakeHub> {
         let hub = FakeHub::start()?;
+        hub.add_fixture_data();
+        Ok(hub)
+    }
+
+    fn add_fixture_data(&self) {
+        let hub = self;
         hub.add_tag("f40", &["x86_64", "aarch64"], None);
         hub.add_tag("f40-build", &["x86_64", "aarch64", "i686"], Some("f40"));
         hub.add_target("f40", "f40-build", "f40");
@@ -96,26 +129,40 @@ impl FakeHub {
         hub.set_build_arches(foo_build, &["noarch"], &[]);
         hub.add_repo_state("f40-build", None, 2);
         hub.add_repo_state("f40-build", None, 1);
-        Ok(hub)
     }
 
     fn st(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The hub URL (`http://127.0.0.1:PORT/kojihub`).
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/kojihub", self.server.port)
+    /// `scheme://host:PORT`: `http://127.0.0.1:PORT`, or `https://localhost:PORT` over TLS.
+    fn base(&self) -> String {
+        let host = if self.scheme == "https" {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        };
+        format!("{}://{host}:{}", self.scheme, self.server.port)
     }
 
-    /// The topurl of the static file tree (`http://127.0.0.1:PORT/kojifiles`).
+    /// The hub URL (`http://127.0.0.1:PORT/kojihub`; `https://localhost:PORT/kojihub` over TLS).
+    pub fn url(&self) -> String {
+        format!("{}/kojihub", self.base())
+    }
+
+    /// The topurl of the static file tree (`.../kojifiles`).
     pub fn topurl(&self) -> String {
-        format!("http://127.0.0.1:{}/kojifiles", self.server.port)
+        format!("{}/kojifiles", self.base())
     }
 
     /// A web URL (links only; nothing is served there).
     pub fn weburl(&self) -> String {
-        format!("http://127.0.0.1:{}/koji", self.server.port)
+        format!("{}/koji", self.base())
+    }
+
+    /// The TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.server.port
     }
 
     /// Adds a tag with arches and an optional parent; returns its id.

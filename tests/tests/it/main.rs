@@ -5,4 +5,5 @@ mod demo;
 mod engine;
 mod incremental;
 mod messaging;
+mod private_ca;
 mod support;

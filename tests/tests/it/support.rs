@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use koschei_core::db::testing::TestDb;
 use koschei_fakehub::FakeHub;
 use koschei_fakehub::rpmmd::{Group, Package, write_repo};
+use koschei_fakehub::tls::TestCa;
 
 /// Dest tag, build tag and target of the test collection.
 pub(crate) const TAG: &str = "e2e";
@@ -65,7 +66,21 @@ impl World {
     /// A hub with tag `e2e`, build tag `e2e-build` (x86_64, aarch64, i686) with group `build`,
     /// target `e2e`; a database; a configuration building for x86_64 and aarch64 only; and the collection `e2e` created with the CLI.
     pub(crate) fn new(name: &str) -> World {
-        let hub = FakeHub::start().expect("fake hub");
+        World::with_hub(name, None)
+    }
+
+    /// [`World::new`] with the hub and its files behind HTTPS, signed by a private CA that only
+    /// the configuration's `login_args.serverca` names.
+    pub(crate) fn new_https(name: &str) -> World {
+        World::with_hub(name, Some(TestCa::new().expect("test CA")))
+    }
+
+    fn with_hub(name: &str, tls: Option<TestCa>) -> World {
+        let hub = match &tls {
+            None => FakeHub::start(),
+            Some(ca) => FakeHub::start_https(ca),
+        }
+        .expect("fake hub");
         hub.add_tag(TAG, &["x86_64"], None);
         hub.add_tag(BUILD_TAG, &["x86_64", "aarch64", "i686"], Some(TAG));
         hub.add_target(TAG, BUILD_TAG, TAG);
@@ -74,6 +89,13 @@ impl World {
         let dir = std::env::temp_dir().join(format!("koschei-e2e-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
+        let serverca = match &tls {
+            None => String::new(),
+            Some(ca) => format!(
+                "serverca = \"{}\"\n",
+                ca.write_ca(&dir).expect("write CA").display()
+            ),
+        };
         let cert = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../koschei-core/tests/data/koji-tls/client-combined.pem"
@@ -95,7 +117,7 @@ connect_timeout = 5
 
 [koji.login_args]
 cert = "{cert}"
-
+{serverca}
 [directories]
 cachedir = "{cache}"
 

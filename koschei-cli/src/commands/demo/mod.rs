@@ -197,11 +197,10 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
 
     step(stop, 7, "Web frontend")?;
     let pool = koschei_core::db::pool(&url, 4)?;
+    // The web shows the engine's priorities (the demo's configuration), the hub's URLs.
     let options = koschei_web::Options {
         workers: 2,
-        koji_weburl: hub.weburl(),
-        koji_topurl: hub.topurl(),
-        ..koschei_web::Options::default()
+        ..koschei_web::Options::from_config(&config)
     };
     let server = koschei_web::serve(&args.listen, pool, options).map_err(|e| {
         anyhow::anyhow!(

@@ -244,3 +244,37 @@ fn a_token_the_hub_cannot_verify_is_refused_once_naming_the_principal() {
         },
     );
 }
+
+#[test]
+fn a_kerberos_login_over_https_verifies_the_hub_with_the_configured_ca() {
+    kdc::in_realm(
+        concat!(
+            module_path!(),
+            "::a_kerberos_login_over_https_verifies_the_hub_with_the_configured_ca"
+        ),
+        |realm| {
+            let ca = koschei_fakehub::tls::TestCa::new().expect("CA");
+            let ca_path = ca.write_ca(realm.dir()).expect("CA file");
+            let hub = FakeHub::start_https_with_fixture_data(&ca).expect("https hub");
+            hub.require_gssapi(&realm.keytab(kdc::HTTP_SERVICE))
+                .expect("service keytab");
+            let login = GssapiLogin {
+                principal: Some(realm.full(kdc::CLIENT)),
+                keytab: Some(realm.keytab(kdc::CLIENT)),
+                ccache: None,
+            };
+            let c = Client::new(ClientOptions {
+                ca: Some(ca_path),
+                ..client(&hub.url(), login.clone()).options().clone()
+            })
+            .expect("client");
+            let user = logged_in_user(&c).expect("kerberos login over https");
+            assert_eq!(user.get("authtype"), Some(&Value::Int(3)));
+            // Without the CA the TLS handshake fails before any token is sent.
+            let c = client(&hub.url(), login);
+            let err = logged_in_user(&c).expect_err("hub not trusted");
+            assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+            assert_eq!(hub.gssapi_principals().len(), 1);
+        },
+    );
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 mod client;
 mod fakehub_replay;
 mod gssapi;
+mod private_ca;
 mod tls;
 mod wire;
 
