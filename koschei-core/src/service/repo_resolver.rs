@@ -10,7 +10,11 @@
 //! * a result dropped because the package's last build changed during resolution sets
 //!   `resolved` to NULL, so the next pass resolves the package again instead of leaving it
 //!   without changes until the next repo;
-//! * a dead repo is logged and retried, not a crash.
+//! * a dead repo is logged and retried, not a crash;
+//! * a resolution history row is written only when the resolved flag or the problem set
+//!   differs from the package's last recorded row: the original compared the flag with the
+//!   package's current `resolved`, so a result dropped mid-pass (NULL) and resolved again
+//!   recorded a second, identical `resolved = true` row.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime};
@@ -260,21 +264,18 @@ impl DependencyCache {
     }
 }
 
-/// Whether a new result goes into the resolution history: the resolved flag changed
-/// (including from NULL), or the package stays unresolved with a different problem set.
+/// Whether a new result goes into the resolution history: only when the resolved flag or
+/// the problem set differs from the package's last recorded row (or it has none). The
+/// package's current `resolved` does not matter: it is NULL after a dropped result or a
+/// reset, and NULL -> true is not a change of resolvability.
 fn record_resolution_change(
-    current: Option<bool>,
     last_change: Option<&(bool, BTreeSet<String>)>,
     resolved: bool,
     problems: &BTreeSet<String>,
 ) -> bool {
-    if current != Some(resolved) {
-        return true;
-    }
     match last_change {
-        _ if resolved => false,
-        Some((false, old)) => old != problems,
-        _ => true,
+        None => true,
+        Some((was, old)) => *was != resolved || old != problems,
     }
 }
 
@@ -402,7 +403,7 @@ fn persist(
         };
         let (prev, new) = (state(p.resolved), state(Some(c.resolved)));
         updates.push((c.package_id, Some(c.resolved), c.dependency_priority));
-        if record_resolution_change(p.resolved, p.last_change.as_ref(), c.resolved, &c.problems) {
+        if record_resolution_change(p.last_change.as_ref(), c.resolved, &c.problems) {
             history.push((c.package_id, c.resolved, &c.problems));
         }
         for ch in &c.changes {
@@ -448,19 +449,19 @@ mod tests {
         let a = set(&["No package found for: a"]);
         let b = set(&["No package found for: b"]);
         let cases = [
-            (None, None, true, &none, true),
-            (Some(true), Some((true, none.clone())), true, &none, false),
-            (Some(true), Some((true, none.clone())), false, &a, true),
-            (Some(false), Some((false, a.clone())), false, &a, false),
-            (Some(false), Some((false, a.clone())), false, &b, true),
-            (Some(false), None, false, &a, true),
-            (Some(false), Some((false, a.clone())), true, &none, true),
+            (None, true, &none, true),
+            (None, false, &a, true),
+            (Some((true, none.clone())), true, &none, false),
+            (Some((true, none.clone())), false, &a, true),
+            (Some((false, a.clone())), false, &a, false),
+            (Some((false, a.clone())), false, &b, true),
+            (Some((false, a.clone())), true, &none, true),
         ];
-        for (current, last, resolved, problems, want) in cases {
+        for (last, resolved, problems, want) in cases {
             assert_eq!(
-                record_resolution_change(current, last.as_ref(), resolved, problems),
+                record_resolution_change(last.as_ref(), resolved, problems),
                 want,
-                "{current:?} {last:?} {resolved} {problems:?}"
+                "{last:?} {resolved} {problems:?}"
             );
         }
     }
