@@ -552,6 +552,73 @@ pub fn insert_resolution_changes(
     Ok(())
 }
 
+/// The comparison build of package `p` (spec 3.6 step 5) as an SQL expression over `p` and
+/// its last build `lb`: the last build when finished with resolved dependencies; when its
+/// dependencies are unresolvable, the newest earlier build with resolved dependencies; none
+/// while it runs or is not processed yet.
+const COMPARISON_BUILD: &str = "CASE WHEN lb.state = 2 OR lb.deps_resolved IS NULL THEN NULL
+         WHEN lb.deps_resolved THEN lb.id
+         ELSE (SELECT b.id FROM build b
+               WHERE b.package_id = p.id AND b.deps_resolved AND b.started < lb.started
+               ORDER BY b.started DESC, b.id DESC LIMIT 1)
+    END";
+
+/// Eligible packages of a collection (as [`resolve_candidates`]) whose result in the
+/// collection's latest repo is due without a new repo: never resolved there (`resolved IS
+/// NULL`: newly tracked, reset, result dropped), or whose comparison build is not the build
+/// their unapplied changes were computed against (`changes_build_id`), as when a completed
+/// build's dependencies were stored after the repo was resolved.
+pub fn pending_resolve_candidates(
+    c: &mut impl GenericClient,
+    collection: CollectionId,
+) -> Result<Vec<ResolveCandidate>> {
+    let sql = format!(
+        "SELECT id, name, last_build_id, version, release, comparison FROM (
+             SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release, p.resolved,
+                    p.changes_build_id, {COMPARISON_BUILD} AS comparison
+             FROM package p
+             JOIN build lcb ON lcb.id = p.last_complete_build_id
+             LEFT JOIN build lb ON lb.id = p.last_build_id
+             WHERE p.collection_id = $1 AND p.tracked AND NOT p.blocked AND NOT p.skip_resolution
+         ) e
+         WHERE e.resolved IS NULL
+            OR (e.comparison IS NOT NULL AND e.comparison IS DISTINCT FROM e.changes_build_id)
+         ORDER BY id"
+    );
+    let rows = c
+        .query(sql.as_str(), &[&collection.0])
+        .map_err(ctx("load pending resolve candidates"))?;
+    Ok(rows
+        .iter()
+        .map(|r| ResolveCandidate {
+            package_id: PackageId(r.get(0)),
+            name: r.get(1),
+            last_build_id: r.get::<_, Option<i32>>(2).map(BuildId),
+            version: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            release: r.get::<_, Option<String>>(4).unwrap_or_default(),
+            comparison_build: r.get::<_, Option<i32>>(5).map(BuildId),
+        })
+        .collect())
+}
+
+/// Records the build each package's unapplied changes were computed against
+/// (`changes_build_id`; `None`: none, or the result was dropped).
+pub fn set_changes_builds(
+    c: &mut impl GenericClient,
+    rows: &[(PackageId, Option<BuildId>)],
+) -> Result<()> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.0.0).collect();
+    let builds: Vec<Option<i32>> = rows.iter().map(|r| r.1.map(|b| b.0)).collect();
+    c.execute(
+        "UPDATE package p SET changes_build_id = u.build
+         FROM unnest($1::int4[], $2::int4[]) AS u(id, build)
+         WHERE p.id = u.id",
+        &[&ids, &builds],
+    )
+    .map_err(ctx("update package changes builds"))?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Build resolver
 

@@ -194,6 +194,8 @@ fn usable_repo(
 struct Computed {
     package_id: PackageId,
     last_build_id: Option<BuildId>,
+    /// The build the changes were computed against.
+    comparison_build: Option<BuildId>,
     resolved: bool,
     problems: BTreeSet<String>,
     changes: Vec<DependencyChange>,
@@ -215,6 +217,7 @@ fn compute(
     Computed {
         package_id: cand.package_id,
         last_build_id: cand.last_build_id,
+        comparison_build: cand.comparison_build,
         resolved: resolution.resolved,
         problems: resolution.problems,
         changes,
@@ -279,7 +282,9 @@ fn record_resolution_change(
     }
 }
 
-/// Resolves and persists the eligible packages; returns false when the repo vanished.
+/// Resolves and persists the eligible packages (with `only_pending`, those whose result in
+/// this repo is due: never resolved, or their comparison build changed); returns false when
+/// the repo vanished.
 #[allow(clippy::too_many_arguments)]
 fn resolve_packages(
     client: &mut Client,
@@ -289,10 +294,14 @@ fn resolve_packages(
     coll: &db::CollectionRow,
     desc: &RepoDescriptor,
     group: &[String],
-    only_unresolved: bool,
+    only_pending: bool,
     report: &mut Report,
 ) -> Result<bool, Error> {
-    let candidates = db::resolve_candidates(client, coll.id, only_unresolved)?;
+    let candidates = if only_pending {
+        db::pending_resolve_candidates(client, coll.id)?
+    } else {
+        db::resolve_candidates(client, coll.id, false)?
+    };
     let mut cache = DependencyCache::default();
     for chunk in candidates.chunks(settings.persist_chunk_size.max(1)) {
         let started = Instant::now();
@@ -385,6 +394,7 @@ fn persist(
     cache.insert(unknown.into_iter().zip(ids));
     let mut persisted = Vec::new();
     let mut updates = Vec::new();
+    let mut bases = Vec::new();
     let mut history = Vec::new();
     let mut changes = Vec::new();
     let mut events = Vec::new();
@@ -396,6 +406,7 @@ fn persist(
         if p.last_build_id != c.last_build_id {
             // A build was submitted or registered meanwhile: resolve again next pass.
             updates.push((c.package_id, None, 0));
+            bases.push((c.package_id, None));
             continue;
         }
         let state = |resolved| {
@@ -403,6 +414,7 @@ fn persist(
         };
         let (prev, new) = (state(p.resolved), state(Some(c.resolved)));
         updates.push((c.package_id, Some(c.resolved), c.dependency_priority));
+        bases.push((c.package_id, c.comparison_build));
         if record_resolution_change(p.last_change.as_ref(), c.resolved, &c.problems) {
             history.push((c.package_id, c.resolved, &c.problems));
         }
@@ -420,6 +432,7 @@ fn persist(
         events.extend(state_event(c.package_id, Some(prev), Some(new)));
     }
     db::set_package_resolutions(&mut tx, &updates)?;
+    db::set_changes_builds(&mut tx, &bases)?;
     db::insert_resolution_changes(&mut tx, &history)?;
     db::replace_unapplied_changes(&mut tx, &persisted, &changes)?;
     for e in &events {

@@ -4,6 +4,7 @@ mod fakes;
 mod harness;
 
 mod build_resolver;
+mod event_orders;
 mod pass;
 mod polling;
 mod repo_resolver;

@@ -46,7 +46,7 @@ pub(crate) fn store_deps(c: &mut postgres::Client, build: BuildId, deps: &[&str]
     .expect("store deps");
 }
 
-fn unapplied(c: &mut postgres::Client, p: PackageId) -> Vec<ChangeView> {
+pub(crate) fn unapplied(c: &mut postgres::Client, p: PackageId) -> Vec<ChangeView> {
     c.query(
         "SELECT coalesce(pd.name, cd.name), pd.epoch || ':' || pd.version || '-' || pd.release,
                 cd.epoch || ':' || cd.version || '-' || cd.release, u.distance
