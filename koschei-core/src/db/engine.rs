@@ -857,10 +857,12 @@ pub fn delete_build(c: &mut impl GenericClient, build: BuildId) -> Result<()> {
 }
 
 /// `clear_priority_data`: manual, dependency and build priority to 0, unapplied changes
-/// deleted. The package row is locked first.
+/// deleted (computed against no build now, so the repo resolver computes them again once
+/// the package has a comparison build). The package row is locked first.
 pub fn clear_priority_data(c: &mut impl GenericClient, package: PackageId) -> Result<()> {
     c.execute(
-        "UPDATE package SET manual_priority = 0, dependency_priority = 0, build_priority = 0 WHERE id = $1",
+        "UPDATE package SET manual_priority = 0, dependency_priority = 0, build_priority = 0,
+                changes_build_id = NULL WHERE id = $1",
         &[&package.0],
     )
     .map_err(ctx("clear priority data"))?;

@@ -218,3 +218,54 @@ fn build_in_the_latest_repo_leaves_no_changes() {
     pass(&mut c, &koji, &mut resolver);
     assert_caught_up(&mut c, &koji, &mut resolver, p, &[], 0);
 }
+
+#[test]
+fn build_with_unresolvable_dependencies_compares_with_the_previous_build() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let coll = collection(&mut c, "f25");
+    set(
+        &mut c,
+        "UPDATE collection SET latest_repo_id = 122 WHERE id = $1",
+        coll.0,
+    );
+    let p = package(&mut c, coll, "foo");
+    let old = build(&mut c, p, 3, 1, ago(6000));
+    set(
+        &mut c,
+        "UPDATE build SET repo_id = 122 WHERE id = $1",
+        old.0,
+    );
+    store_deps(&mut c, old, &FOO_DEPS);
+    let koji = FakeKoji::new();
+    koji.with(|s| {
+        s.requires
+            .insert("foo".into(), vec!["A".into(), "F".into()]);
+    });
+    let mut resolver = resolver();
+    // Repo 121 has no F: a build there cannot be resolved.
+    resolver.add_repo(
+        121,
+        &[("A-0:1-1.fc22.x86_64", &[]), ("R-0:3.3-2.fc22.x86_64", &[])],
+    );
+    // Repo 123 lands: changes against the old build.
+    pass(&mut c, &koji, &mut resolver);
+    let against_old = vec![
+        change("C", Some("1:2-1.fc22"), "1:3-1.fc22", 2),
+        change("E", None, "0:0.1-1.fc22.1", 2),
+    ];
+    assert_eq!(unapplied(&mut c, p), against_old);
+    // A new build runs in repo 121 and completes: polling clears the changes, the build
+    // resolver finds its dependencies unresolvable, so the comparison build is the old one
+    // again and the changes against it come back.
+    build(&mut c, p, 2, 10, ago(120));
+    koji.task(10, TaskState::Closed, Some(121), ago(120));
+    pass(&mut c, &koji, &mut resolver);
+    let resolved: Option<bool> = c
+        .query_one("SELECT deps_resolved FROM build WHERE task_id = 10", &[])
+        .expect("build")
+        .get(0);
+    assert_eq!(resolved, Some(false));
+    pass(&mut c, &koji, &mut resolver);
+    assert_caught_up(&mut c, &koji, &mut resolver, p, &against_old, 20);
+}
