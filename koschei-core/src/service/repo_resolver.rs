@@ -1,7 +1,11 @@
 //! The repo resolver pass (spec section 3.6): on a new repo of a collection's build tag,
 //! resolve the base buildroot, then every eligible package; store unapplied dependency
-//! changes, dependency priority and resolution history. Without a new repo, resolve the
-//! packages never resolved (newly tracked ones) in the latest repo.
+//! changes, dependency priority and resolution history. Without a new repo, resolve in the
+//! latest repo the packages never resolved there (newly tracked ones) and those whose
+//! comparison build is not the build their unapplied changes were computed against
+//! (`package.changes_build_id`), e.g. a build that completed around the new repo and whose
+//! dependencies the build resolver stored afterwards (docs/engine.md, "Unapplied changes
+//! after any order of events").
 //!
 //! Differences from the original (spec section 12):
 //! * the collection's `latest_repo_id` moves to a resolved repo only after all its packages
