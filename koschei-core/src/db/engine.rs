@@ -779,6 +779,104 @@ pub fn running_builds(c: &mut impl GenericClient) -> Result<Vec<RunningBuild>> {
         .collect())
 }
 
+/// A reserved submission whose Koji task is not known (task id 0), with what identifies
+/// the `build` call made for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReservation {
+    /// The running build row standing for the submission.
+    pub id: BuildId,
+    /// Its package.
+    pub package_id: PackageId,
+    /// Package name (the SRPM's name).
+    pub name: String,
+    /// SRPM version.
+    pub version: String,
+    /// SRPM release.
+    pub release: String,
+    /// When the submission was reserved.
+    pub started: SystemTime,
+    /// The collection's Koji target (the `build` call's target without `build_from_repo_id`).
+    pub target: String,
+    /// The repo built from (`build_from_repo_id`: no target, this `repo_id` option).
+    pub repo_id: Option<RepoId>,
+}
+
+/// The reserved submissions without a Koji task, oldest first.
+pub fn pending_reservations(c: &mut impl GenericClient) -> Result<Vec<PendingReservation>> {
+    let rows = c
+        .query(
+            "SELECT b.id, b.package_id, p.name, b.version, b.release, b.started, co.target, b.repo_id
+             FROM build b JOIN package p ON p.id = b.package_id
+             JOIN collection co ON co.id = p.collection_id
+             WHERE b.state = 2 AND b.task_id = $1
+             ORDER BY b.started, b.id",
+            &[&RESERVED_TASK.0],
+        )
+        .map_err(ctx("load reservations"))?;
+    Ok(rows
+        .iter()
+        .map(|r| PendingReservation {
+            id: BuildId(r.get(0)),
+            package_id: PackageId(r.get(1)),
+            name: r.get(2),
+            version: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            release: r.get::<_, Option<String>>(4).unwrap_or_default(),
+            started: r.get(5),
+            target: r.get(6),
+            repo_id: r.get::<_, Option<i32>>(7).map(RepoId),
+        })
+        .collect())
+}
+
+/// Which of these Koji tasks some build already records.
+pub fn known_task_ids(
+    c: &mut impl GenericClient,
+    tasks: &[KojiTaskId],
+) -> Result<BTreeSet<KojiTaskId>> {
+    let ids: Vec<i32> = tasks.iter().map(|t| t.0).collect();
+    let rows = c
+        .query(
+            "SELECT DISTINCT task_id FROM build WHERE task_id = ANY($1)",
+            &[&ids],
+        )
+        .map_err(ctx("find known tasks"))?;
+    Ok(rows.iter().map(|r| KojiTaskId(r.get(0))).collect())
+}
+
+/// Records a Koji task found on the hub as the task of a reserved submission (as
+/// [`confirm_submission`] would have: the task id, the package's manual priority and skip
+/// reason reset). Returns false when the reservation is gone or has its task meanwhile.
+pub fn adopt_task(c: &mut impl GenericClient, build: BuildId, task: KojiTaskId) -> Result<bool> {
+    let n = c
+        .execute(
+            "UPDATE build SET task_id = $2 WHERE id = $1 AND state = 2 AND task_id = $3",
+            &[&build.0, &task.0, &RESERVED_TASK.0],
+        )
+        .map_err(ctx("adopt task"))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    c.execute(
+        "UPDATE package SET manual_priority = 0, scheduler_skip_reason = NULL
+         WHERE id = (SELECT package_id FROM build WHERE id = $1)",
+        &[&build.0],
+    )
+    .map_err(ctx("reset priority after adoption"))?;
+    Ok(true)
+}
+
+/// Deletes a reserved submission that still has no Koji task; false when it is gone or got
+/// its task meanwhile.
+pub fn delete_reservation(c: &mut impl GenericClient, build: BuildId) -> Result<bool> {
+    let n = c
+        .execute(
+            "DELETE FROM build WHERE id = $1 AND state = 2 AND task_id = $2",
+            &[&build.0, &RESERVED_TASK.0],
+        )
+        .map_err(ctx("delete reservation"))?;
+    Ok(n > 0)
+}
+
 /// Number of running builds (all collections).
 pub fn running_build_count(c: &mut impl GenericClient) -> Result<i64> {
     let row = c

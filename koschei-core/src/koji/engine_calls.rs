@@ -4,6 +4,7 @@
 //! may have been submitted) is a transport error.
 
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
 use super::api::{Host, Nvra, PackageEntry, RepoInfo, TaggedBuild, TaskInfo};
 use super::client::Client;
@@ -163,5 +164,19 @@ impl KojiApi for Client {
 
     fn cancel_task(&self, task: KojiTaskId) -> Result<(), KojiError> {
         Client::cancel_task(self, task).map_err(convert("cancelTask"))
+    }
+
+    fn hub_time(&self) -> Result<SystemTime, KojiError> {
+        let event = Client::last_event(self).map_err(convert("getLastEvent"))?;
+        Ok(event.time())
+    }
+
+    fn own_build_tasks(&self, after: SystemTime) -> Result<Option<Vec<TaskInfo>>, KojiError> {
+        let Some(user) = Client::logged_in_user(self).map_err(convert("getLoggedInUser"))? else {
+            return Ok(None);
+        };
+        Client::build_tasks_since(self, user.id, after)
+            .map(Some)
+            .map_err(convert("listTasks"))
     }
 }

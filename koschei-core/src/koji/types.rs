@@ -4,6 +4,7 @@
 //! Koji answer; ids are the 32-bit ids of [`crate::model`], range-checked when decoded.
 
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
 use serde::Deserialize;
 
@@ -225,4 +226,12 @@ pub trait KojiApi {
     fn task_faulted(&self, task: KojiTaskId) -> Result<bool, KojiError>;
     /// `cancelTask(task)`.
     fn cancel_task(&self, task: KojiTaskId) -> Result<(), KojiError>;
+    /// The hub's clock: the time of its latest event (`getLastEvent`), which is at most the
+    /// hub's current time (earlier when the hub is idle).
+    fn hub_time(&self) -> Result<SystemTime, KojiError>;
+    /// The `build` tasks the session's user created after `after` by the hub's clock
+    /// (`getLoggedInUser`, then `listTasks(opts={method: 'build', owner, createdAfter,
+    /// decode: True})`), by id, with their requests (`[src, target, opts]`); `None` when the
+    /// session has no user (anonymous), so its tasks cannot be told from others'.
+    fn own_build_tasks(&self, after: SystemTime) -> Result<Option<Vec<TaskInfo>>, KojiError>;
 }

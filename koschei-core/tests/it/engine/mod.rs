@@ -5,6 +5,7 @@ mod harness;
 
 mod build_resolver;
 mod event_orders;
+mod lost_reply;
 mod pass;
 mod polling;
 mod repo_resolver;

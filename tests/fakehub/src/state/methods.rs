@@ -355,6 +355,7 @@ impl State {
                         .collect(),
                 ))
             }
+            "listTasks" => self.list_tasks(call),
             "getTaskResult" => {
                 let id = int_arg(call, 0, "taskId")?;
                 let raise = call
@@ -870,6 +871,7 @@ fn signature(method: &str) -> Option<&'static [&'static str]> {
         "build" => &["src", "target", "opts", "priority", "channel"],
         "getTaskInfo" | "getTaskChildren" => &["task_id", "request", "strict"],
         "getTaskResult" => &["taskId", "raise_fault"],
+        "listTasks" => &["opts", "queryOpts"],
         "cancelTask" => &["task_id", "recurse"],
         _ => return None,
     })
@@ -920,7 +922,7 @@ fn snake(method: &str) -> String {
     out
 }
 
-fn task_value(t: &Task, request: bool) -> Value {
+pub(super) fn task_value(t: &Task, request: bool) -> Value {
     let mut v = st([
         ("arch", Value::from(t.arch.as_str())),
         ("awaited", Value::Nil),
