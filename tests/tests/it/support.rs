@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+pub(crate) use koschei_fakehub::process::{KillAfter, output_within};
 
 use koschei_core::db::testing::TestDb;
 use koschei_fakehub::FakeHub;
@@ -28,18 +31,26 @@ pub(crate) fn koschei_bin() -> &'static Path {
         let target_dir = profile_dir.parent().expect("<target>/<profile>");
         let mut cargo = Command::new(env!("CARGO"));
         cargo
-            .args(["build", "--quiet", "-p", "koschei-cli", "--bin", "koschei"])
+            .args(["build", "-p", "koschei-cli", "--bin", "koschei"])
             .arg("--target-dir")
             .arg(target_dir)
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cargo.arg("--release");
         }
-        let status = cargo.status().expect("run cargo build");
-        assert!(status.success(), "cargo build -p koschei-cli failed");
+        let out = output_within(&mut cargo, Duration::from_secs(900));
+        assert!(
+            out.status.success(),
+            "cargo build -p koschei-cli failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         profile_dir.join("koschei")
     })
 }
+
+/// How long one `koschei` command of a test may take before the test fails (generous: a
+/// loaded 2-core machine; a command of these tests takes a few seconds).
+pub(crate) const COMMAND_LIMIT: Duration = Duration::from_secs(120);
 
 /// The BuildRequires-free packages every repo of the tests has (the build group and tools).
 fn base_packages() -> Vec<Package> {
@@ -204,7 +215,7 @@ interval = 0.3
             status,
             stdout,
             stderr,
-        } = self.command(args).output().expect("run koschei");
+        } = output_within(&mut self.command(args), COMMAND_LIMIT);
         (
             status.code().unwrap_or(-1),
             String::from_utf8_lossy(&stdout).into_owned(),
