@@ -52,8 +52,13 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
+        name: "latest_repo_time",
+        sql: include_str!("migrations/0004_latest_repo_time.sql"),
+    },
+    Migration {
+        version: 5,
         name: "changes_build",
-        sql: include_str!("migrations/0004_changes_build.sql"),
+        sql: include_str!("migrations/0005_changes_build.sql"),
     },
 ];
 
