@@ -74,6 +74,22 @@ pub fn task_info(
     }
 }
 
+/// A top-level `build` task as `listTasks(decode=True)` gives it: request `[src, target,
+/// {scratch: true}]`, created at `created`, FREE.
+pub fn build_task(id: i32, src: &str, target: Option<&str>, created: SystemTime) -> TaskInfo {
+    use koschei_core::koji::{Struct, Value};
+    let mut opts = Struct::new();
+    opts.insert("scratch".into(), Value::Bool(true));
+    TaskInfo {
+        request: Some(vec![
+            Value::from(src),
+            Value::from(target),
+            Value::Struct(opts),
+        ]),
+        ..task_info(id, "build", TaskState::Free, created, None, None)
+    }
+}
+
 /// A latest build of `name` in a tag (`listTagged`).
 pub fn tagged_build(
     name: &str,

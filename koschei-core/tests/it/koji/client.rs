@@ -781,3 +781,60 @@ fn typed_calls_send_the_recorded_requests() {
         assert_eq!(sent, recorded, "{fixture}");
     }
 }
+
+#[test]
+fn own_build_tasks_are_the_sessions_build_tasks_since_a_hub_time() {
+    use koschei_core::koji::KojiApi;
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    let other = client(
+        &hub,
+        Login::Password {
+            user: "kojiadmin".into(),
+            password: "kojiadmin-pw".into(),
+        },
+    );
+    let srpm = "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm";
+    let first = c
+        .submit_scratch_build(&ScratchBuild::new(srpm, Some("f40")))
+        .expect("first");
+    let between = c.hub_time().expect("getLastEvent");
+    let second = c
+        .submit_scratch_build(&ScratchBuild::new(srpm, Some("f40")))
+        .expect("second");
+    other
+        .submit_scratch_build(&ScratchBuild::new(srpm, Some("f40")))
+        .expect("another user's");
+    hub.finish_task(i64::from(second.0), TaskState::Closed);
+    let all = c
+        .own_build_tasks(std::time::SystemTime::UNIX_EPOCH)
+        .expect("listTasks")
+        .expect("logged in");
+    let ids: Vec<TaskId> = all.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![first, second], "only this user's build tasks");
+    let request = all[1].request.as_ref().expect("decoded request");
+    assert_eq!(request[0], Value::from(srpm));
+    assert_eq!(request[1], Value::from("f40"));
+    let since = c
+        .own_build_tasks(between)
+        .expect("listTasks")
+        .expect("logged in");
+    assert_eq!(since.iter().map(|t| t.id).collect::<Vec<_>>(), vec![second]);
+    let sent = calls_of(&hub, "listTasks");
+    let opts = sent.last().expect("sent").call.params[0].clone();
+    assert_eq!(opts.get("method"), Some(&Value::from("build")));
+    assert_eq!(opts.get("decode"), Some(&Value::Bool(true)));
+    assert!(
+        opts.get("createdAfter")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.ends_with("+00:00")),
+        "{opts:?}"
+    );
+    // Anonymous: no user, nothing to tell its tasks by.
+    let anon = client(&hub, Login::None);
+    assert_eq!(
+        anon.own_build_tasks(std::time::SystemTime::UNIX_EPOCH)
+            .expect("answers"),
+        None
+    );
+}

@@ -248,3 +248,120 @@ fn fake_hub_checks_sessions_and_call_numbers_like_the_real_hub() {
         "the refused retry created nothing"
     );
 }
+
+/// `listTasks` has no recording: each entry must be a recorded `getTaskInfo(request=True)`
+/// struct (http/43) plus the members the hub's `listTasks` adds (`result`, `owner_name`,
+/// `owner_type`), with `request` and `result` as XML-RPC text unless `decode` is set, and
+/// its filters must select as the hub's SQL does.
+#[test]
+fn fake_hub_list_tasks_is_task_info_plus_the_hubs_extra_members() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let ids = make_tasks(&hub);
+    let recorded = xmlrpc::decode_response(&read_fixture(
+        "http/43-getTaskInfo-closed-request.response.xml",
+    ))
+    .expect("decodes")
+    .expect("value");
+    let list = |opts: Value| {
+        let c = Client::new(ClientOptions {
+            server: hub.url(),
+            ..ClientOptions::default()
+        })
+        .expect("client");
+        c.call(&Call::new("listTasks").arg(opts))
+            .expect("listTasks")
+    };
+    let opts = |pairs: &[(&str, Value)]| {
+        Value::Struct(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    };
+    for decode in [true, false] {
+        let all = list(opts(&[("decode", Value::Bool(decode))]));
+        let entries = all.as_array().expect("array");
+        assert!(entries.len() >= 8, "{}", entries.len());
+        for entry in entries {
+            let mut s = entry.as_struct().expect("struct").clone();
+            let result = s.remove("result").expect("result");
+            let owner_name = s.remove("owner_name").expect("owner_name");
+            let owner_type = s.remove("owner_type").expect("owner_type");
+            assert_eq!(owner_name, Value::from("kojiadmin"));
+            assert_eq!(owner_type, Value::Int(0));
+            let request = s.get("request").expect("request").clone();
+            if decode {
+                assert!(matches!(request, Value::Array(_)), "{request:?}");
+                assert!(
+                    matches!(result, Value::Nil | Value::Array(_) | Value::Struct(_)),
+                    "{result:?}"
+                );
+                same_shape(&Value::Struct(s), &recorded, "listTasks")
+                    .unwrap_or_else(|e| panic!("{e}"));
+            } else {
+                let text = request.as_str().expect("request text");
+                assert!(text.contains("<methodCall>"), "{text}");
+                assert!(
+                    matches!(result, Value::Nil | Value::String(_)),
+                    "{result:?}"
+                );
+                s.insert("request".into(), Value::Array(vec![]));
+                same_shape(&Value::Struct(s), &recorded, "listTasks")
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+    // Filters: method, owner, state and creation time (ISO text with an offset, or seconds).
+    let builds = list(opts(&[
+        ("method", Value::from("build")),
+        ("owner", Value::Int(1)),
+    ]));
+    let build_ids: Vec<i64> = builds
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t.get("id").and_then(Value::as_i64).expect("id"))
+        .collect();
+    let mut want: Vec<i64> = [5, 8, 12, 13].iter().map(|i| ids[i]).collect();
+    want.sort_unstable();
+    assert_eq!(build_ids, want);
+    assert!(
+        list(opts(&[
+            ("method", Value::from("build")),
+            ("owner", Value::Int(3))
+        ]))
+        .as_array()
+        .expect("array")
+        .is_empty(),
+        "another user's tasks"
+    );
+    let free = list(opts(&[
+        ("method", Value::from("build")),
+        ("state", Value::Array(vec![Value::Int(0)])),
+    ]));
+    assert_eq!(free.as_array().expect("array").len(), 1);
+    let created = |id: i64| {
+        builds
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|t| t.get("id").and_then(Value::as_i64) == Some(id))
+            .and_then(|t| Some((t.get("create_ts")?.clone(), t.get("create_time")?.clone())))
+            .expect("task")
+    };
+    let (ts, time) = created(ids[&12]);
+    for after in [ts, time] {
+        let later = list(opts(&[
+            ("method", Value::from("build")),
+            ("createdAfter", after),
+        ]));
+        let later: Vec<i64> = later
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|t| t.get("id").and_then(Value::as_i64).expect("id"))
+            .collect();
+        assert_eq!(later, vec![ids[&13]], "strictly after");
+    }
+}
