@@ -14,10 +14,12 @@
 //!   build, same last build, under `max_builds`) and inserts a *running build with task id 0*
 //!   before Koji is called. The Koji task id is filled in afterwards. A second scheduler
 //!   therefore sees a running build and never submits the package again;
-//! * if the process dies between the Koji call and the confirmation, the reservation stays
-//!   (task id 0): the package keeps a running build, so it is not submitted twice. Polling
-//!   removes such a reservation only after `orphan_timeout`, with a warning in the log and a
-//!   `log_entry`, so the rare duplicate after a crash is never silent. A Koji *fault* on
+//! * if the process dies between the Koji call and the confirmation, or the reply to
+//!   `build` is lost, the reservation stays (task id 0): the package keeps a running build,
+//!   so it is not submitted twice. Polling looks for the reservation's task on the hub (the
+//!   session's `build` tasks of the reserved SRPM since the reservation, `listTasks`) and
+//!   adopts it; only when there is none does it remove the reservation, after
+//!   `orphan_timeout`, with a warning in the log and a `log_entry`. A Koji *fault* on
 //!   submission (the call certainly failed) deletes the reservation at once; a transport
 //!   error (the call may have succeeded) keeps it.
 

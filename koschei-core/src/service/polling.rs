@@ -1,5 +1,10 @@
 //! The polling pass (spec sections 4.4, 5.1, 5.2): sync running builds with Koji, refresh
 //! package lists and blocked flags, register new real builds, refresh statistics.
+//!
+//! Difference from the original (issue 14 item 16): a reserved submission without a Koji task
+//! (the reply to `build` was lost, or the process died before confirming) gets the task the
+//! hub created for it when the session's `build` tasks have one; the original had no
+//! reservation and lost track of such a task, submitting the package again.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime};
