@@ -9,8 +9,11 @@ use koschei_core::koji::{Fault, Value};
 use super::methods::task_value;
 use super::{State, Task, fault};
 
+/// A task's time field (creation, start or completion), `None` when unset.
+type TimeField = fn(&Task) -> Option<f64>;
+
 /// The time filters of `opts`: key, the task's field, whether the task's value must be after.
-const TIME_FILTERS: [(&str, fn(&Task) -> Option<f64>, bool); 8] = [
+const TIME_FILTERS: [(&str, TimeField, bool); 8] = [
     ("createdBefore", |t| Some(t.create_ts), false),
     ("createdAfter", |t| Some(t.create_ts), true),
     ("startedBefore", |t| t.start_ts, false),
