@@ -94,6 +94,14 @@ pub enum Error {
     Resolve(#[from] ResolveError),
 }
 
+impl Error {
+    /// Whether the pass was cut short because a stop was requested (a Koji call given up,
+    /// see [`crate::koji::ClientOptions::stop`]).
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Error::Koji(k) if k.is_interrupted())
+    }
+}
+
 fn tx_err(e: postgres::Error) -> Error {
     Error::Transaction(e)
 }
