@@ -68,8 +68,10 @@ pub(crate) fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
 /// Whether an error is the Koji client giving up on a stop request.
 pub(crate) fn is_interrupted(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<koschei_core::koji::Error>()
-            .is_some_and(koschei_core::koji::Error::is_interrupted)
+        c.downcast_ref::<koschei_core::Error>()
+            .is_some_and(koschei_core::Error::is_interrupted)
+            || c.downcast_ref::<koschei_core::koji::Error>()
+                .is_some_and(koschei_core::koji::Error::is_interrupted)
             || c.downcast_ref::<koschei_core::koji::KojiError>()
                 .is_some_and(koschei_core::koji::KojiError::is_interrupted)
     })

@@ -6,4 +6,5 @@ mod engine;
 mod incremental;
 mod messaging;
 mod private_ca;
+mod stop_and_logout;
 mod support;

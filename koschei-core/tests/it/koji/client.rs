@@ -848,7 +848,11 @@ fn a_stop_request_ends_a_server_offline_wait() {
     let text = koschei_core::error::chain(&err);
     assert!(text.contains("stopped while waiting for the hub"), "{text}");
     assert!(text.contains("ServerOffline 1014"), "{text}");
-    assert_eq!(calls_of(&hub, "getAPIVersion").len(), 1, "no attempt after the stop");
+    assert_eq!(
+        calls_of(&hub, "getAPIVersion").len(),
+        1,
+        "no attempt after the stop"
+    );
 }
 
 #[test]

@@ -276,7 +276,10 @@ fn fake_hub_logs_out_like_the_real_hub() {
     let login = |user: &str, password: &str| {
         let v = send(&Call::new("login").arg(user).arg(password), None, 0).expect("login");
         (
-            v.get("session-id").and_then(Value::as_i64).expect("id").to_string(),
+            v.get("session-id")
+                .and_then(Value::as_i64)
+                .expect("id")
+                .to_string(),
             v.get("session-key")
                 .and_then(Value::as_str)
                 .expect("key")
