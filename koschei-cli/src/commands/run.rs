@@ -41,14 +41,17 @@ pub(crate) enum ServiceCommand {
     Run(CommonArgs),
 }
 
-/// The engine the configuration describes, with the libsolv resolver; its Koji client gives up
-/// its waits and calls once `stop` is set (and logs out when the engine is dropped).
+/// The engine the configuration describes, with the libsolv resolver; its Koji client and repo
+/// downloads give up their waits once `stop` is set (and the client logs out when the engine
+/// is dropped).
 pub(crate) fn engine(
     config: &Config,
     passive: bool,
     stop: Option<&Arc<AtomicBool>>,
 ) -> anyhow::Result<Engine> {
-    let resolver = SolverResolver::new(SolverResolverOptions::from_config(config))?;
+    let mut resolver_options = SolverResolverOptions::from_config(config);
+    resolver_options.stop = stop.cloned();
+    let resolver = SolverResolver::new(resolver_options)?;
     let mut options = EngineOptions::new(passive);
     if let Some(stop) = stop {
         options = options.with_stop(Arc::clone(stop));

@@ -32,7 +32,7 @@ use memory::{Memory, MemorySettings};
 pub use memory_file::FileError;
 
 /// Options of a [`SolverResolver`]: where repos come from and where they are cached.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SolverResolverOptions {
     /// Cache directory: repodata under `repodata/`, `.solv` files and the incremental
@@ -54,6 +54,9 @@ pub struct SolverResolverOptions {
     pub jobs: usize,
     /// Remember answers across processes in `solv/memory/` (default on).
     pub memory_file: bool,
+    /// A stop request: repo downloads (and waits for another process's download) are given up
+    /// once it is set ([`koschei_core::repo::CacheOptions::stop`]).
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl SolverResolverOptions {
@@ -70,6 +73,7 @@ impl SolverResolverOptions {
             ca: None,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             memory_file: true,
+            stop: None,
         }
     }
 
@@ -108,6 +112,7 @@ impl SolverResolver {
             CacheOptions {
                 capacity: options.cache_capacity,
                 ca: options.ca.clone(),
+                stop: options.stop.clone(),
                 ..CacheOptions::default()
             },
         )?;
