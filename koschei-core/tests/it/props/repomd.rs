@@ -106,7 +106,11 @@ fn render(rng: &mut Rng, md: &RepoMd) -> String {
     if let Some(r) = &md.revision {
         s.push_str(space(rng));
         let r = escaped(rng, r);
-        s.push_str(&format!("<revision>{}{r}{}</revision>", space(rng), space(rng)));
+        s.push_str(&format!(
+            "<revision>{}{r}{}</revision>",
+            space(rng),
+            space(rng)
+        ));
     }
     if rng.chance(30) {
         s.push_str(&format!(
@@ -128,7 +132,11 @@ fn render(rng: &mut Rng, md: &RepoMd) -> String {
             rec.checksum.hex.clone()
         };
         let mut parts = vec![
-            format!("<checksum type=\"{name}\">{}{hex}{}</checksum>", space(rng), space(rng)),
+            format!(
+                "<checksum type=\"{name}\">{}{hex}{}</checksum>",
+                space(rng),
+                space(rng)
+            ),
             format!(
                 "<open-checksum type=\"sha256\">{}</open-checksum>",
                 rng.hex(64)
