@@ -26,7 +26,7 @@ fn escaped(rng: &mut Rng, s: &str) -> String {
 
 /// Blank space between elements.
 fn space(rng: &mut Rng) -> &'static str {
-    *rng.pick(&["", "\n", "\n  ", " ", "\t", "\r\n    "])
+    rng.pick::<&str>(&["", "\n", "\n  ", " ", "\t", "\r\n    "])
 }
 
 /// A record the parser must accept: a relative href inside the repository.
@@ -62,7 +62,7 @@ fn record(rng: &mut Rng) -> Record {
     href.push('-');
     // Names with XML specials, spaces and dots, never a `..` component.
     href.push_str(&rng.text(10).replace(['/', ':'], "_").replace("..", "._"));
-    href.push_str(*rng.pick(&[".xml", ".xml.gz", ".xml.zst", ".sqlite.bz2", ""]));
+    href.push_str(rng.pick::<&str>(&[".xml", ".xml.gz", ".xml.zst", ".sqlite.bz2", ""]));
     Record {
         kind,
         href,
