@@ -1,7 +1,8 @@
 //! [`KojiApi`] over the XML-RPC [`Client`]: each method is one Koji call or one multicall;
 //! client errors become [`KojiError`]: a fault (the call certainly did not take effect)
-//! stays a fault, everything else (transport, HTTP status, undecodable answer, a `build` that
-//! may have been submitted) is a transport error.
+//! stays a fault, a call given up on a stop request is [`KojiError::Interrupted`], everything
+//! else (transport, HTTP status, undecodable answer, a `build` that may have been submitted) is
+//! a transport error.
 
 use std::collections::BTreeSet;
 use std::time::SystemTime;
@@ -20,6 +21,11 @@ fn convert(method: &str) -> impl FnOnce(Error) -> KojiError + '_ {
             method: method.to_owned(),
             code: fault.code,
             message: fault.string,
+        },
+        e @ Error::Interrupted { maybe_done, .. } => KojiError::Interrupted {
+            method: method.to_owned(),
+            maybe_done,
+            source: Box::new(e),
         },
         other => KojiError::Transport {
             method: method.to_owned(),

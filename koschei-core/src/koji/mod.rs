@@ -37,7 +37,7 @@ pub use api::{
     BuildConfig, BuildInfo, BuildTarget, Channel, GroupPackage, Host, Nvra, PackageEntry, RepoInfo,
     RpmDep, RpmInfo, TagGroup, TaggedBuild, TaskInfo,
 };
-pub use client::{Client, ClientOptions, GssapiLogin, Login, SslLogin};
+pub use client::{Client, ClientOptions, GssapiLogin, Login, STOP_POLL, SslLogin};
 pub use de::{DeError, from_value};
 pub use error::{Error, FaultKind, is_koji_fault};
 pub use policy::{build_group_packages, canon_arch, dependency_strings, load, srpm_arches};

@@ -112,6 +112,26 @@ pub enum KojiError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A stop was requested before the call was sent or while it waited for the hub: the call
+    /// was given up. Unless `maybe_done`, it certainly did not take effect.
+    #[error("koji `{method}` given up: a stop was requested")]
+    Interrupted {
+        /// The Koji method.
+        method: String,
+        /// Whether an attempt may have reached the hub and taken effect (as for
+        /// [`KojiError::Transport`]).
+        maybe_done: bool,
+        /// The client's account (what was being waited out).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl KojiError {
+    /// Whether the call was given up because a stop was requested.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, KojiError::Interrupted { .. })
+    }
 }
 
 /// An SRPM identity (the `arch: "src"` NVRA dict of Koji calls; no epoch).

@@ -5,11 +5,16 @@
 //! place, so an interrupted download never looks complete. Each cache entry has a lock file: a download holds
 //! it exclusively, a user of a cached repo holds it shared (see [`CachedRepo`]), and pruning only removes
 //! entries whose lock it can take exclusively. This makes the cache safe to share between processes.
+//!
+//! With a stop request ([`CacheOptions::stop`]), waiting for another process's download and a
+//! download of our own end within [`STOP_POLL`](crate::koji::STOP_POLL) (or one read of the body)
+//! with [`Error::Interrupted`]; the temporary directory is removed, nothing enters the cache.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
@@ -96,6 +101,9 @@ pub struct CacheOptions {
     pub types: Vec<String>,
     /// Optional PEM CA bundle for HTTPS instead of the system roots.
     pub ca: Option<PathBuf>,
+    /// A stop request (set by a signal handler): once set, a wait for another process's
+    /// download or a download in progress is given up with [`Error::Interrupted`].
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for CacheOptions {
@@ -105,6 +113,7 @@ impl Default for CacheOptions {
             timeout: Duration::from_secs(600),
             types: DEFAULT_TYPES.iter().map(|s| (*s).to_owned()).collect(),
             ca: None,
+            stop: None,
         }
     }
 }
@@ -184,6 +193,12 @@ pub enum Error {
         /// Its value.
         value: String,
     },
+    /// A stop was requested ([`CacheOptions::stop`]) while waiting for a download or during one.
+    #[error("{what} given up: a stop was requested")]
+    Interrupted {
+        /// What was given up (`GET <url>`, `waiting for <lock file>`).
+        what: String,
+    },
     /// The CA bundle could not be used.
     #[error("cannot use CA bundle `{path}`: {message}")]
     Ca {
@@ -192,6 +207,13 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+}
+
+impl Error {
+    /// Whether this is a wait or download given up on a stop request.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Error::Interrupted { .. })
+    }
 }
 
 /// A cached repo in use: its directory holds `repodata/repomd.xml` and the downloaded files. While this
@@ -218,6 +240,9 @@ pub struct RepoCache {
 }
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How often a wait for another process's download looks at the stop request.
+const LOCK_POLL: Duration = Duration::from_millis(100);
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
@@ -295,7 +320,7 @@ impl RepoCache {
                 .open(&lock_path)
                 .map_err(io_err(&lock_path))?;
             if final_dir.is_dir() {
-                lock.lock_shared().map_err(io_err(&lock_path))?;
+                self.lock(&lock, &lock_path, true)?;
                 if final_dir.is_dir() {
                     return Ok(CachedRepo {
                         path: final_dir,
@@ -305,7 +330,7 @@ impl RepoCache {
                 // Pruned between the check and the lock: start over.
                 continue;
             }
-            lock.lock().map_err(io_err(&lock_path))?;
+            self.lock(&lock, &lock_path, false)?;
             if !final_dir.is_dir() {
                 self.clean_stale_tmp(&name);
                 let tmp = self.dir.join(".tmp").join(format!(
@@ -327,6 +352,44 @@ impl RepoCache {
             self.prune(&name)?;
             // Loop to take the shared lock on the now complete entry.
         }
+    }
+
+    /// Takes `file`'s lock (shared or exclusive), waiting as long as another process holds it,
+    /// unless a stop is requested meanwhile.
+    fn lock(&self, file: &File, path: &Path, shared: bool) -> Result<(), Error> {
+        let Some(stop) = &self.opts.stop else {
+            let locked = if shared {
+                file.lock_shared()
+            } else {
+                file.lock()
+            };
+            return locked.map_err(io_err(path));
+        };
+        loop {
+            let attempt = if shared {
+                file.try_lock_shared()
+            } else {
+                file.try_lock()
+            };
+            match attempt {
+                Ok(()) => return Ok(()),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(io_err(path)(e)),
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted {
+                    what: format!("waiting for `{}`", path.display()),
+                });
+            }
+            std::thread::sleep(LOCK_POLL);
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 
     fn clean_stale_tmp(&self, name: &str) {
@@ -438,6 +501,11 @@ impl RepoCache {
         let mut buf = vec![0u8; 1 << 16];
         let mut total: u64 = 0;
         loop {
+            if self.stop_requested() {
+                return Err(Error::Interrupted {
+                    what: format!("GET {url}"),
+                });
+            }
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,

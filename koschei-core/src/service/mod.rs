@@ -24,6 +24,7 @@
 //!   error (the call may have succeeded) keeps it.
 
 pub mod build_resolver;
+pub mod metrics;
 pub mod polling;
 pub mod repo_resolver;
 pub mod scheduler;
@@ -94,6 +95,31 @@ pub enum Error {
     /// The resolver failed.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+}
+
+impl Error {
+    /// Whether the pass was cut short because a stop was requested (a Koji call or a repo
+    /// download given up, see [`crate::koji::ClientOptions::stop`] and
+    /// [`crate::repo::CacheOptions::stop`]).
+    pub fn is_interrupted(&self) -> bool {
+        match self {
+            Error::Koji(k) => k.is_interrupted(),
+            // A repo download given up (`repo::CacheOptions::stop`), inside the resolver's error.
+            Error::Resolve(r) => {
+                let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(r);
+                while let Some(c) = cause {
+                    if c.downcast_ref::<crate::repo::Error>()
+                        .is_some_and(crate::repo::Error::is_interrupted)
+                    {
+                        return true;
+                    }
+                    cause = c.source();
+                }
+                false
+            }
+            _ => false,
+        }
+    }
 }
 
 fn tx_err(e: postgres::Error) -> Error {

@@ -267,6 +267,7 @@ fn settle_reservations(
             );
             None
         }
+        Err(e @ KojiError::Interrupted { .. }) => return Err(e.into()),
         Err(e @ KojiError::Fault { .. }) => {
             tracing::warn!(error = %crate::error::chain(&e), "koji refused to list tasks; reserved submissions cannot be looked up");
             None

@@ -464,4 +464,6 @@ fn submit_build_submits_now_and_refuses_unknown_names() {
     assert_eq!(code, 1);
     assert!(out.contains("Not submitted app in e2e"), "{out}");
     assert_eq!(w.hub.submitted_builds().len(), 1);
+    // Every command logged out of the sessions it opened.
+    assert_eq!(w.hub.open_sessions(), 0);
 }

@@ -5,6 +5,8 @@ mod demo;
 mod engine;
 mod incremental;
 mod messaging;
+mod metrics;
 mod packaging;
 mod private_ca;
+mod stop_and_logout;
 mod support;

@@ -365,3 +365,71 @@ fn fake_hub_list_tasks_is_task_info_plus_the_hubs_extra_members() {
         assert_eq!(later, vec![ids[&13]], "strictly after");
     }
 }
+
+/// `logout` as the hub's `Session.logout(session_id=None)` does it: the recorded python
+/// client's call (`session_id=None` as a keyword) closes the caller's session, an anonymous
+/// caller gets `AuthError` "Not logged in", and only the owner (or an admin) may close another
+/// session (`ActionNotAllowed`).
+#[test]
+fn fake_hub_logs_out_like_the_real_hub() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let send = |call: &Call, session: Option<&(String, String)>, n: i64| {
+        let mut req = agent.post(hub.url()).header("Content-Type", "text/xml");
+        if let Some((id, key)) = session {
+            req = req
+                .header("Koji-Session-Id", id)
+                .header("Koji-Session-Key", key)
+                .header("Koji-Session-Callnum", n.to_string());
+        }
+        let mut resp = req
+            .send(&xmlrpc::encode_call(call)[..])
+            .expect("hub answers");
+        xmlrpc::decode_response(&resp.body_mut().read_to_vec().expect("body")).expect("decodes")
+    };
+    let login = |user: &str, password: &str| {
+        let v = send(&Call::new("login").arg(user).arg(password), None, 0).expect("login");
+        (
+            v.get("session-id")
+                .and_then(Value::as_i64)
+                .expect("id")
+                .to_string(),
+            v.get("session-key")
+                .and_then(Value::as_str)
+                .expect("key")
+                .to_owned(),
+        )
+    };
+    let python_logout = xmlrpc::decode_call(&read_fixture(
+        "official-python-client/0004-logout.request.xml",
+    ))
+    .expect("decodes");
+
+    let anonymous = send(&python_logout, None, 0).expect_err("refused");
+    assert_eq!(
+        (anonymous.code, anonymous.string.as_str()),
+        (1002, "Not logged in")
+    );
+
+    let mine = login("koschei", "koschei");
+    let admin = login("kojiadmin", "kojiadmin-pw");
+    assert_eq!(hub.open_sessions(), 2);
+    let other = Call::new("logout").kwarg("session_id", admin.0.parse::<i64>().expect("id"));
+    let refused = send(&other, Some(&mine), 1).expect_err("not the owner");
+    assert_eq!(refused.code, 1004, "{}", refused.string);
+    assert_eq!(hub.open_sessions(), 2);
+
+    assert_eq!(send(&python_logout, Some(&mine), 2), Ok(Value::Nil));
+    assert_eq!(hub.open_sessions(), 1);
+    let after = send(&python_logout, Some(&mine), 3).expect_err("closed");
+    assert_eq!(after.code, 1002);
+
+    let mine = login("koschei", "koschei");
+    let by_admin = Call::new("logout").kwarg("session_id", mine.0.parse::<i64>().expect("id"));
+    assert_eq!(send(&by_admin, Some(&admin), 1), Ok(Value::Nil));
+    assert_eq!(send(&Call::new("logout"), Some(&admin), 2), Ok(Value::Nil));
+    assert_eq!(hub.open_sessions(), 0);
+}

@@ -53,10 +53,33 @@ impl State {
                     ]),
                 },
             ),
+            // The hub's `Session.logout(session_id=None)`: anonymous callers get `AuthError`;
+            // another session may be closed by its owner (or an admin) only.
             "logout" => {
-                if let Some(i) = sess {
-                    self.sessions[i].closed = true;
-                }
+                let Some(i) = sess else {
+                    return Err(fault(1002, "Not logged in"));
+                };
+                let target = match call.param(0, "session_id") {
+                    None | Some(Value::Nil) => i,
+                    Some(v) => {
+                        let id = v.as_i64().ok_or_else(|| param_error("session_id"))?;
+                        let owner = self.sessions[i].user;
+                        let admin = self
+                            .users
+                            .iter()
+                            .any(|u| u.id == owner && u.name == "kojiadmin");
+                        match self.sessions.iter().position(|s| s.id == id) {
+                            Some(t) if admin || self.sessions[t].user == owner => t,
+                            _ => {
+                                return Err(fault(
+                                    1004,
+                                    "only admins or owner may logout other session",
+                                ));
+                            }
+                        }
+                    }
+                };
+                self.sessions[target].closed = true;
                 Ok(Value::Nil)
             }
             "multiCall" | "system.multicall" => self.multicall(call, user, sess),
