@@ -568,10 +568,31 @@ const COMPARISON_BUILD: &str = "CASE WHEN lb.state = 2 OR lb.deps_resolved IS NU
 /// NULL`: newly tracked, reset, result dropped), or whose comparison build is not the build
 /// their unapplied changes were computed against (`changes_build_id`), as when a completed
 /// build's dependencies were stored after the repo was resolved.
+///
+/// This runs at every repo resolver pass, so it is two cheap queries: the packages whose
+/// `changes_build_id` is not their last build (a necessary condition: a comparison build
+/// other than the last build means the last build runs or its dependencies are not
+/// resolved), then their comparison builds. In a steady state the first finds only the
+/// packages with a running build or an unresolvable last build.
 pub fn pending_resolve_candidates(
     c: &mut impl GenericClient,
     collection: CollectionId,
 ) -> Result<Vec<ResolveCandidate>> {
+    let ids: Vec<i32> = c
+        .query(
+            "SELECT id FROM package
+             WHERE collection_id = $1 AND tracked AND NOT blocked AND NOT skip_resolution
+               AND last_complete_build_id IS NOT NULL
+               AND (resolved IS NULL OR changes_build_id IS DISTINCT FROM last_build_id)",
+            &[&collection.0],
+        )
+        .map_err(ctx("find packages with stale changes"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT id, name, last_build_id, version, release, comparison FROM (
              SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release, p.resolved,
@@ -579,14 +600,14 @@ pub fn pending_resolve_candidates(
              FROM package p
              JOIN build lcb ON lcb.id = p.last_complete_build_id
              LEFT JOIN build lb ON lb.id = p.last_build_id
-             WHERE p.collection_id = $1 AND p.tracked AND NOT p.blocked AND NOT p.skip_resolution
+             WHERE p.id = ANY($1)
          ) e
          WHERE e.resolved IS NULL
             OR (e.comparison IS NOT NULL AND e.comparison IS DISTINCT FROM e.changes_build_id)
          ORDER BY id"
     );
     let rows = c
-        .query(sql.as_str(), &[&collection.0])
+        .query(sql.as_str(), &[&ids])
         .map_err(ctx("load pending resolve candidates"))?;
     Ok(rows
         .iter()
