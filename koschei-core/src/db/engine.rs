@@ -399,23 +399,17 @@ pub fn resolve_candidates(
     collection: CollectionId,
     only_unresolved: bool,
 ) -> Result<Vec<ResolveCandidate>> {
+    let sql = format!(
+        "SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release, {COMPARISON_BUILD}
+         FROM package p
+         JOIN build lcb ON lcb.id = p.last_complete_build_id
+         LEFT JOIN build lb ON lb.id = p.last_build_id
+         WHERE p.collection_id = $1 AND p.tracked AND NOT p.blocked AND NOT p.skip_resolution
+           AND (NOT $2 OR p.resolved IS NULL)
+         ORDER BY p.id"
+    );
     let rows = c
-        .query(
-            "SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release,
-                    CASE WHEN lb.state = 2 OR lb.deps_resolved IS NULL THEN NULL
-                         WHEN lb.deps_resolved THEN lb.id
-                         ELSE (SELECT b.id FROM build b
-                               WHERE b.package_id = p.id AND b.deps_resolved AND b.started < lb.started
-                               ORDER BY b.started DESC, b.id DESC LIMIT 1)
-                    END
-             FROM package p
-             JOIN build lcb ON lcb.id = p.last_complete_build_id
-             LEFT JOIN build lb ON lb.id = p.last_build_id
-             WHERE p.collection_id = $1 AND p.tracked AND NOT p.blocked AND NOT p.skip_resolution
-               AND (NOT $2 OR p.resolved IS NULL)
-             ORDER BY p.id",
-            &[&collection.0, &only_unresolved],
-        )
+        .query(sql.as_str(), &[&collection.0, &only_unresolved])
         .map_err(ctx("load resolve candidates"))?;
     Ok(rows
         .iter()
