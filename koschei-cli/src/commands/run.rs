@@ -182,12 +182,15 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
             for line in report.lines() {
                 tracing::debug!(service = name.as_str(), "{line}");
             }
-            #[allow(clippy::disallowed_methods, reason = "a binary reads the clock")]
-            let now = std::time::SystemTime::now();
-            metrics
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .record(&report, now);
+            // A pass cut short by the stop request is not a failure of the service.
+            if !stop.load(Ordering::Relaxed) {
+                #[allow(clippy::disallowed_methods, reason = "a binary reads the clock")]
+                let now = std::time::SystemTime::now();
+                metrics
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .record(&report, now);
+            }
             if client.is_closed() {
                 // The server went away (restart, failover): wait for it, then go on.
                 tracing::warn!("lost the database connection; reconnecting");
