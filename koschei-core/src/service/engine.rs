@@ -140,14 +140,21 @@ impl PassReport {
                     if r.locked {
                         "skipped (another polling pass holds the lock)".to_owned()
                     } else {
-                        format!(
+                        let mut line = format!(
                             "{} builds finished, {} deleted, {} new packages, {} real builds registered, {} state changes",
                             r.finished,
                             r.deleted,
                             r.new_packages,
                             r.real_builds,
                             r.events.len()
-                        )
+                        );
+                        if r.adopted > 0 {
+                            line.push_str(&format!(
+                                ", {} Koji tasks of lost submissions adopted",
+                                r.adopted
+                            ));
+                        }
+                        line
                     }
                 }),
                 ServiceName::RepoResolver => self.repo_resolver.as_ref().map(|r| {

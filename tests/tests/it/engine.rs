@@ -279,7 +279,11 @@ fn dropped_connections_mid_pass_lose_nothing() {
         "reserved, task unknown"
     );
     // The next polling pass finds the task on the hub (listTasks) and adopts it.
-    w.pass(&[]);
+    let out = w.pass(&[]);
+    assert!(
+        out.contains("1 Koji tasks of lost submissions adopted"),
+        "{out}"
+    );
     assert_eq!(w.builds("app")[1], (RUNNING, false, task), "the hub's task");
     let adopted: i64 =
         w.scalar("SELECT count(*) FROM log_entry WHERE message LIKE 'Adopting Koji task%'");
