@@ -1,0 +1,213 @@
+//! Queries of the repo resolver: the base buildroot result, the packages to resolve, and
+//! their resolution state.
+
+use std::collections::{BTreeSet, HashMap};
+
+use postgres::GenericClient;
+
+use super::{Result, ctx};
+use crate::model::{BuildId, BuildState, CollectionId, PackageId, RepoId};
+
+/// Records the base buildroot result of a repo: latest repo, resolved flag and problems.
+pub(crate) fn set_collection_repo(
+    c: &mut impl GenericClient,
+    id: CollectionId,
+    repo: RepoId,
+    resolved: bool,
+    problems: &BTreeSet<String>,
+) -> Result<()> {
+    c.execute(
+        "DELETE FROM buildroot_problem WHERE collection_id = $1",
+        &[&id.0],
+    )
+    .map_err(ctx("delete buildroot problems"))?;
+    c.execute(
+        "UPDATE collection SET latest_repo_id = $2, latest_repo_resolved = $3 WHERE id = $1",
+        &[&id.0, &repo.0, &resolved],
+    )
+    .map_err(ctx("update collection repo"))?;
+    let problems: Vec<&str> = problems.iter().map(String::as_str).collect();
+    c.execute(
+        "INSERT INTO buildroot_problem (collection_id, problem) SELECT $1, unnest($2::text[])",
+        &[&id.0, &problems],
+    )
+    .map_err(ctx("insert buildroot problems"))?;
+    Ok(())
+}
+
+/// A package to resolve in a repo, with what its result is compared to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ResolveCandidate {
+    /// The package.
+    pub(crate) package_id: PackageId,
+    /// Its name.
+    pub(crate) name: String,
+    /// Its last build when loaded (results are dropped if it changes meanwhile).
+    pub(crate) last_build_id: Option<BuildId>,
+    /// Version of the last complete build (whose BuildRequires are resolved).
+    pub(crate) version: String,
+    /// Release of the last complete build.
+    pub(crate) release: String,
+    /// The build whose installed set the result is diffed against (spec 3.6 step 5).
+    pub(crate) comparison_build: Option<BuildId>,
+}
+
+/// Eligible packages of a collection (tracked, not blocked, not skip_resolution, with a
+/// complete build); with `only_unresolved`, only those with `resolved IS NULL`.
+pub(crate) fn resolve_candidates(
+    c: &mut impl GenericClient,
+    collection: CollectionId,
+    only_unresolved: bool,
+) -> Result<Vec<ResolveCandidate>> {
+    let rows = c
+        .query(
+            "SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release,
+                    CASE WHEN lb.state = 2 OR lb.deps_resolved IS NULL THEN NULL
+                         WHEN lb.deps_resolved THEN lb.id
+                         ELSE (SELECT b.id FROM build b
+                               WHERE b.package_id = p.id AND b.deps_resolved AND b.started < lb.started
+                               ORDER BY b.started DESC, b.id DESC LIMIT 1)
+                    END
+             FROM package p
+             JOIN build lcb ON lcb.id = p.last_complete_build_id
+             LEFT JOIN build lb ON lb.id = p.last_build_id
+             WHERE p.collection_id = $1 AND p.tracked AND NOT p.blocked AND NOT p.skip_resolution
+               AND (NOT $2 OR p.resolved IS NULL)
+             ORDER BY p.id",
+            &[&collection.0, &only_unresolved],
+        )
+        .map_err(ctx("load resolve candidates"))?;
+    Ok(rows
+        .iter()
+        .map(|r| ResolveCandidate {
+            package_id: PackageId(r.get(0)),
+            name: r.get(1),
+            last_build_id: r.get::<_, Option<i32>>(2).map(BuildId),
+            version: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            release: r.get::<_, Option<String>>(4).unwrap_or_default(),
+            comparison_build: r.get::<_, Option<i32>>(5).map(BuildId),
+        })
+        .collect())
+}
+
+/// A package row locked for update by the repo resolver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LockedPackage {
+    /// The package.
+    pub(crate) id: PackageId,
+    /// Its current last build.
+    pub(crate) last_build_id: Option<BuildId>,
+    /// Its current resolved flag.
+    pub(crate) resolved: Option<bool>,
+    /// Blocked in Koji.
+    pub(crate) blocked: bool,
+    /// Tracked.
+    pub(crate) tracked: bool,
+    /// State of its last complete build.
+    pub(crate) last_complete_build_state: Option<BuildState>,
+    /// `resolved` and problems of its newest resolution change.
+    pub(crate) last_change: Option<(bool, BTreeSet<String>)>,
+}
+
+/// Locks packages (`FOR UPDATE`, by id) and loads their previous resolution state.
+pub(crate) fn lock_packages_for_resolution(
+    c: &mut impl GenericClient,
+    ids: &[PackageId],
+) -> Result<Vec<LockedPackage>> {
+    let ids: Vec<i32> = ids.iter().map(|p| p.0).collect();
+    let rows = c
+        .query(
+            "SELECT id, last_build_id, resolved, blocked, tracked, last_complete_build_state
+             FROM package WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&ids],
+        )
+        .map_err(ctx("lock packages"))?;
+    let changes = c
+        .query(
+            "SELECT DISTINCT ON (rc.package_id) rc.package_id, rc.resolved,
+                    coalesce((SELECT array_agg(problem ORDER BY problem) FROM resolution_problem
+                              WHERE resolution_id = rc.id), '{}')
+             FROM resolution_change rc WHERE rc.package_id = ANY($1)
+             ORDER BY rc.package_id, rc.timestamp DESC, rc.id DESC",
+            &[&ids],
+        )
+        .map_err(ctx("load last resolution changes"))?;
+    let mut last: HashMap<i32, (bool, BTreeSet<String>)> = changes
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                (r.get(1), r.get::<_, Vec<String>>(2).into_iter().collect()),
+            )
+        })
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let id: i32 = r.get(0);
+            LockedPackage {
+                id: PackageId(id),
+                last_build_id: r.get::<_, Option<i32>>(1).map(BuildId),
+                resolved: r.get(2),
+                blocked: r.get(3),
+                tracked: r.get(4),
+                last_complete_build_state: r.get::<_, Option<i32>>(5).and_then(BuildState::from_db),
+                last_change: last.remove(&id),
+            }
+        })
+        .collect())
+}
+
+/// Sets `resolved` and `dependency_priority` of packages (one statement).
+pub(crate) fn set_package_resolutions(
+    c: &mut impl GenericClient,
+    rows: &[(PackageId, Option<bool>, i32)],
+) -> Result<()> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.0.0).collect();
+    let resolved: Vec<Option<bool>> = rows.iter().map(|r| r.1).collect();
+    let prio: Vec<i32> = rows.iter().map(|r| r.2).collect();
+    c.execute(
+        "UPDATE package p SET resolved = u.resolved, dependency_priority = u.prio
+         FROM unnest($1::int4[], $2::bool[], $3::int4[]) AS u(id, resolved, prio)
+         WHERE p.id = u.id",
+        &[&ids, &resolved, &prio],
+    )
+    .map_err(ctx("update package resolutions"))?;
+    Ok(())
+}
+
+/// Inserts resolution changes with their problems (at most one per package).
+pub(crate) fn insert_resolution_changes(
+    c: &mut impl GenericClient,
+    changes: &[(PackageId, bool, &BTreeSet<String>)],
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = changes.iter().map(|r| r.0.0).collect();
+    let resolved: Vec<bool> = changes.iter().map(|r| r.1).collect();
+    let rows = c
+        .query(
+            "INSERT INTO resolution_change (package_id, resolved)
+             SELECT * FROM unnest($1::int4[], $2::bool[]) RETURNING id, package_id",
+            &[&ids, &resolved],
+        )
+        .map_err(ctx("insert resolution changes"))?;
+    let change_of: HashMap<i32, i64> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+    let (mut owners, mut texts): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
+    for (p, _, problems) in changes {
+        if let Some(id) = change_of.get(&p.0) {
+            for t in problems.iter() {
+                owners.push(*id);
+                texts.push(t);
+            }
+        }
+    }
+    c.execute(
+        "INSERT INTO resolution_problem (resolution_id, problem)
+         SELECT * FROM unnest($1::int8[], $2::text[])",
+        &[&owners, &texts],
+    )
+    .map_err(ctx("insert resolution problems"))?;
+    Ok(())
+}
