@@ -8,9 +8,8 @@ use postgres::Transaction;
 use tiny_http::Method;
 
 use koschei_core::config::Frontpage;
-use koschei_core::db::web::{
-    self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery,
-};
+use koschei_core::db;
+use koschei_core::db::web::{self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery};
 use koschei_core::model::{BuildId, CollectionId, Evr};
 
 use crate::api;
@@ -33,12 +32,12 @@ const FAVICON: &str = include_str!("../static/favicon.svg");
 enum Failure {
     NotFound(String),
     BadRequest(String),
-    Db(q::Error),
+    Db(db::Error),
     Pool(r2d2::Error),
 }
 
-impl From<q::Error> for Failure {
-    fn from(e: q::Error) -> Self {
+impl From<db::Error> for Failure {
+    fn from(e: db::Error) -> Self {
         Failure::Db(e)
     }
 }
@@ -51,8 +50,8 @@ impl From<BadParam> for Failure {
 
 impl From<postgres::Error> for Failure {
     fn from(source: postgres::Error) -> Self {
-        Failure::Db(q::Error::Query {
-            query: "transaction",
+        Failure::Db(db::Error::Query {
+            what: "transaction",
             source,
         })
     }
@@ -86,9 +85,9 @@ fn server_failure(f: &Failure) -> Option<Reply> {
 
 /// Whether a query failed because a table or column does not exist (an unmigrated or
 /// outdated database).
-fn schema_missing(e: &q::Error) -> bool {
+fn schema_missing(e: &db::Error) -> bool {
     match e {
-        q::Error::Query { source, .. } => source
+        db::Error::Query { source, .. } => source
             .code()
             .is_some_and(|c| matches!(c.code(), "42P01" | "42703")),
         _ => false,

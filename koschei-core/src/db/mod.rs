@@ -44,7 +44,7 @@ use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
 pub use cluster::{Cluster, ClusterError, ClusterOptions};
-pub(crate) use error::QueryContext;
+pub(crate) use error::{QueryContext, build_state, get};
 pub use error::{Error, report};
 
 use crate::config::{DatabaseConfig, DatabaseUrl};

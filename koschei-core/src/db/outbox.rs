@@ -4,13 +4,12 @@
 
 use postgres::GenericClient;
 
-use super::engine::{Error, Result};
+use super::{Error, QueryContext};
 use crate::messaging::message::{Event, OutgoingMessage};
 use crate::model::{CollectionId, PackageId};
 
-fn ctx(query: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error { query, source }
-}
+/// Result of the outbox queries.
+type Result<T> = std::result::Result<T, Error>;
 
 /// Where messages come from: the publisher settings the services need to queue them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +26,7 @@ pub fn queue(c: &mut impl GenericClient, message: &OutgoingMessage) -> Result<()
         "INSERT INTO message_outbox (topic, schema_name, body) VALUES ($1, $2, $3)",
         &[&message.topic, &message.schema_name, &message.body],
     )
-    .map_err(ctx("queue a message"))?;
+    .ctx("queue a message")?;
     Ok(())
 }
 
@@ -52,7 +51,7 @@ pub fn package_event(
              WHERE p.id = $1",
             &[&package.0],
         )
-        .map_err(ctx("load a package state change message"))?;
+        .ctx("load a package state change message")?;
     Ok(row.map(|r| Event::PackageState {
         name: r.get(0),
         old: old.to_owned(),
@@ -76,7 +75,7 @@ pub fn collection_event(
              FROM collection WHERE id = $1",
             &[&collection.0],
         )
-        .map_err(ctx("load a collection state change message"))?;
+        .ctx("load a collection state change message")?;
     Ok(row.map(|r| Event::CollectionState {
         old: old.to_owned(),
         new: new.to_owned(),
@@ -152,7 +151,7 @@ pub fn pending(c: &mut impl GenericClient, limit: i64) -> Result<Vec<PendingMess
              FROM message_outbox ORDER BY id LIMIT $1",
             &[&limit],
         )
-        .map_err(ctx("list queued messages"))?;
+        .ctx("list queued messages")?;
     Ok(rows
         .iter()
         .map(|r| PendingMessage {
@@ -170,7 +169,7 @@ pub fn pending(c: &mut impl GenericClient, limit: i64) -> Result<Vec<PendingMess
 /// Removes a message the broker confirmed.
 pub fn delete(c: &mut impl GenericClient, id: i64) -> Result<()> {
     c.execute("DELETE FROM message_outbox WHERE id = $1", &[&id])
-        .map_err(ctx("delete a published message"))?;
+        .ctx("delete a published message")?;
     Ok(())
 }
 
@@ -181,7 +180,7 @@ pub fn record_failure(c: &mut impl GenericClient, id: i64, error: &str) -> Resul
                 last_error = $2 WHERE id = $1",
         &[&id, &error],
     )
-    .map_err(ctx("record a failed publication"))?;
+    .ctx("record a failed publication")?;
     Ok(())
 }
 
@@ -207,7 +206,7 @@ pub fn status(c: &mut impl GenericClient) -> Result<OutboxStatus> {
              FROM message_outbox",
             &[],
         )
-        .map_err(ctx("count queued messages"))?;
+        .ctx("count queued messages")?;
     Ok(OutboxStatus {
         pending: row.get(0),
         oldest: row.get(1),
@@ -226,7 +225,7 @@ pub fn try_lock_publisher(c: &mut impl GenericClient) -> Result<bool> {
             "SELECT pg_try_advisory_lock($1, $2)",
             &[&PUBLISHER_LOCK.0, &PUBLISHER_LOCK.1],
         )
-        .map_err(ctx("take the publisher lock"))?;
+        .ctx("take the publisher lock")?;
     Ok(row.get(0))
 }
 
@@ -236,6 +235,6 @@ pub fn unlock_publisher(c: &mut impl GenericClient) -> Result<()> {
         "SELECT pg_advisory_unlock($1, $2)",
         &[&PUBLISHER_LOCK.0, &PUBLISHER_LOCK.1],
     )
-    .map_err(ctx("release the publisher lock"))?;
+    .ctx("release the publisher lock")?;
     Ok(())
 }

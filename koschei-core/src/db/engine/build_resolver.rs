@@ -4,7 +4,8 @@ use std::time::SystemTime;
 
 use postgres::GenericClient;
 
-use super::{Result, ctx};
+use super::Result;
+use crate::db::QueryContext;
 use crate::model::{BuildId, CollectionId, DependencyId, PackageId, RepoId};
 
 /// A completed (or running, with a known repo) build whose dependencies are not processed.
@@ -38,7 +39,7 @@ pub(crate) fn unprocessed_builds(c: &mut impl GenericClient) -> Result<Vec<Unpro
              ORDER BY p.collection_id, b.repo_id, b.started, b.id",
             &[],
         )
-        .map_err(ctx("load unprocessed builds"))?;
+        .ctx("load unprocessed builds")?;
     Ok(rows
         .iter()
         .map(|r| UnprocessedBuild {
@@ -66,7 +67,7 @@ pub(crate) fn set_build_deps_unresolved(
             "UPDATE build SET deps_resolved = false WHERE id = $1 AND deps_resolved IS NULL",
             &[&build.0],
         )
-        .map_err(ctx("mark build unresolved"))?;
+        .ctx("mark build unresolved")?;
     if n == 0 {
         return Ok(false);
     }
@@ -75,7 +76,7 @@ pub(crate) fn set_build_deps_unresolved(
             "UPDATE package SET build_priority = $2 WHERE last_build_id = $1",
             &[&build.0, &bump],
         )
-        .map_err(ctx("bump build priority"))?;
+        .ctx("bump build priority")?;
     Ok(n > 0)
 }
 
@@ -93,7 +94,7 @@ pub(crate) fn previous_resolved_build(
              ORDER BY started DESC, id DESC LIMIT 1",
             &[&package.0, &build.0, &started],
         )
-        .map_err(ctx("find previous resolved build"))?;
+        .ctx("find previous resolved build")?;
     Ok(row.map(|r| BuildId(r.get(0))))
 }
 
@@ -112,7 +113,7 @@ pub(crate) fn set_build_deps_resolved(
             "UPDATE build SET deps_resolved = true, dependency_ids = $2 WHERE id = $1 AND deps_resolved IS NULL",
             &[&build.0, &ids],
         )
-        .map_err(ctx("store build dependencies"))?;
+        .ctx("store build dependencies")?;
     Ok(n > 0)
 }
 
@@ -122,6 +123,6 @@ pub(crate) fn clear_build_deps(c: &mut impl GenericClient, build: BuildId) -> Re
         "UPDATE build SET dependency_ids = NULL WHERE id = $1",
         &[&build.0],
     )
-    .map_err(ctx("clear build dependencies"))?;
+    .ctx("clear build dependencies")?;
     Ok(())
 }

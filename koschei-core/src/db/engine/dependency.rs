@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use postgres::GenericClient;
 
-use super::{Result, ctx};
+use super::Result;
+use crate::db::QueryContext;
 use crate::model::{BuildId, DependencyId, Evr, Nevra, PackageId};
 
 /// Ids of the `dependency` rows of these NEVRAs, inserting missing ones (a missing epoch is
@@ -37,7 +38,7 @@ pub fn dependency_ids(c: &mut impl GenericClient, nevras: &[Nevra]) -> Result<Ve
          ON CONFLICT (name, epoch, version, release, arch) DO NOTHING",
         &[&names, &epochs, &versions, &releases, &arches, &keys],
     )
-    .map_err(ctx("insert dependencies"))?;
+    .ctx("insert dependencies")?;
     let rows = c
         .query(
             "SELECT u.ord, d.id
@@ -47,7 +48,7 @@ pub fn dependency_ids(c: &mut impl GenericClient, nevras: &[Nevra]) -> Result<Ve
                                AND d.release = u.release AND d.arch = u.arch",
             &[&names, &epochs, &versions, &releases, &arches],
         )
-        .map_err(ctx("select dependency ids"))?;
+        .ctx("select dependency ids")?;
     let mut ids = vec![DependencyId(0); nevras.len()];
     for r in &rows {
         let ord: i64 = r.get(0);
@@ -73,7 +74,7 @@ pub(crate) fn build_dependencies(
              WHERE b.id = ANY($1) AND b.dependency_ids IS NOT NULL",
             &[&ids],
         )
-        .map_err(ctx("load build dependencies"))?;
+        .ctx("load build dependencies")?;
     let mut out: HashMap<BuildId, Vec<(DependencyId, Nevra)>> = HashMap::new();
     for r in &rows {
         out.entry(BuildId(r.get(0))).or_default().push((
@@ -99,7 +100,7 @@ pub(crate) fn build_dependency_id_sets(
             "SELECT id, dependency_ids FROM build WHERE id = ANY($1) AND dependency_ids IS NOT NULL",
             &[&ids],
         )
-        .map_err(ctx("load build dependency ids"))?;
+        .ctx("load build dependency ids")?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -123,7 +124,7 @@ pub(crate) fn dependencies_by_id(
             "SELECT id, name, epoch, version, release, arch FROM dependency WHERE id = ANY($1)",
             &[&ids],
         )
-        .map_err(ctx("load dependencies"))?;
+        .ctx("load dependencies")?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -178,7 +179,7 @@ pub(crate) fn replace_unapplied_changes(
         "DELETE FROM unapplied_change WHERE package_id = ANY($1)",
         &[&ids],
     )
-    .map_err(ctx("delete unapplied changes"))?;
+    .ctx("delete unapplied changes")?;
     let rows: Vec<(i32, ChangeRow)> = changes.iter().map(|(p, ch)| (p.0, *ch)).collect();
     let (owner, prev, curr, dist) = change_columns(&rows);
     c.execute(
@@ -186,7 +187,7 @@ pub(crate) fn replace_unapplied_changes(
          SELECT * FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int4[])",
         &[&owner, &prev, &curr, &dist],
     )
-    .map_err(ctx("insert unapplied changes"))?;
+    .ctx("insert unapplied changes")?;
     Ok(())
 }
 
@@ -203,6 +204,6 @@ pub(crate) fn insert_applied_changes(
          SELECT * FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int4[])",
         &[&owner, &prev, &curr, &dist],
     )
-    .map_err(ctx("insert applied changes"))?;
+    .ctx("insert applied changes")?;
     Ok(())
 }

@@ -17,6 +17,8 @@ mod scheduler;
 
 use postgres::GenericClient;
 
+use crate::db::QueryContext;
+
 pub(crate) use build_resolver::{
     UnprocessedBuild, clear_build_deps, previous_resolved_build, set_build_deps_resolved,
     set_build_deps_unresolved, unprocessed_builds,
@@ -46,23 +48,8 @@ pub use scheduler::{Reservation, Reserve, ScheduleRow, reserve_submission, sched
 
 use crate::model::{CollectionId, PackageId, RepoId};
 
-/// A database error with the name of the query that failed.
-#[derive(Debug, thiserror::Error)]
-#[error("database query `{query}` failed")]
-pub struct Error {
-    /// Which query failed.
-    pub query: &'static str,
-    /// The driver error.
-    #[source]
-    pub source: postgres::Error,
-}
-
 /// Result of the engine queries.
-pub type Result<T> = std::result::Result<T, Error>;
-
-fn ctx(query: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error { query, source }
-}
+type Result<T> = std::result::Result<T, crate::db::Error>;
 
 /// Advisory lock namespaces (the first key of the two-key advisory lock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +74,7 @@ pub(crate) fn try_lock(c: &mut impl GenericClient, space: LockSpace, key: i32) -
             "SELECT pg_try_advisory_lock($1, $2)",
             &[&(space as i32), &key],
         )
-        .map_err(ctx("try advisory lock"))?;
+        .ctx("try advisory lock")?;
     Ok(row.get(0))
 }
 
@@ -97,7 +84,7 @@ pub(crate) fn unlock(c: &mut impl GenericClient, space: LockSpace, key: i32) -> 
         "SELECT pg_advisory_unlock($1, $2)",
         &[&(space as i32), &key],
     )
-    .map_err(ctx("advisory unlock"))?;
+    .ctx("advisory unlock")?;
     Ok(())
 }
 
@@ -112,7 +99,7 @@ pub(crate) fn log_backend(
          VALUES ('backend', $1, (SELECT base_id FROM package WHERE id = $2))",
         &[&message, &package.map(|p| p.0)],
     )
-    .map_err(ctx("insert log entry"))?;
+    .ctx("insert log entry")?;
     Ok(())
 }
 
@@ -164,7 +151,7 @@ pub(crate) fn collections(c: &mut impl GenericClient) -> Result<Vec<CollectionRo
     let sql = format!("SELECT {COLLECTION_COLS} FROM collection ORDER BY id");
     let rows = c
         .query(sql.as_str(), &[])
-        .map_err(ctx("list collections"))?;
+        .ctx("list collections")?;
     Ok(rows.iter().map(collection_row).collect())
 }
 
@@ -176,6 +163,6 @@ pub(crate) fn collection(
     let sql = format!("SELECT {COLLECTION_COLS} FROM collection WHERE id = $1");
     let row = c
         .query_opt(sql.as_str(), &[&id.0])
-        .map_err(ctx("load collection"))?;
+        .ctx("load collection")?;
     Ok(row.as_ref().map(collection_row))
 }

@@ -6,7 +6,8 @@ use std::time::SystemTime;
 
 use postgres::GenericClient;
 
-use super::{Result, ctx};
+use super::Result;
+use crate::db::QueryContext;
 use crate::model::{BuildId, BuildState, CollectionId, Evr, KojiTaskId, PackageId, RepoId};
 
 /// A running build.
@@ -31,7 +32,7 @@ pub(crate) fn running_builds(c: &mut impl GenericClient) -> Result<Vec<RunningBu
             "SELECT id, package_id, task_id, started, cancel_requested FROM build WHERE state = 2 ORDER BY id",
             &[],
         )
-        .map_err(ctx("load running builds"))?;
+        .ctx("load running builds")?;
     Ok(rows
         .iter()
         .map(|r| RunningBuild {
@@ -48,7 +49,7 @@ pub(crate) fn running_builds(c: &mut impl GenericClient) -> Result<Vec<RunningBu
 pub(crate) fn running_build_count(c: &mut impl GenericClient) -> Result<i64> {
     let row = c
         .query_one("SELECT count(*) FROM build WHERE state = 2", &[])
-        .map_err(ctx("count running builds"))?;
+        .ctx("count running builds")?;
     Ok(row.get(0))
 }
 
@@ -89,7 +90,7 @@ pub(crate) fn upsert_tasks(
                 &t.finished,
             ],
         )
-        .map_err(ctx("upsert koji task"))?;
+        .ctx("upsert koji task")?;
     }
     Ok(())
 }
@@ -104,7 +105,7 @@ pub(crate) fn set_build_repo(
         "UPDATE build SET repo_id = $2 WHERE id = $1 AND repo_id IS NULL",
         &[&build.0, &repo.0],
     )
-    .map_err(ctx("set build repo"))?;
+    .ctx("set build repo")?;
     Ok(())
 }
 
@@ -118,14 +119,14 @@ pub(crate) fn lock_build(
             "SELECT state, deps_resolved FROM build WHERE id = $1 FOR UPDATE",
             &[&build.0],
         )
-        .map_err(ctx("lock build"))?;
+        .ctx("lock build")?;
     Ok(row.and_then(|r| BuildState::from_db(r.get(0)).map(|s| (s, r.get(1)))))
 }
 
 /// Deletes a build.
 pub(crate) fn delete_build(c: &mut impl GenericClient, build: BuildId) -> Result<()> {
     c.execute("DELETE FROM build WHERE id = $1", &[&build.0])
-        .map_err(ctx("delete build"))?;
+        .ctx("delete build")?;
     Ok(())
 }
 
@@ -136,12 +137,12 @@ pub(crate) fn clear_priority_data(c: &mut impl GenericClient, package: PackageId
         "UPDATE package SET manual_priority = 0, dependency_priority = 0, build_priority = 0 WHERE id = $1",
         &[&package.0],
     )
-    .map_err(ctx("clear priority data"))?;
+    .ctx("clear priority data")?;
     c.execute(
         "DELETE FROM unapplied_change WHERE package_id = $1",
         &[&package.0],
     )
-    .map_err(ctx("delete unapplied changes"))?;
+    .ctx("delete unapplied changes")?;
     Ok(())
 }
 
@@ -159,7 +160,7 @@ pub(crate) fn previous_complete_state(
              ORDER BY p.started DESC, p.id DESC LIMIT 1",
             &[&package.0, &build.0],
         )
-        .map_err(ctx("find previous complete build"))?;
+        .ctx("find previous complete build")?;
     Ok(row.and_then(|r| BuildState::from_db(r.get(0))))
 }
 
@@ -176,7 +177,7 @@ pub(crate) fn finish_build(
         "UPDATE build SET state = $2, repo_id = coalesce(repo_id, $3), started = $4, finished = $5 WHERE id = $1",
         &[&build.0, &state.to_db(), &repo.0, &started, &finished],
     )
-    .map_err(ctx("finish build"))?;
+    .ctx("finish build")?;
     Ok(())
 }
 
@@ -190,7 +191,7 @@ pub(crate) fn set_build_priority(
         "UPDATE package SET build_priority = $2 WHERE id = $1",
         &[&package.0, &value],
     )
-    .map_err(ctx("set build priority"))?;
+    .ctx("set build priority")?;
     Ok(())
 }
 
@@ -204,7 +205,7 @@ pub(crate) fn package_state(
             "SELECT blocked, tracked, resolved, last_complete_build_state FROM package WHERE id = $1",
             &[&package.0],
         )
-        .map_err(ctx("load package state"))?;
+        .ctx("load package state")?;
     Ok(row.map(|r| {
         crate::model::PackageState::from_flags(
             r.get(0),
@@ -225,7 +226,7 @@ pub(crate) fn collection_packages(
             "SELECT name, id, blocked FROM package WHERE collection_id = $1",
             &[&collection.0],
         )
-        .map_err(ctx("load collection packages"))?;
+        .ctx("load collection packages")?;
     Ok(rows
         .iter()
         .map(|r| (r.get::<_, String>(0), (PackageId(r.get(1)), r.get(2))))
@@ -243,7 +244,7 @@ pub(crate) fn set_blocked(
         "UPDATE package SET blocked = $2 WHERE id = ANY($1)",
         &[&ids, &blocked],
     )
-    .map_err(ctx("update blocked flags"))?;
+    .ctx("update blocked flags")?;
     Ok(())
 }
 
@@ -259,7 +260,7 @@ pub(crate) fn insert_packages(
         "INSERT INTO base_package (name) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (name) DO NOTHING",
         &[&names],
     )
-    .map_err(ctx("insert base packages"))?;
+    .ctx("insert base packages")?;
     c.execute(
         "INSERT INTO package (base_id, name, collection_id, blocked)
          SELECT bp.id, u.name, $3, u.blocked
@@ -267,7 +268,7 @@ pub(crate) fn insert_packages(
          ON CONFLICT DO NOTHING",
         &[&names, &blocked, &collection.0],
     )
-    .map_err(ctx("insert packages"))?;
+    .ctx("insert packages")?;
     Ok(())
 }
 
@@ -277,7 +278,7 @@ pub(crate) fn clear_no_srpm_skips(c: &mut impl GenericClient) -> Result<u64> {
         "UPDATE package SET scheduler_skip_reason = NULL WHERE scheduler_skip_reason = 1",
         &[],
     )
-    .map_err(ctx("clear no-srpm skip reasons"))
+    .ctx("clear no-srpm skip reasons")
 }
 
 /// A package of a collection as real-build registration needs it.
@@ -303,7 +304,7 @@ pub(crate) fn real_build_targets(
              WHERE p.collection_id = $1",
             &[&collection.0],
         )
-        .map_err(ctx("load packages for real builds"))?;
+        .ctx("load packages for real builds")?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -338,7 +339,7 @@ pub(crate) fn packages_with_untagged_builds(
              WHERE p.collection_id = $1 AND b.untagged",
             &[&collection.0],
         )
-        .map_err(ctx("load packages with untagged builds"))?;
+        .ctx("load packages with untagged builds")?;
     Ok(rows.iter().map(|r| PackageId(r.get(0))).collect())
 }
 
@@ -367,7 +368,7 @@ pub(crate) fn build_evrs(
              WHERE package_id = ANY($1) AND version IS NOT NULL AND release IS NOT NULL",
             &[&ids],
         )
-        .map_err(ctx("load build EVRs"))?;
+        .ctx("load build EVRs")?;
     Ok(rows
         .iter()
         .map(|r| BuildEvr {
@@ -390,7 +391,7 @@ pub(crate) fn set_untagged(
         "UPDATE build SET untagged = $2 WHERE id = ANY($1) AND untagged <> $2",
         &[&ids, &untagged],
     )
-    .map_err(ctx("set untagged"))?;
+    .ctx("set untagged")?;
     Ok(())
 }
 
@@ -405,7 +406,7 @@ pub(crate) fn real_build_task_ids(
              WHERE p.collection_id = $1 AND b.real",
             &[&collection.0],
         )
-        .map_err(ctx("load real build task ids"))?;
+        .ctx("load real build task ids")?;
     Ok(rows.iter().map(|r| KojiTaskId(r.get(0))).collect())
 }
 
@@ -450,14 +451,14 @@ pub(crate) fn insert_build(c: &mut impl GenericClient, b: &NewBuild) -> Result<O
                 &b.real,
             ],
         )
-        .map_err(ctx("insert build"))?;
+        .ctx("insert build")?;
     Ok(row.map(|r| BuildId(r.get(0))))
 }
 
 /// Refreshes the statistics materialized views.
 pub(crate) fn refresh_stats(c: &mut impl GenericClient) -> Result<()> {
     c.batch_execute("REFRESH MATERIALIZED VIEW scalar_stats; REFRESH MATERIALIZED VIEW resource_consumption_stats")
-        .map_err(ctx("refresh statistics"))
+        .ctx("refresh statistics")
 }
 
 /// Ids of the collections that have a package called `name`.
@@ -470,6 +471,6 @@ pub(crate) fn collections_with_package(
             "SELECT collection_id FROM package WHERE name = $1 ORDER BY collection_id",
             &[&name],
         )
-        .map_err(ctx("find the collections of a package"))?;
+        .ctx("find the collections of a package")?;
     Ok(rows.iter().map(|r| CollectionId(r.get(0))).collect())
 }

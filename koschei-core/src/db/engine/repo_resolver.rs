@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use postgres::GenericClient;
 
-use super::{Result, ctx};
+use super::Result;
+use crate::db::QueryContext;
 use crate::model::{BuildId, BuildState, CollectionId, PackageId, RepoId};
 
 /// Records the base buildroot result of a repo: latest repo, resolved flag and problems.
@@ -20,18 +21,18 @@ pub(crate) fn set_collection_repo(
         "DELETE FROM buildroot_problem WHERE collection_id = $1",
         &[&id.0],
     )
-    .map_err(ctx("delete buildroot problems"))?;
+    .ctx("delete buildroot problems")?;
     c.execute(
         "UPDATE collection SET latest_repo_id = $2, latest_repo_resolved = $3 WHERE id = $1",
         &[&id.0, &repo.0, &resolved],
     )
-    .map_err(ctx("update collection repo"))?;
+    .ctx("update collection repo")?;
     let problems: Vec<&str> = problems.iter().map(String::as_str).collect();
     c.execute(
         "INSERT INTO buildroot_problem (collection_id, problem) SELECT $1, unnest($2::text[])",
         &[&id.0, &problems],
     )
-    .map_err(ctx("insert buildroot problems"))?;
+    .ctx("insert buildroot problems")?;
     Ok(())
 }
 
@@ -76,7 +77,7 @@ pub(crate) fn resolve_candidates(
              ORDER BY p.id",
             &[&collection.0, &only_unresolved],
         )
-        .map_err(ctx("load resolve candidates"))?;
+        .ctx("load resolve candidates")?;
     Ok(rows
         .iter()
         .map(|r| ResolveCandidate {
@@ -121,7 +122,7 @@ pub(crate) fn lock_packages_for_resolution(
              FROM package WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[&ids],
         )
-        .map_err(ctx("lock packages"))?;
+        .ctx("lock packages")?;
     let changes = c
         .query(
             "SELECT DISTINCT ON (rc.package_id) rc.package_id, rc.resolved,
@@ -131,7 +132,7 @@ pub(crate) fn lock_packages_for_resolution(
              ORDER BY rc.package_id, rc.timestamp DESC, rc.id DESC",
             &[&ids],
         )
-        .map_err(ctx("load last resolution changes"))?;
+        .ctx("load last resolution changes")?;
     let mut last: HashMap<i32, (bool, BTreeSet<String>)> = changes
         .iter()
         .map(|r| {
@@ -172,7 +173,7 @@ pub(crate) fn set_package_resolutions(
          WHERE p.id = u.id",
         &[&ids, &resolved, &prio],
     )
-    .map_err(ctx("update package resolutions"))?;
+    .ctx("update package resolutions")?;
     Ok(())
 }
 
@@ -192,7 +193,7 @@ pub(crate) fn insert_resolution_changes(
              SELECT * FROM unnest($1::int4[], $2::bool[]) RETURNING id, package_id",
             &[&ids, &resolved],
         )
-        .map_err(ctx("insert resolution changes"))?;
+        .ctx("insert resolution changes")?;
     let change_of: HashMap<i32, i64> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
     let (mut owners, mut texts): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
     for (p, _, problems) in changes {
@@ -208,6 +209,6 @@ pub(crate) fn insert_resolution_changes(
          SELECT * FROM unnest($1::int8[], $2::text[])",
         &[&owners, &texts],
     )
-    .map_err(ctx("insert resolution problems"))?;
+    .ctx("insert resolution problems")?;
     Ok(())
 }

@@ -5,7 +5,8 @@ use std::time::SystemTime;
 use postgres::GenericClient;
 
 use super::polling::{NewBuild, insert_build, running_build_count};
-use super::{LockSpace, Result, ctx};
+use super::{LockSpace, Result};
+use crate::db::QueryContext;
 use crate::model::{BuildId, BuildState, CollectionId, Evr, KojiTaskId, PackageId, RepoId};
 
 /// Everything the scheduler needs about a package that might be scheduled.
@@ -41,7 +42,7 @@ pub fn schedule_rows(c: &mut impl GenericClient) -> Result<Vec<ScheduleRow>> {
                AND p.scheduler_skip_reason IS DISTINCT FROM 1",
             &[],
         )
-        .map_err(ctx("load schedule rows"))?;
+        .ctx("load schedule rows")?;
     Ok(rows
         .iter()
         .map(|r| ScheduleRow {
@@ -76,7 +77,7 @@ pub(crate) fn package_collection(
             "SELECT collection_id, last_build_id FROM package WHERE id = $1",
             &[&package.0],
         )
-        .map_err(ctx("load package collection"))?;
+        .ctx("load package collection")?;
     Ok(row.map(|r| {
         (
             CollectionId(r.get(0)),
@@ -95,7 +96,7 @@ pub(crate) fn package_name_and_override(
             "SELECT name, arch_override FROM package WHERE id = $1",
             &[&package.0],
         )
-        .map_err(ctx("load package name"))?;
+        .ctx("load package name")?;
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
@@ -112,7 +113,7 @@ pub(crate) fn set_skip_reason(
          WHERE id = $1",
         &[&package.0, &reason],
     )
-    .map_err(ctx("set scheduler skip reason"))?;
+    .ctx("set scheduler skip reason")?;
     Ok(())
 }
 
@@ -149,7 +150,7 @@ pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Re
         "SELECT pg_advisory_xact_lock($1, 0)",
         &[&(LockSpace::Submission as i32)],
     )
-    .map_err(ctx("lock submissions"))?;
+    .ctx("lock submissions")?;
     let row = c
         .query_opt(
             "SELECT last_build_id, tracked, blocked,
@@ -157,7 +158,7 @@ pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Re
              FROM package WHERE id = $1 FOR UPDATE",
             &[&r.package.0],
         )
-        .map_err(ctx("lock package for submission"))?;
+        .ctx("lock package for submission")?;
     let Some(row) = row else {
         return Ok(Reserve::NotEligible);
     };
@@ -218,12 +219,12 @@ pub(crate) fn confirm_submission(
         "UPDATE build SET task_id = $2 WHERE id = $1",
         &[&build.0, &task.0],
     )
-    .map_err(ctx("confirm submission"))?;
+    .ctx("confirm submission")?;
     c.execute(
         "UPDATE package SET manual_priority = 0, scheduler_skip_reason = NULL
          WHERE id = (SELECT package_id FROM build WHERE id = $1)",
         &[&build.0],
     )
-    .map_err(ctx("reset priority after submission"))?;
+    .ctx("reset priority after submission")?;
     Ok(())
 }

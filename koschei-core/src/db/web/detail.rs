@@ -190,7 +190,7 @@ pub struct AppliedChange {
 }
 
 fn change(row: &postgres::Row, name: &'static str) -> Result<AppliedChange> {
-    let evr = |e: &str, v: &str, r: &str| -> Result<Option<Evr>> {
+    let evr = |e: &'static str, v: &'static str, r: &'static str| -> Result<Option<Evr>> {
         let v: Option<String> = get(row, name, v)?;
         let r: Option<String> = get(row, name, r)?;
         Ok(match (v, r) {

@@ -369,7 +369,7 @@ pub fn affected_by(
     )?;
     rows.iter()
         .map(|r| {
-            let evr = |e: &str, v: &str, rel: &str| -> Result<Option<Evr>> {
+            let evr = |e: &'static str, v: &'static str, rel: &'static str| -> Result<Option<Evr>> {
                 let v: Option<String> = get(r, N, v)?;
                 let rel: Option<String> = get(r, N, rel)?;
                 Ok(match (v, rel) {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use postgres::GenericClient;
-use postgres::types::{FromSql, ToSql, Type};
+use postgres::types::{ToSql, Type};
 
 use crate::model::{
     BasePackageId, BuildId, BuildState, CollectionId, CollectionState, Evr, KojiTaskId, PackageId,
@@ -38,54 +38,10 @@ pub use misc::{
     scalar_stats,
 };
 
-/// An error from a web query.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The database refused or failed the query (or the connection is gone).
-    #[error("database query `{query}` failed")]
-    Query {
-        /// Which query failed.
-        query: &'static str,
-        /// The driver error.
-        #[source]
-        source: postgres::Error,
-    },
-    /// A row held a value this code does not know (for example a build state outside 2, 3, 5).
-    #[error("unexpected value {value} in column `{column}`")]
-    BadValue {
-        /// The column.
-        column: &'static str,
-        /// The value found.
-        value: i64,
-    },
-}
-
-impl Error {
-    /// Whether the error means the database is unreachable (connection refused, closed,
-    /// shutting down) rather than a problem with one query.
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            Error::Query { source, .. } => {
-                if source.is_closed() {
-                    return true;
-                }
-                match source.code() {
-                    // No SQLSTATE: an I/O or protocol error on the connection.
-                    None => true,
-                    Some(code) => {
-                        let c = code.code();
-                        c.starts_with("08") || c.starts_with("57P")
-                    }
-                }
-            }
-            Error::BadValue { .. } => false,
-        }
-    }
-}
+pub(crate) use crate::db::{Error, build_state, get};
 
 /// Result of the web queries.
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 /// SQL text built only from static fragments, with numbered parameters.
 ///
@@ -176,10 +132,7 @@ impl Sql {
         let params: Vec<&dyn Param> = self.params.iter().map(|p| p.as_ref()).collect();
         client
             .query_typed(self.text.as_str(), &typed(&params))
-            .map_err(|source| Error::Query {
-                query: name,
-                source,
-            })
+            .map_err(|source| Error::Query { what: name, source })
     }
 }
 
@@ -191,32 +144,7 @@ pub(crate) fn query(
 ) -> Result<Vec<postgres::Row>> {
     client
         .query_typed(sql, &typed(params))
-        .map_err(|source| Error::Query {
-            query: name,
-            source,
-        })
-}
-
-/// Reads column `idx` of `row`; a type mismatch is reported as a query error of `name`.
-pub(crate) fn get<'a, T: FromSql<'a>>(
-    row: &'a postgres::Row,
-    name: &'static str,
-    idx: &str,
-) -> Result<T> {
-    row.try_get(idx).map_err(|source| Error::Query {
-        query: name,
-        source,
-    })
-}
-
-pub(crate) fn build_state(column: &'static str, v: Option<i32>) -> Result<Option<BuildState>> {
-    match v {
-        None => Ok(None),
-        Some(v) => BuildState::from_db(v).map(Some).ok_or(Error::BadValue {
-            column,
-            value: i64::from(v),
-        }),
-    }
+        .map_err(|source| Error::Query { what: name, source })
 }
 
 /// A collection with all its attributes.
@@ -441,7 +369,7 @@ pub struct BuildSummary {
 pub(crate) fn build_summary(
     row: &postgres::Row,
     name: &'static str,
-    cols: [&str; 8],
+    cols: [&'static str; 8],
 ) -> Result<Option<BuildSummary>> {
     let [
         id,
