@@ -9,7 +9,9 @@ use tiny_http::Method;
 
 use koschei_core::config::Frontpage;
 use koschei_core::db;
-use koschei_core::db::web::{self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery};
+use koschei_core::db::web::{
+    self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery,
+};
 use koschei_core::model::{BuildId, CollectionId, Evr};
 
 use crate::api;

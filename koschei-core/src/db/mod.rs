@@ -31,6 +31,7 @@ pub mod outbox;
 pub mod overview;
 pub mod package;
 pub mod package_group;
+pub mod priority;
 /// Test support (a throwaway database per test); behind the `testing` feature, not part of
 /// the production surface.
 #[cfg(feature = "testing")]
@@ -44,8 +45,8 @@ use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
 pub use cluster::{Cluster, ClusterError, ClusterOptions};
-pub(crate) use error::{QueryContext, build_state, get};
 pub use error::{Error, report};
+pub(crate) use error::{QueryContext, build_state, get};
 
 use crate::config::{DatabaseConfig, DatabaseUrl};
 

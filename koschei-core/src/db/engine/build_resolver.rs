@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::QueryContext;
+use crate::db::{QueryContext, get};
 use crate::model::{BuildId, CollectionId, DependencyId, PackageId, RepoId};
 
 /// A completed (or running, with a known repo) build whose dependencies are not processed.
@@ -31,28 +31,31 @@ pub(crate) struct UnprocessedBuild {
 
 /// Builds with `deps_resolved IS NULL AND repo_id IS NOT NULL`, by collection, repo, start.
 pub(crate) fn unprocessed_builds(c: &mut impl GenericClient) -> Result<Vec<UnprocessedBuild>> {
+    const Q: &str = "load unprocessed builds";
     let rows = c
         .query(
             "SELECT b.id, b.package_id, p.collection_id, p.name, b.version, b.release, b.repo_id, b.started
              FROM build b JOIN package p ON p.id = b.package_id
              WHERE b.deps_resolved IS NULL AND b.repo_id IS NOT NULL AND b.version IS NOT NULL
+               AND b.release IS NOT NULL
              ORDER BY p.collection_id, b.repo_id, b.started, b.id",
             &[],
         )
-        .ctx("load unprocessed builds")?;
-    Ok(rows
-        .iter()
-        .map(|r| UnprocessedBuild {
-            id: BuildId(r.get(0)),
-            package_id: PackageId(r.get(1)),
-            collection_id: CollectionId(r.get(2)),
-            name: r.get(3),
-            version: r.get(4),
-            release: r.get(5),
-            repo_id: RepoId(r.get(6)),
-            started: r.get(7),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(UnprocessedBuild {
+                id: BuildId(get(r, Q, "id")?),
+                package_id: PackageId(get(r, Q, "package_id")?),
+                collection_id: CollectionId(get(r, Q, "collection_id")?),
+                name: get(r, Q, "name")?,
+                version: get(r, Q, "version")?,
+                release: get(r, Q, "release")?,
+                repo_id: RepoId(get(r, Q, "repo_id")?),
+                started: get(r, Q, "started")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Marks a build's dependencies unresolvable; when it is its package's last build, sets the
@@ -87,6 +90,7 @@ pub(crate) fn previous_resolved_build(
     build: BuildId,
     started: SystemTime,
 ) -> Result<Option<BuildId>> {
+    const Q: &str = "find previous resolved build";
     let row = c
         .query_opt(
             "SELECT id FROM build
@@ -94,8 +98,8 @@ pub(crate) fn previous_resolved_build(
              ORDER BY started DESC, id DESC LIMIT 1",
             &[&package.0, &build.0, &started],
         )
-        .ctx("find previous resolved build")?;
-    Ok(row.map(|r| BuildId(r.get(0))))
+        .ctx(Q)?;
+    row.map(|r| get(&r, Q, "id").map(BuildId)).transpose()
 }
 
 /// Stores a build's resolved dependency set; returns false when the build was processed

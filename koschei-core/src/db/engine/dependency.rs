@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::QueryContext;
+use crate::db::{QueryContext, get};
 use crate::model::{BuildId, DependencyId, Evr, Nevra, PackageId};
 
 /// Ids of the `dependency` rows of these NEVRAs, inserting missing ones (a missing epoch is
@@ -39,6 +39,7 @@ pub fn dependency_ids(c: &mut impl GenericClient, nevras: &[Nevra]) -> Result<Ve
         &[&names, &epochs, &versions, &releases, &arches, &keys],
     )
     .ctx("insert dependencies")?;
+    const Q: &str = "select dependency ids";
     let rows = c
         .query(
             "SELECT u.ord, d.id
@@ -48,12 +49,12 @@ pub fn dependency_ids(c: &mut impl GenericClient, nevras: &[Nevra]) -> Result<Ve
                                AND d.release = u.release AND d.arch = u.arch",
             &[&names, &epochs, &versions, &releases, &arches],
         )
-        .ctx("select dependency ids")?;
+        .ctx(Q)?;
     let mut ids = vec![DependencyId(0); nevras.len()];
     for r in &rows {
-        let ord: i64 = r.get(0);
+        let ord: i64 = get(r, Q, "ord")?;
         if let Some(slot) = usize::try_from(ord - 1).ok().and_then(|i| ids.get_mut(i)) {
-            *slot = DependencyId(r.get(1));
+            *slot = DependencyId(get(r, Q, "id")?);
         }
     }
     Ok(ids)
@@ -66,25 +67,21 @@ pub(crate) fn build_dependencies(
     builds: &[BuildId],
 ) -> Result<HashMap<BuildId, Vec<(DependencyId, Nevra)>>> {
     let ids: Vec<i32> = builds.iter().map(|b| b.0).collect();
+    const Q: &str = "load build dependencies";
     let rows = c
         .query(
-            "SELECT b.id, d.id, d.name, d.epoch, d.version, d.release, d.arch
+            "SELECT b.id AS build_id, d.id, d.name, d.epoch, d.version, d.release, d.arch
              FROM build b CROSS JOIN LATERAL unnest(b.dependency_ids) AS u(dep_id)
              JOIN dependency d ON d.id = u.dep_id
              WHERE b.id = ANY($1) AND b.dependency_ids IS NOT NULL",
             &[&ids],
         )
-        .ctx("load build dependencies")?;
+        .ctx(Q)?;
     let mut out: HashMap<BuildId, Vec<(DependencyId, Nevra)>> = HashMap::new();
     for r in &rows {
-        out.entry(BuildId(r.get(0))).or_default().push((
-            DependencyId(r.get(1)),
-            Nevra {
-                name: r.get(2),
-                evr: Evr::new(r.get(3), r.get::<_, String>(4), r.get::<_, String>(5)),
-                arch: r.get(6),
-            },
-        ));
+        out.entry(BuildId(get(r, Q, "build_id")?))
+            .or_default()
+            .push(dependency(r, Q)?);
     }
     Ok(out)
 }
@@ -95,22 +92,22 @@ pub(crate) fn build_dependency_id_sets(
     builds: &[BuildId],
 ) -> Result<HashMap<BuildId, Vec<DependencyId>>> {
     let ids: Vec<i32> = builds.iter().map(|b| b.0).collect();
+    const Q: &str = "load build dependency ids";
     let rows = c
         .query(
             "SELECT id, dependency_ids FROM build WHERE id = ANY($1) AND dependency_ids IS NOT NULL",
             &[&ids],
         )
-        .ctx("load build dependency ids")?;
-    Ok(rows
-        .iter()
+        .ctx(Q)?;
+    rows.iter()
         .map(|r| {
-            let deps: Vec<i32> = r.get(1);
-            (
-                BuildId(r.get(0)),
+            let deps: Vec<i32> = get(r, Q, "dependency_ids")?;
+            Ok((
+                BuildId(get(r, Q, "id")?),
                 deps.into_iter().map(DependencyId).collect(),
-            )
+            ))
         })
-        .collect())
+        .collect()
 }
 
 /// The NEVRAs of `dependency` rows.
@@ -119,25 +116,31 @@ pub(crate) fn dependencies_by_id(
     ids: &[DependencyId],
 ) -> Result<Vec<(DependencyId, Nevra)>> {
     let ids: Vec<i32> = ids.iter().map(|d| d.0).collect();
+    const Q: &str = "load dependencies";
     let rows = c
         .query(
             "SELECT id, name, epoch, version, release, arch FROM dependency WHERE id = ANY($1)",
             &[&ids],
         )
-        .ctx("load dependencies")?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                DependencyId(r.get(0)),
-                Nevra {
-                    name: r.get(1),
-                    evr: Evr::new(r.get(2), r.get::<_, String>(3), r.get::<_, String>(4)),
-                    arch: r.get(5),
-                },
-            )
-        })
-        .collect())
+        .ctx(Q)?;
+    rows.iter().map(|r| dependency(r, Q)).collect()
+}
+
+/// A `dependency` row: its id and NEVRA (columns `id`, `name`, `epoch`, `version`,
+/// `release`, `arch`).
+fn dependency(r: &postgres::Row, q: &'static str) -> Result<(DependencyId, Nevra)> {
+    Ok((
+        DependencyId(get(r, q, "id")?),
+        Nevra {
+            name: get(r, q, "name")?,
+            evr: Evr::new(
+                get(r, q, "epoch")?,
+                get::<String>(r, q, "version")?,
+                get::<String>(r, q, "release")?,
+            ),
+            arch: get(r, q, "arch")?,
+        },
+    ))
 }
 
 /// A dependency change ready to store (ids resolved).

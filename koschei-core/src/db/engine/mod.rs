@@ -17,7 +17,7 @@ mod scheduler;
 
 use postgres::GenericClient;
 
-use crate::db::QueryContext;
+use crate::db::{QueryContext, get};
 
 pub(crate) use build_resolver::{
     UnprocessedBuild, clear_build_deps, previous_resolved_build, set_build_deps_resolved,
@@ -69,13 +69,14 @@ pub(crate) enum LockSpace {
 
 /// Tries to take a session-level advisory lock; `false` when another session holds it.
 pub(crate) fn try_lock(c: &mut impl GenericClient, space: LockSpace, key: i32) -> Result<bool> {
+    const Q: &str = "try advisory lock";
     let row = c
         .query_one(
-            "SELECT pg_try_advisory_lock($1, $2)",
+            "SELECT pg_try_advisory_lock($1, $2) AS locked",
             &[&(space as i32), &key],
         )
-        .ctx("try advisory lock")?;
-    Ok(row.get(0))
+        .ctx(Q)?;
+    get(&row, Q, "locked")
 }
 
 /// Releases a session-level advisory lock taken with [`try_lock`].
@@ -132,27 +133,26 @@ pub(crate) struct CollectionRow {
 const COLLECTION_COLS: &str = "id, name, target, dest_tag, build_tag, build_group, latest_repo_id, \
                                latest_repo_resolved, poll_untracked";
 
-fn collection_row(r: &postgres::Row) -> CollectionRow {
-    CollectionRow {
-        id: CollectionId(r.get(0)),
-        name: r.get(1),
-        target: r.get(2),
-        dest_tag: r.get(3),
-        build_tag: r.get(4),
-        build_group: r.get(5),
-        latest_repo_id: r.get::<_, Option<i32>>(6).map(RepoId),
-        latest_repo_resolved: r.get(7),
-        poll_untracked: r.get(8),
-    }
+fn collection_row(r: &postgres::Row, q: &'static str) -> Result<CollectionRow> {
+    Ok(CollectionRow {
+        id: CollectionId(get(r, q, "id")?),
+        name: get(r, q, "name")?,
+        target: get(r, q, "target")?,
+        dest_tag: get(r, q, "dest_tag")?,
+        build_tag: get(r, q, "build_tag")?,
+        build_group: get(r, q, "build_group")?,
+        latest_repo_id: get::<Option<i32>>(r, q, "latest_repo_id")?.map(RepoId),
+        latest_repo_resolved: get(r, q, "latest_repo_resolved")?,
+        poll_untracked: get(r, q, "poll_untracked")?,
+    })
 }
 
 /// All collections, by id.
 pub(crate) fn collections(c: &mut impl GenericClient) -> Result<Vec<CollectionRow>> {
     let sql = format!("SELECT {COLLECTION_COLS} FROM collection ORDER BY id");
-    let rows = c
-        .query(sql.as_str(), &[])
-        .ctx("list collections")?;
-    Ok(rows.iter().map(collection_row).collect())
+    const Q: &str = "list collections";
+    let rows = c.query(sql.as_str(), &[]).ctx(Q)?;
+    rows.iter().map(|r| collection_row(r, Q)).collect()
 }
 
 /// One collection.
@@ -161,8 +161,7 @@ pub(crate) fn collection(
     id: CollectionId,
 ) -> Result<Option<CollectionRow>> {
     let sql = format!("SELECT {COLLECTION_COLS} FROM collection WHERE id = $1");
-    let row = c
-        .query_opt(sql.as_str(), &[&id.0])
-        .ctx("load collection")?;
-    Ok(row.as_ref().map(collection_row))
+    const Q: &str = "load collection";
+    let row = c.query_opt(sql.as_str(), &[&id.0]).ctx(Q)?;
+    row.as_ref().map(|r| collection_row(r, Q)).transpose()
 }

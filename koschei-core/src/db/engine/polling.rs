@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::QueryContext;
+use crate::db::{QueryContext, build_state, get};
 use crate::model::{BuildId, BuildState, CollectionId, Evr, KojiTaskId, PackageId, RepoId};
 
 /// A running build.
@@ -27,30 +27,33 @@ pub(crate) struct RunningBuild {
 
 /// All running builds.
 pub(crate) fn running_builds(c: &mut impl GenericClient) -> Result<Vec<RunningBuild>> {
+    const Q: &str = "load running builds";
     let rows = c
         .query(
             "SELECT id, package_id, task_id, started, cancel_requested FROM build WHERE state = 2 ORDER BY id",
             &[],
         )
-        .ctx("load running builds")?;
-    Ok(rows
-        .iter()
-        .map(|r| RunningBuild {
-            id: BuildId(r.get(0)),
-            package_id: PackageId(r.get(1)),
-            task_id: KojiTaskId(r.get(2)),
-            started: r.get(3),
-            cancel_requested: r.get(4),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(RunningBuild {
+                id: BuildId(get(r, Q, "id")?),
+                package_id: PackageId(get(r, Q, "package_id")?),
+                task_id: KojiTaskId(get(r, Q, "task_id")?),
+                started: get(r, Q, "started")?,
+                cancel_requested: get(r, Q, "cancel_requested")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Number of running builds (all collections).
 pub(crate) fn running_build_count(c: &mut impl GenericClient) -> Result<i64> {
+    const Q: &str = "count running builds";
     let row = c
-        .query_one("SELECT count(*) FROM build WHERE state = 2", &[])
-        .ctx("count running builds")?;
-    Ok(row.get(0))
+        .query_one("SELECT count(*) AS n FROM build WHERE state = 2", &[])
+        .ctx(Q)?;
+    get(&row, Q, "n")
 }
 
 /// A Koji subtask row to store.
@@ -114,13 +117,19 @@ pub(crate) fn lock_build(
     c: &mut impl GenericClient,
     build: BuildId,
 ) -> Result<Option<(BuildState, Option<bool>)>> {
+    const Q: &str = "lock build";
     let row = c
         .query_opt(
             "SELECT state, deps_resolved FROM build WHERE id = $1 FOR UPDATE",
             &[&build.0],
         )
-        .ctx("lock build")?;
-    Ok(row.and_then(|r| BuildState::from_db(r.get(0)).map(|s| (s, r.get(1)))))
+        .ctx(Q)?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let state = build_state("build.state", get(&r, Q, "state")?)?;
+    let deps_resolved: Option<bool> = get(&r, Q, "deps_resolved")?;
+    Ok(state.map(|s| (s, deps_resolved)))
 }
 
 /// Deletes a build.
@@ -152,6 +161,7 @@ pub(crate) fn previous_complete_state(
     package: PackageId,
     build: BuildId,
 ) -> Result<Option<BuildState>> {
+    const Q: &str = "find previous complete build";
     let row = c
         .query_opt(
             "SELECT p.state FROM build p, build b
@@ -160,8 +170,11 @@ pub(crate) fn previous_complete_state(
              ORDER BY p.started DESC, p.id DESC LIMIT 1",
             &[&package.0, &build.0],
         )
-        .ctx("find previous complete build")?;
-    Ok(row.and_then(|r| BuildState::from_db(r.get(0))))
+        .ctx(Q)?;
+    match row {
+        Some(r) => build_state("build.state", get(&r, Q, "state")?),
+        None => Ok(None),
+    }
 }
 
 /// Marks a build finished.
@@ -200,20 +213,25 @@ pub(crate) fn package_state(
     c: &mut impl GenericClient,
     package: PackageId,
 ) -> Result<Option<crate::model::PackageState>> {
+    const Q: &str = "load package state";
     let row = c
         .query_opt(
             "SELECT blocked, tracked, resolved, last_complete_build_state FROM package WHERE id = $1",
             &[&package.0],
         )
-        .ctx("load package state")?;
-    Ok(row.map(|r| {
-        crate::model::PackageState::from_flags(
-            r.get(0),
-            r.get(1),
-            r.get(2),
-            r.get::<_, Option<i32>>(3).and_then(BuildState::from_db),
-        )
-    }))
+        .ctx(Q)?;
+    row.map(|r| {
+        Ok(crate::model::PackageState::from_flags(
+            get(&r, Q, "blocked")?,
+            get(&r, Q, "tracked")?,
+            get(&r, Q, "resolved")?,
+            build_state(
+                "package.last_complete_build_state",
+                get(&r, Q, "last_complete_build_state")?,
+            )?,
+        ))
+    })
+    .transpose()
 }
 
 /// Name, id and blocked flag of each package of a collection.
@@ -221,16 +239,21 @@ pub(crate) fn collection_packages(
     c: &mut impl GenericClient,
     collection: CollectionId,
 ) -> Result<HashMap<String, (PackageId, bool)>> {
+    const Q: &str = "load collection packages";
     let rows = c
         .query(
             "SELECT name, id, blocked FROM package WHERE collection_id = $1",
             &[&collection.0],
         )
-        .ctx("load collection packages")?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get::<_, String>(0), (PackageId(r.get(1)), r.get(2))))
-        .collect())
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                get(r, Q, "name")?,
+                (PackageId(get(r, Q, "id")?), get(r, Q, "blocked")?),
+            ))
+        })
+        .collect()
 }
 
 /// Sets the blocked flag of packages.
@@ -297,6 +320,7 @@ pub(crate) fn real_build_targets(
     c: &mut impl GenericClient,
     collection: CollectionId,
 ) -> Result<HashMap<String, RealBuildTarget>> {
+    const Q: &str = "load packages for real builds";
     let rows = c
         .query(
             "SELECT p.name, p.id, p.tracked, lb.epoch, lb.version, lb.release
@@ -304,28 +328,28 @@ pub(crate) fn real_build_targets(
              WHERE p.collection_id = $1",
             &[&collection.0],
         )
-        .ctx("load packages for real builds")?;
-    Ok(rows
-        .iter()
+        .ctx(Q)?;
+    rows.iter()
         .map(|r| {
-            let version: Option<String> = r.get(4);
-            let last_build = version.map(|v| {
-                Evr::new(
-                    r.get(3),
+            let version: Option<String> = get(r, Q, "version")?;
+            let last_build = match version {
+                Some(v) => Some(Evr::new(
+                    get(r, Q, "epoch")?,
                     v,
-                    r.get::<_, Option<String>>(5).unwrap_or_default(),
-                )
-            });
-            (
-                r.get::<_, String>(0),
+                    get::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
+                )),
+                None => None,
+            };
+            Ok((
+                get(r, Q, "name")?,
                 RealBuildTarget {
-                    id: PackageId(r.get(1)),
-                    tracked: r.get(2),
+                    id: PackageId(get(r, Q, "id")?),
+                    tracked: get(r, Q, "tracked")?,
                     last_build,
                 },
-            )
+            ))
         })
-        .collect())
+        .collect()
 }
 
 /// Packages of a collection that have untagged builds.
@@ -333,14 +357,17 @@ pub(crate) fn packages_with_untagged_builds(
     c: &mut impl GenericClient,
     collection: CollectionId,
 ) -> Result<BTreeSet<PackageId>> {
+    const Q: &str = "load packages with untagged builds";
     let rows = c
         .query(
             "SELECT DISTINCT b.package_id FROM build b JOIN package p ON p.id = b.package_id
              WHERE p.collection_id = $1 AND b.untagged",
             &[&collection.0],
         )
-        .ctx("load packages with untagged builds")?;
-    Ok(rows.iter().map(|r| PackageId(r.get(0))).collect())
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| get(r, Q, "package_id").map(PackageId))
+        .collect()
 }
 
 /// A finished build's EVR and untagged flag.
@@ -362,22 +389,28 @@ pub(crate) fn build_evrs(
     packages: &[PackageId],
 ) -> Result<Vec<BuildEvr>> {
     let ids: Vec<i32> = packages.iter().map(|p| p.0).collect();
+    const Q: &str = "load build EVRs";
     let rows = c
         .query(
             "SELECT id, package_id, epoch, version, release, untagged FROM build
              WHERE package_id = ANY($1) AND version IS NOT NULL AND release IS NOT NULL",
             &[&ids],
         )
-        .ctx("load build EVRs")?;
-    Ok(rows
-        .iter()
-        .map(|r| BuildEvr {
-            id: BuildId(r.get(0)),
-            package_id: PackageId(r.get(1)),
-            evr: Evr::new(r.get(2), r.get::<_, String>(3), r.get::<_, String>(4)),
-            untagged: r.get(5),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(BuildEvr {
+                id: BuildId(get(r, Q, "id")?),
+                package_id: PackageId(get(r, Q, "package_id")?),
+                evr: Evr::new(
+                    get(r, Q, "epoch")?,
+                    get::<String>(r, Q, "version")?,
+                    get::<String>(r, Q, "release")?,
+                ),
+                untagged: get(r, Q, "untagged")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Sets the untagged flag of builds (triggers move the last build pointers).
@@ -400,14 +433,17 @@ pub(crate) fn real_build_task_ids(
     c: &mut impl GenericClient,
     collection: CollectionId,
 ) -> Result<BTreeSet<KojiTaskId>> {
+    const Q: &str = "load real build task ids";
     let rows = c
         .query(
             "SELECT b.task_id FROM build b JOIN package p ON p.id = b.package_id
              WHERE p.collection_id = $1 AND b.real",
             &[&collection.0],
         )
-        .ctx("load real build task ids")?;
-    Ok(rows.iter().map(|r| KojiTaskId(r.get(0))).collect())
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| get(r, Q, "task_id").map(KojiTaskId))
+        .collect()
 }
 
 /// A build to insert.
@@ -433,6 +469,7 @@ pub(crate) struct NewBuild {
 
 /// Inserts a build unless the package already has one with that task; returns its id.
 pub(crate) fn insert_build(c: &mut impl GenericClient, b: &NewBuild) -> Result<Option<BuildId>> {
+    const Q: &str = "insert build";
     let row = c
         .query_opt(
             "INSERT INTO build (package_id, state, task_id, started, finished, epoch, version, release, repo_id, real)
@@ -451,8 +488,8 @@ pub(crate) fn insert_build(c: &mut impl GenericClient, b: &NewBuild) -> Result<O
                 &b.real,
             ],
         )
-        .ctx("insert build")?;
-    Ok(row.map(|r| BuildId(r.get(0))))
+        .ctx(Q)?;
+    row.map(|r| get(&r, Q, "id").map(BuildId)).transpose()
 }
 
 /// Refreshes the statistics materialized views.
@@ -466,11 +503,14 @@ pub(crate) fn collections_with_package(
     c: &mut impl GenericClient,
     name: &str,
 ) -> Result<Vec<CollectionId>> {
+    const Q: &str = "find the collections of a package";
     let rows = c
         .query(
             "SELECT collection_id FROM package WHERE name = $1 ORDER BY collection_id",
             &[&name],
         )
-        .ctx("find the collections of a package")?;
-    Ok(rows.iter().map(|r| CollectionId(r.get(0))).collect())
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| get(r, Q, "collection_id").map(CollectionId))
+        .collect()
 }

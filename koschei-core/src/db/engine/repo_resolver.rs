@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::QueryContext;
+use crate::db::{QueryContext, build_state, get};
 use crate::model::{BuildId, BuildState, CollectionId, PackageId, RepoId};
 
 /// Records the base buildroot result of a repo: latest repo, resolved flag and problems.
@@ -60,6 +60,7 @@ pub(crate) fn resolve_candidates(
     collection: CollectionId,
     only_unresolved: bool,
 ) -> Result<Vec<ResolveCandidate>> {
+    const Q: &str = "load resolve candidates";
     let rows = c
         .query(
             "SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release,
@@ -68,7 +69,7 @@ pub(crate) fn resolve_candidates(
                          ELSE (SELECT b.id FROM build b
                                WHERE b.package_id = p.id AND b.deps_resolved AND b.started < lb.started
                                ORDER BY b.started DESC, b.id DESC LIMIT 1)
-                    END
+                    END AS comparison_build
              FROM package p
              JOIN build lcb ON lcb.id = p.last_complete_build_id
              LEFT JOIN build lb ON lb.id = p.last_build_id
@@ -77,18 +78,19 @@ pub(crate) fn resolve_candidates(
              ORDER BY p.id",
             &[&collection.0, &only_unresolved],
         )
-        .ctx("load resolve candidates")?;
-    Ok(rows
-        .iter()
-        .map(|r| ResolveCandidate {
-            package_id: PackageId(r.get(0)),
-            name: r.get(1),
-            last_build_id: r.get::<_, Option<i32>>(2).map(BuildId),
-            version: r.get::<_, Option<String>>(3).unwrap_or_default(),
-            release: r.get::<_, Option<String>>(4).unwrap_or_default(),
-            comparison_build: r.get::<_, Option<i32>>(5).map(BuildId),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(ResolveCandidate {
+                package_id: PackageId(get(r, Q, "id")?),
+                name: get(r, Q, "name")?,
+                last_build_id: get::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
+                version: get::<Option<String>>(r, Q, "version")?.unwrap_or_default(),
+                release: get::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
+                comparison_build: get::<Option<i32>>(r, Q, "comparison_build")?.map(BuildId),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A package row locked for update by the repo resolver.
@@ -115,6 +117,8 @@ pub(crate) fn lock_packages_for_resolution(
     c: &mut impl GenericClient,
     ids: &[PackageId],
 ) -> Result<Vec<LockedPackage>> {
+    const Q: &str = "lock packages";
+    const QC: &str = "load last resolution changes";
     let ids: Vec<i32> = ids.iter().map(|p| p.0).collect();
     let rows = c
         .query(
@@ -122,41 +126,44 @@ pub(crate) fn lock_packages_for_resolution(
              FROM package WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[&ids],
         )
-        .ctx("lock packages")?;
+        .ctx(Q)?;
     let changes = c
         .query(
             "SELECT DISTINCT ON (rc.package_id) rc.package_id, rc.resolved,
                     coalesce((SELECT array_agg(problem ORDER BY problem) FROM resolution_problem
-                              WHERE resolution_id = rc.id), '{}')
+                              WHERE resolution_id = rc.id), '{}') AS problems
              FROM resolution_change rc WHERE rc.package_id = ANY($1)
              ORDER BY rc.package_id, rc.timestamp DESC, rc.id DESC",
             &[&ids],
         )
-        .ctx("load last resolution changes")?;
+        .ctx(QC)?;
     let mut last: HashMap<i32, (bool, BTreeSet<String>)> = changes
         .iter()
         .map(|r| {
-            (
-                r.get(0),
-                (r.get(1), r.get::<_, Vec<String>>(2).into_iter().collect()),
-            )
+            let problems: Vec<String> = get(r, QC, "problems")?;
+            Ok((
+                get(r, QC, "package_id")?,
+                (get(r, QC, "resolved")?, problems.into_iter().collect()),
+            ))
         })
-        .collect();
-    Ok(rows
-        .iter()
+        .collect::<Result<_>>()?;
+    rows.iter()
         .map(|r| {
-            let id: i32 = r.get(0);
-            LockedPackage {
+            let id: i32 = get(r, Q, "id")?;
+            Ok(LockedPackage {
                 id: PackageId(id),
-                last_build_id: r.get::<_, Option<i32>>(1).map(BuildId),
-                resolved: r.get(2),
-                blocked: r.get(3),
-                tracked: r.get(4),
-                last_complete_build_state: r.get::<_, Option<i32>>(5).and_then(BuildState::from_db),
+                last_build_id: get::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
+                resolved: get(r, Q, "resolved")?,
+                blocked: get(r, Q, "blocked")?,
+                tracked: get(r, Q, "tracked")?,
+                last_complete_build_state: build_state(
+                    "package.last_complete_build_state",
+                    get(r, Q, "last_complete_build_state")?,
+                )?,
                 last_change: last.remove(&id),
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Sets `resolved` and `dependency_priority` of packages (one statement).
@@ -187,14 +194,18 @@ pub(crate) fn insert_resolution_changes(
     }
     let ids: Vec<i32> = changes.iter().map(|r| r.0.0).collect();
     let resolved: Vec<bool> = changes.iter().map(|r| r.1).collect();
+    const Q: &str = "insert resolution changes";
     let rows = c
         .query(
             "INSERT INTO resolution_change (package_id, resolved)
              SELECT * FROM unnest($1::int4[], $2::bool[]) RETURNING id, package_id",
             &[&ids, &resolved],
         )
-        .ctx("insert resolution changes")?;
-    let change_of: HashMap<i32, i64> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+        .ctx(Q)?;
+    let change_of: HashMap<i32, i64> = rows
+        .iter()
+        .map(|r| Ok((get(r, Q, "package_id")?, get(r, Q, "id")?)))
+        .collect::<Result<_>>()?;
     let (mut owners, mut texts): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
     for (p, _, problems) in changes {
         if let Some(id) = change_of.get(&p.0) {

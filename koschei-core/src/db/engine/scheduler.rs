@@ -6,7 +6,7 @@ use postgres::GenericClient;
 
 use super::polling::{NewBuild, insert_build, running_build_count};
 use super::{LockSpace, Result};
-use crate::db::QueryContext;
+use crate::db::{QueryContext, get};
 use crate::model::{BuildId, BuildState, CollectionId, Evr, KojiTaskId, PackageId, RepoId};
 
 /// Everything the scheduler needs about a package that might be scheduled.
@@ -29,42 +29,28 @@ pub struct ScheduleRow {
 /// the end of the no-SRPM backoff (skip reason 1); the priority itself is computed by
 /// [`crate::priority::current_priority`].
 pub fn schedule_rows(c: &mut impl GenericClient) -> Result<Vec<ScheduleRow>> {
-    let rows = c
-        .query(
-            "SELECT p.id, p.collection_id, p.resolved, p.skip_resolution, lb.started,
-                    c.latest_repo_resolved, c.priority_coefficient, p.manual_priority,
-                    p.static_priority, p.dependency_priority, p.build_priority, p.last_build_id
-             FROM package p JOIN collection c ON c.id = p.collection_id
-             JOIN build lb ON lb.id = p.last_build_id
-             WHERE p.tracked AND NOT p.blocked AND c.latest_repo_resolved
-               AND p.last_build_id = p.last_complete_build_id
-               AND (p.resolved OR (p.resolved IS NULL AND p.skip_resolution))
-               AND p.scheduler_skip_reason IS DISTINCT FROM 1",
-            &[],
-        )
-        .ctx("load schedule rows")?;
-    Ok(rows
-        .iter()
-        .map(|r| ScheduleRow {
-            package_id: PackageId(r.get(0)),
-            collection_id: CollectionId(r.get(1)),
-            input: crate::priority::PriorityInput {
-                blocked: false,
-                tracked: true,
-                resolved: r.get(2),
-                skip_resolution: r.get(3),
-                running_build: false,
-                last_build_started: Some(r.get(4)),
-                collection_resolved: r.get(5),
-                coefficient: r.get(6),
-                manual: r.get(7),
-                static_: r.get(8),
-                dependency: r.get(9),
-                build: r.get(10),
-            },
-            last_build_id: r.get::<_, Option<i32>>(11).map(BuildId),
+    const Q: &str = "load schedule rows";
+    const SQL: &str = concat!(
+        "SELECT p.id, p.collection_id, p.last_build_id, ",
+        crate::db::priority::input_columns!(),
+        " FROM package p JOIN collection c ON c.id = p.collection_id
+          JOIN build lb ON lb.id = p.last_build_id
+          WHERE p.tracked AND NOT p.blocked AND c.latest_repo_resolved
+            AND p.last_build_id = p.last_complete_build_id
+            AND (p.resolved OR (p.resolved IS NULL AND p.skip_resolution))
+            AND p.scheduler_skip_reason IS DISTINCT FROM 1"
+    );
+    let rows = c.query(SQL, &[]).ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(ScheduleRow {
+                package_id: PackageId(get(r, Q, "id")?),
+                collection_id: CollectionId(get(r, Q, "collection_id")?),
+                input: crate::db::priority::input(r, Q)?,
+                last_build_id: get::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Collection and last build of a package.
@@ -72,18 +58,20 @@ pub(crate) fn package_collection(
     c: &mut impl GenericClient,
     package: PackageId,
 ) -> Result<Option<(CollectionId, Option<BuildId>)>> {
+    const Q: &str = "load package collection";
     let row = c
         .query_opt(
             "SELECT collection_id, last_build_id FROM package WHERE id = $1",
             &[&package.0],
         )
-        .ctx("load package collection")?;
-    Ok(row.map(|r| {
-        (
-            CollectionId(r.get(0)),
-            r.get::<_, Option<i32>>(1).map(BuildId),
-        )
-    }))
+        .ctx(Q)?;
+    row.map(|r| {
+        Ok((
+            CollectionId(get(&r, Q, "collection_id")?),
+            get::<Option<i32>>(&r, Q, "last_build_id")?.map(BuildId),
+        ))
+    })
+    .transpose()
 }
 
 /// Name and arch override of a package.
@@ -91,13 +79,15 @@ pub(crate) fn package_name_and_override(
     c: &mut impl GenericClient,
     package: PackageId,
 ) -> Result<Option<(String, Option<String>)>> {
+    const Q: &str = "load package name";
     let row = c
         .query_opt(
             "SELECT name, arch_override FROM package WHERE id = $1",
             &[&package.0],
         )
-        .ctx("load package name")?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+        .ctx(Q)?;
+    row.map(|r| Ok((get(&r, Q, "name")?, get(&r, Q, "arch_override")?)))
+        .transpose()
 }
 
 /// Sets a scheduler skip reason (1 no SRPM, 2 no arch); for 2 also lowers the manual
@@ -151,19 +141,23 @@ pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Re
         &[&(LockSpace::Submission as i32)],
     )
     .ctx("lock submissions")?;
+    const Q: &str = "lock package for submission";
     let row = c
         .query_opt(
             "SELECT last_build_id, tracked, blocked,
                     EXISTS (SELECT 1 FROM build WHERE package_id = package.id AND state = 2)
+                      AS running
              FROM package WHERE id = $1 FOR UPDATE",
             &[&r.package.0],
         )
-        .ctx("lock package for submission")?;
+        .ctx(Q)?;
     let Some(row) = row else {
         return Ok(Reserve::NotEligible);
     };
-    let last: Option<BuildId> = row.get::<_, Option<i32>>(0).map(BuildId);
-    let (tracked, blocked, running): (bool, bool, bool) = (row.get(1), row.get(2), row.get(3));
+    let last: Option<BuildId> = get::<Option<i32>>(&row, Q, "last_build_id")?.map(BuildId);
+    let tracked: bool = get(&row, Q, "tracked")?;
+    let blocked: bool = get(&row, Q, "blocked")?;
+    let running: bool = get(&row, Q, "running")?;
     if blocked || (r.require_tracked && !tracked) {
         return Ok(Reserve::NotEligible);
     }

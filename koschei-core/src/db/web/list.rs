@@ -139,6 +139,7 @@ fn push_current_priority(sql: &mut Sql, tp: &TimePriority) {
                    OR p.last_build_id IS DISTINCT FROM p.last_complete_build_id
                    OR p.resolved = false OR (p.resolved IS NULL AND NOT p.skip_resolution)
                    OR c.latest_repo_resolved IS NOT TRUE OR lb.id IS NULL
+                   OR p.scheduler_skip_reason = 1
               THEN NULL
               ELSE p.manual_priority + p.static_priority
                    + (p.dependency_priority + p.build_priority

@@ -369,14 +369,15 @@ pub fn affected_by(
     )?;
     rows.iter()
         .map(|r| {
-            let evr = |e: &'static str, v: &'static str, rel: &'static str| -> Result<Option<Evr>> {
-                let v: Option<String> = get(r, N, v)?;
-                let rel: Option<String> = get(r, N, rel)?;
-                Ok(match (v, rel) {
-                    (Some(v), Some(rel)) => Some(Evr::new(get(r, N, e)?, v, rel)),
-                    _ => None,
-                })
-            };
+            let evr =
+                |e: &'static str, v: &'static str, rel: &'static str| -> Result<Option<Evr>> {
+                    let v: Option<String> = get(r, N, v)?;
+                    let rel: Option<String> = get(r, N, rel)?;
+                    Ok(match (v, rel) {
+                        (Some(v), Some(rel)) => Some(Evr::new(get(r, N, e)?, v, rel)),
+                        _ => None,
+                    })
+                };
             let lcb = build_state(
                 "package.last_complete_build_state",
                 get(r, N, "last_complete_build_state")?,

@@ -14,7 +14,7 @@ use postgres::types::{ToSql, Type};
 
 use crate::model::{
     BasePackageId, BuildId, BuildState, CollectionId, CollectionState, Evr, KojiTaskId, PackageId,
-    PackageState,
+    PackageState, SchedulerSkip,
 };
 
 mod detail;
@@ -296,8 +296,8 @@ pub struct PackageFlags {
     pub dependency_priority: i32,
     /// `build_priority`.
     pub build_priority: i32,
-    /// `scheduler_skip_reason` (1 = no SRPM, 2 = no allowed arch).
-    pub scheduler_skip_reason: Option<i32>,
+    /// `scheduler_skip_reason`: why the scheduler last passed the package over.
+    pub scheduler_skip_reason: Option<SchedulerSkip>,
     /// The collection's `priority_coefficient`.
     pub priority_coefficient: f64,
     /// The collection's `latest_repo_resolved`.
@@ -341,10 +341,20 @@ pub(crate) fn flags(row: &postgres::Row, name: &'static str) -> Result<PackageFl
         static_priority: get(row, name, "static_priority")?,
         dependency_priority: get(row, name, "dependency_priority")?,
         build_priority: get(row, name, "build_priority")?,
-        scheduler_skip_reason: get(row, name, "scheduler_skip_reason")?,
+        scheduler_skip_reason: scheduler_skip(get(row, name, "scheduler_skip_reason")?)?,
         priority_coefficient: get(row, name, "priority_coefficient")?,
         collection_resolved: get(row, name, "collection_resolved")?,
     })
+}
+
+fn scheduler_skip(v: Option<i32>) -> Result<Option<SchedulerSkip>> {
+    v.map(|v| {
+        SchedulerSkip::from_db(v).ok_or(Error::BadValue {
+            column: "package.scheduler_skip_reason",
+            value: i64::from(v),
+        })
+    })
+    .transpose()
 }
 
 /// A build as shown in lists: ids, state, times and the SRPM EVR.
