@@ -185,7 +185,7 @@ impl<T> QueryContext<T> for Result<T, postgres::Error> {
 
 /// Reads the column called `column` of a row of the query `what`: a missing column or a
 /// value of another type is [`Error::Column`] (never a panic, unlike `Row::get`).
-pub(crate) fn get<'a, T: postgres::types::FromSql<'a>>(
+pub(crate) fn column<'a, T: postgres::types::FromSql<'a>>(
     row: &'a postgres::Row,
     what: &'static str,
     column: &'static str,

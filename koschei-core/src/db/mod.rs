@@ -46,7 +46,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 pub use cluster::{Cluster, ClusterError, ClusterOptions};
 pub use error::{Error, report};
-pub(crate) use error::{QueryContext, build_state, get};
+pub(crate) use error::{QueryContext, build_state, column};
 
 use crate::config::{DatabaseConfig, DatabaseUrl};
 

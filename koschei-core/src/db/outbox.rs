@@ -4,7 +4,7 @@
 
 use postgres::GenericClient;
 
-use super::{Error, QueryContext};
+use super::{Error, QueryContext, column};
 use crate::messaging::message::{Event, OutgoingMessage};
 use crate::model::{CollectionId, PackageId};
 
@@ -38,28 +38,32 @@ pub fn package_event(
     old: &str,
     new: &str,
 ) -> Result<Option<Event>> {
+    const Q: &str = "load a package state change message";
     let row = c
         .query_opt(
-            "SELECT p.name, c.name, c.display_name,
+            "SELECT p.name, c.name AS collection, c.display_name,
                     ARRAY(SELECT CASE WHEN g.namespace IS NULL THEN g.name
                                       ELSE g.namespace || '/' || g.name END
                           FROM package_group_relation r
                           JOIN package_group g ON g.id = r.group_id
                           WHERE r.base_id = p.base_id
-                          ORDER BY g.name, g.namespace NULLS FIRST)
+                          ORDER BY g.name, g.namespace NULLS FIRST) AS groups
              FROM package p JOIN collection c ON c.id = p.collection_id
              WHERE p.id = $1",
             &[&package.0],
         )
-        .ctx("load a package state change message")?;
-    Ok(row.map(|r| Event::PackageState {
-        name: r.get(0),
-        old: old.to_owned(),
-        new: new.to_owned(),
-        collection: r.get(1),
-        collection_name: r.get(2),
-        groups: r.get(3),
-    }))
+        .ctx(Q)?;
+    row.map(|r| {
+        Ok(Event::PackageState {
+            name: column(&r, Q, "name")?,
+            old: old.to_owned(),
+            new: new.to_owned(),
+            collection: column(&r, Q, "collection")?,
+            collection_name: column(&r, Q, "display_name")?,
+            groups: column(&r, Q, "groups")?,
+        })
+    })
+    .transpose()
 }
 
 /// The collection state change event of `collection`; `None` when it is gone.
@@ -69,20 +73,24 @@ pub fn collection_event(
     old: &str,
     new: &str,
 ) -> Result<Option<Event>> {
+    const Q: &str = "load a collection state change message";
     let row = c
         .query_opt(
-            "SELECT name, display_name, coalesce(latest_repo_id::text, '')
+            "SELECT name, display_name, coalesce(latest_repo_id::text, '') AS repo_id
              FROM collection WHERE id = $1",
             &[&collection.0],
         )
-        .ctx("load a collection state change message")?;
-    Ok(row.map(|r| Event::CollectionState {
-        old: old.to_owned(),
-        new: new.to_owned(),
-        collection: r.get(0),
-        collection_name: r.get(1),
-        repo_id: r.get(2),
-    }))
+        .ctx(Q)?;
+    row.map(|r| {
+        Ok(Event::CollectionState {
+            old: old.to_owned(),
+            new: new.to_owned(),
+            collection: column(&r, Q, "name")?,
+            collection_name: column(&r, Q, "display_name")?,
+            repo_id: column(&r, Q, "repo_id")?,
+        })
+    })
+    .transpose()
 }
 
 /// Queues the message of a package state change when publishing is on (`publication` is
@@ -143,27 +151,30 @@ pub struct PendingMessage {
 
 /// The oldest `limit` queued messages, oldest first.
 pub fn pending(c: &mut impl GenericClient, limit: i64) -> Result<Vec<PendingMessage>> {
+    const Q: &str = "list queued messages";
     let rows = c
         .query(
-            "SELECT id, message_id::text, topic, schema_name, body,
-                    to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'),
+            "SELECT id, message_id::text AS message_id, topic, schema_name, body,
+                    to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')
+                      AS sent_at,
                     attempts
              FROM message_outbox ORDER BY id LIMIT $1",
             &[&limit],
         )
-        .ctx("list queued messages")?;
-    Ok(rows
-        .iter()
-        .map(|r| PendingMessage {
-            id: r.get(0),
-            message_id: r.get(1),
-            topic: r.get(2),
-            schema_name: r.get(3),
-            body: r.get(4),
-            sent_at: r.get(5),
-            attempts: r.get(6),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingMessage {
+                id: column(r, Q, "id")?,
+                message_id: column(r, Q, "message_id")?,
+                topic: column(r, Q, "topic")?,
+                schema_name: column(r, Q, "schema_name")?,
+                body: column(r, Q, "body")?,
+                sent_at: column(r, Q, "sent_at")?,
+                attempts: column(r, Q, "attempts")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Removes a message the broker confirmed.
@@ -197,20 +208,22 @@ pub struct OutboxStatus {
 
 /// Counts the queued messages.
 pub fn status(c: &mut impl GenericClient) -> Result<OutboxStatus> {
+    const Q: &str = "count queued messages";
     let row = c
         .query_one(
-            "SELECT count(*),
-                    to_char(min(created) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+            "SELECT count(*) AS pending,
+                    to_char(min(created) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                      AS oldest,
                     (SELECT last_error FROM message_outbox WHERE last_error IS NOT NULL
-                     ORDER BY last_attempt DESC LIMIT 1)
+                     ORDER BY last_attempt DESC LIMIT 1) AS last_error
              FROM message_outbox",
             &[],
         )
-        .ctx("count queued messages")?;
+        .ctx(Q)?;
     Ok(OutboxStatus {
-        pending: row.get(0),
-        oldest: row.get(1),
-        last_error: row.get(2),
+        pending: column(&row, Q, "pending")?,
+        oldest: column(&row, Q, "oldest")?,
+        last_error: column(&row, Q, "last_error")?,
     })
 }
 
@@ -222,11 +235,11 @@ pub const PUBLISHER_LOCK: (i32, i32) = (5, 0);
 pub fn try_lock_publisher(c: &mut impl GenericClient) -> Result<bool> {
     let row = c
         .query_one(
-            "SELECT pg_try_advisory_lock($1, $2)",
+            "SELECT pg_try_advisory_lock($1, $2) AS locked",
             &[&PUBLISHER_LOCK.0, &PUBLISHER_LOCK.1],
         )
         .ctx("take the publisher lock")?;
-    Ok(row.get(0))
+    column(&row, "take the publisher lock", "locked")
 }
 
 /// Releases the publisher's session lock.

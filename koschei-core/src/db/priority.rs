@@ -15,7 +15,7 @@
 
 use postgres::GenericClient;
 
-use super::{Error, QueryContext, get};
+use super::{Error, QueryContext, column};
 use crate::model::{CollectionId, PackageId, SchedulerSkip};
 use crate::priority::PriorityInput;
 
@@ -34,7 +34,7 @@ pub(crate) use input_columns;
 
 /// Reads the [`input_columns!`] of a row of the query `what`.
 pub(crate) fn input(row: &postgres::Row, what: &'static str) -> Result<PriorityInput, Error> {
-    let skip: Option<i32> = get(row, what, "scheduler_skip_reason")?;
+    let skip: Option<i32> = column(row, what, "scheduler_skip_reason")?;
     let scheduler_skip = match skip {
         None => None,
         Some(v) => Some(SchedulerSkip::from_db(v).ok_or(Error::BadValue {
@@ -43,18 +43,18 @@ pub(crate) fn input(row: &postgres::Row, what: &'static str) -> Result<PriorityI
         })?),
     };
     Ok(PriorityInput {
-        blocked: get(row, what, "blocked")?,
-        tracked: get(row, what, "tracked")?,
-        resolved: get(row, what, "resolved")?,
-        skip_resolution: get(row, what, "skip_resolution")?,
-        running_build: get(row, what, "running_build")?,
-        last_build_started: get(row, what, "last_build_started")?,
-        collection_resolved: get(row, what, "latest_repo_resolved")?,
-        coefficient: get(row, what, "priority_coefficient")?,
-        manual: get(row, what, "manual_priority")?,
-        static_: get(row, what, "static_priority")?,
-        dependency: get(row, what, "dependency_priority")?,
-        build: get(row, what, "build_priority")?,
+        blocked: column(row, what, "blocked")?,
+        tracked: column(row, what, "tracked")?,
+        resolved: column(row, what, "resolved")?,
+        skip_resolution: column(row, what, "skip_resolution")?,
+        running_build: column(row, what, "running_build")?,
+        last_build_started: column(row, what, "last_build_started")?,
+        collection_resolved: column(row, what, "latest_repo_resolved")?,
+        coefficient: column(row, what, "priority_coefficient")?,
+        manual: column(row, what, "manual_priority")?,
+        static_: column(row, what, "static_priority")?,
+        dependency: column(row, what, "dependency_priority")?,
+        build: column(row, what, "build_priority")?,
         scheduler_skip,
     })
 }
@@ -90,11 +90,11 @@ macro_rules! select_package_inputs {
 
 fn package_inputs(row: &postgres::Row, what: &'static str) -> Result<PackageInputs, Error> {
     Ok(PackageInputs {
-        package_id: PackageId(get(row, what, "id")?),
-        name: get(row, what, "name")?,
-        collection_id: CollectionId(get(row, what, "collection_id")?),
-        collection: get(row, what, "collection")?,
-        collection_display_name: get(row, what, "display_name")?,
+        package_id: PackageId(column(row, what, "id")?),
+        name: column(row, what, "name")?,
+        collection_id: CollectionId(column(row, what, "collection_id")?),
+        collection: column(row, what, "collection")?,
+        collection_display_name: column(row, what, "display_name")?,
         input: input(row, what)?,
     })
 }

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::{QueryContext, get};
+use crate::db::{QueryContext, column};
 use crate::model::{BuildId, CollectionId, DependencyId, PackageId, RepoId};
 
 /// A completed (or running, with a known repo) build whose dependencies are not processed.
@@ -45,14 +45,14 @@ pub(crate) fn unprocessed_builds(c: &mut impl GenericClient) -> Result<Vec<Unpro
     rows.iter()
         .map(|r| {
             Ok(UnprocessedBuild {
-                id: BuildId(get(r, Q, "id")?),
-                package_id: PackageId(get(r, Q, "package_id")?),
-                collection_id: CollectionId(get(r, Q, "collection_id")?),
-                name: get(r, Q, "name")?,
-                version: get(r, Q, "version")?,
-                release: get(r, Q, "release")?,
-                repo_id: RepoId(get(r, Q, "repo_id")?),
-                started: get(r, Q, "started")?,
+                id: BuildId(column(r, Q, "id")?),
+                package_id: PackageId(column(r, Q, "package_id")?),
+                collection_id: CollectionId(column(r, Q, "collection_id")?),
+                name: column(r, Q, "name")?,
+                version: column(r, Q, "version")?,
+                release: column(r, Q, "release")?,
+                repo_id: RepoId(column(r, Q, "repo_id")?),
+                started: column(r, Q, "started")?,
             })
         })
         .collect()
@@ -99,7 +99,7 @@ pub(crate) fn previous_resolved_build(
             &[&package.0, &build.0, &started],
         )
         .ctx(Q)?;
-    row.map(|r| get(&r, Q, "id").map(BuildId)).transpose()
+    row.map(|r| column(&r, Q, "id").map(BuildId)).transpose()
 }
 
 /// Stores a build's resolved dependency set; returns false when the build was processed

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::{QueryContext, get};
+use crate::db::{QueryContext, column};
 use crate::model::{BuildId, DependencyId, Evr, Nevra, PackageId};
 
 /// Ids of the `dependency` rows of these NEVRAs, inserting missing ones (a missing epoch is
@@ -52,9 +52,9 @@ pub fn dependency_ids(c: &mut impl GenericClient, nevras: &[Nevra]) -> Result<Ve
         .ctx(Q)?;
     let mut ids = vec![DependencyId(0); nevras.len()];
     for r in &rows {
-        let ord: i64 = get(r, Q, "ord")?;
+        let ord: i64 = column(r, Q, "ord")?;
         if let Some(slot) = usize::try_from(ord - 1).ok().and_then(|i| ids.get_mut(i)) {
-            *slot = DependencyId(get(r, Q, "id")?);
+            *slot = DependencyId(column(r, Q, "id")?);
         }
     }
     Ok(ids)
@@ -79,7 +79,7 @@ pub(crate) fn build_dependencies(
         .ctx(Q)?;
     let mut out: HashMap<BuildId, Vec<(DependencyId, Nevra)>> = HashMap::new();
     for r in &rows {
-        out.entry(BuildId(get(r, Q, "build_id")?))
+        out.entry(BuildId(column(r, Q, "build_id")?))
             .or_default()
             .push(dependency(r, Q)?);
     }
@@ -101,9 +101,9 @@ pub(crate) fn build_dependency_id_sets(
         .ctx(Q)?;
     rows.iter()
         .map(|r| {
-            let deps: Vec<i32> = get(r, Q, "dependency_ids")?;
+            let deps: Vec<i32> = column(r, Q, "dependency_ids")?;
             Ok((
-                BuildId(get(r, Q, "id")?),
+                BuildId(column(r, Q, "id")?),
                 deps.into_iter().map(DependencyId).collect(),
             ))
         })
@@ -130,15 +130,15 @@ pub(crate) fn dependencies_by_id(
 /// `release`, `arch`).
 fn dependency(r: &postgres::Row, q: &'static str) -> Result<(DependencyId, Nevra)> {
     Ok((
-        DependencyId(get(r, q, "id")?),
+        DependencyId(column(r, q, "id")?),
         Nevra {
-            name: get(r, q, "name")?,
+            name: column(r, q, "name")?,
             evr: Evr::new(
-                get(r, q, "epoch")?,
-                get::<String>(r, q, "version")?,
-                get::<String>(r, q, "release")?,
+                column(r, q, "epoch")?,
+                column::<String>(r, q, "version")?,
+                column::<String>(r, q, "release")?,
             ),
-            arch: get(r, q, "arch")?,
+            arch: column(r, q, "arch")?,
         },
     ))
 }

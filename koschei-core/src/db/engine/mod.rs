@@ -17,7 +17,7 @@ mod scheduler;
 
 use postgres::GenericClient;
 
-use crate::db::{QueryContext, get};
+use crate::db::{QueryContext, column};
 
 pub(crate) use build_resolver::{
     UnprocessedBuild, clear_build_deps, previous_resolved_build, set_build_deps_resolved,
@@ -76,7 +76,7 @@ pub(crate) fn try_lock(c: &mut impl GenericClient, space: LockSpace, key: i32) -
             &[&(space as i32), &key],
         )
         .ctx(Q)?;
-    get(&row, Q, "locked")
+    column(&row, Q, "locked")
 }
 
 /// Releases a session-level advisory lock taken with [`try_lock`].
@@ -135,15 +135,15 @@ const COLLECTION_COLS: &str = "id, name, target, dest_tag, build_tag, build_grou
 
 fn collection_row(r: &postgres::Row, q: &'static str) -> Result<CollectionRow> {
     Ok(CollectionRow {
-        id: CollectionId(get(r, q, "id")?),
-        name: get(r, q, "name")?,
-        target: get(r, q, "target")?,
-        dest_tag: get(r, q, "dest_tag")?,
-        build_tag: get(r, q, "build_tag")?,
-        build_group: get(r, q, "build_group")?,
-        latest_repo_id: get::<Option<i32>>(r, q, "latest_repo_id")?.map(RepoId),
-        latest_repo_resolved: get(r, q, "latest_repo_resolved")?,
-        poll_untracked: get(r, q, "poll_untracked")?,
+        id: CollectionId(column(r, q, "id")?),
+        name: column(r, q, "name")?,
+        target: column(r, q, "target")?,
+        dest_tag: column(r, q, "dest_tag")?,
+        build_tag: column(r, q, "build_tag")?,
+        build_group: column(r, q, "build_group")?,
+        latest_repo_id: column::<Option<i32>>(r, q, "latest_repo_id")?.map(RepoId),
+        latest_repo_resolved: column(r, q, "latest_repo_resolved")?,
+        poll_untracked: column(r, q, "poll_untracked")?,
     })
 }
 

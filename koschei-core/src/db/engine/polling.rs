@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::{QueryContext, build_state, get};
+use crate::db::{QueryContext, build_state, column};
 use crate::model::{BuildId, BuildState, CollectionId, Evr, KojiTaskId, PackageId, RepoId};
 
 /// A running build.
@@ -37,11 +37,11 @@ pub(crate) fn running_builds(c: &mut impl GenericClient) -> Result<Vec<RunningBu
     rows.iter()
         .map(|r| {
             Ok(RunningBuild {
-                id: BuildId(get(r, Q, "id")?),
-                package_id: PackageId(get(r, Q, "package_id")?),
-                task_id: KojiTaskId(get(r, Q, "task_id")?),
-                started: get(r, Q, "started")?,
-                cancel_requested: get(r, Q, "cancel_requested")?,
+                id: BuildId(column(r, Q, "id")?),
+                package_id: PackageId(column(r, Q, "package_id")?),
+                task_id: KojiTaskId(column(r, Q, "task_id")?),
+                started: column(r, Q, "started")?,
+                cancel_requested: column(r, Q, "cancel_requested")?,
             })
         })
         .collect()
@@ -53,7 +53,7 @@ pub(crate) fn running_build_count(c: &mut impl GenericClient) -> Result<i64> {
     let row = c
         .query_one("SELECT count(*) AS n FROM build WHERE state = 2", &[])
         .ctx(Q)?;
-    get(&row, Q, "n")
+    column(&row, Q, "n")
 }
 
 /// A Koji subtask row to store.
@@ -127,8 +127,8 @@ pub(crate) fn lock_build(
     let Some(r) = row else {
         return Ok(None);
     };
-    let state = build_state("build.state", get(&r, Q, "state")?)?;
-    let deps_resolved: Option<bool> = get(&r, Q, "deps_resolved")?;
+    let state = build_state("build.state", column(&r, Q, "state")?)?;
+    let deps_resolved: Option<bool> = column(&r, Q, "deps_resolved")?;
     Ok(state.map(|s| (s, deps_resolved)))
 }
 
@@ -172,7 +172,7 @@ pub(crate) fn previous_complete_state(
         )
         .ctx(Q)?;
     match row {
-        Some(r) => build_state("build.state", get(&r, Q, "state")?),
+        Some(r) => build_state("build.state", column(&r, Q, "state")?),
         None => Ok(None),
     }
 }
@@ -222,12 +222,12 @@ pub(crate) fn package_state(
         .ctx(Q)?;
     row.map(|r| {
         Ok(crate::model::PackageState::from_flags(
-            get(&r, Q, "blocked")?,
-            get(&r, Q, "tracked")?,
-            get(&r, Q, "resolved")?,
+            column(&r, Q, "blocked")?,
+            column(&r, Q, "tracked")?,
+            column(&r, Q, "resolved")?,
             build_state(
                 "package.last_complete_build_state",
-                get(&r, Q, "last_complete_build_state")?,
+                column(&r, Q, "last_complete_build_state")?,
             )?,
         ))
     })
@@ -249,8 +249,8 @@ pub(crate) fn collection_packages(
     rows.iter()
         .map(|r| {
             Ok((
-                get(r, Q, "name")?,
-                (PackageId(get(r, Q, "id")?), get(r, Q, "blocked")?),
+                column(r, Q, "name")?,
+                (PackageId(column(r, Q, "id")?), column(r, Q, "blocked")?),
             ))
         })
         .collect()
@@ -331,20 +331,20 @@ pub(crate) fn real_build_targets(
         .ctx(Q)?;
     rows.iter()
         .map(|r| {
-            let version: Option<String> = get(r, Q, "version")?;
+            let version: Option<String> = column(r, Q, "version")?;
             let last_build = match version {
                 Some(v) => Some(Evr::new(
-                    get(r, Q, "epoch")?,
+                    column(r, Q, "epoch")?,
                     v,
-                    get::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
+                    column::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
                 )),
                 None => None,
             };
             Ok((
-                get(r, Q, "name")?,
+                column(r, Q, "name")?,
                 RealBuildTarget {
-                    id: PackageId(get(r, Q, "id")?),
-                    tracked: get(r, Q, "tracked")?,
+                    id: PackageId(column(r, Q, "id")?),
+                    tracked: column(r, Q, "tracked")?,
                     last_build,
                 },
             ))
@@ -366,7 +366,7 @@ pub(crate) fn packages_with_untagged_builds(
         )
         .ctx(Q)?;
     rows.iter()
-        .map(|r| get(r, Q, "package_id").map(PackageId))
+        .map(|r| column(r, Q, "package_id").map(PackageId))
         .collect()
 }
 
@@ -400,14 +400,14 @@ pub(crate) fn build_evrs(
     rows.iter()
         .map(|r| {
             Ok(BuildEvr {
-                id: BuildId(get(r, Q, "id")?),
-                package_id: PackageId(get(r, Q, "package_id")?),
+                id: BuildId(column(r, Q, "id")?),
+                package_id: PackageId(column(r, Q, "package_id")?),
                 evr: Evr::new(
-                    get(r, Q, "epoch")?,
-                    get::<String>(r, Q, "version")?,
-                    get::<String>(r, Q, "release")?,
+                    column(r, Q, "epoch")?,
+                    column::<String>(r, Q, "version")?,
+                    column::<String>(r, Q, "release")?,
                 ),
-                untagged: get(r, Q, "untagged")?,
+                untagged: column(r, Q, "untagged")?,
             })
         })
         .collect()
@@ -442,7 +442,7 @@ pub(crate) fn real_build_task_ids(
         )
         .ctx(Q)?;
     rows.iter()
-        .map(|r| get(r, Q, "task_id").map(KojiTaskId))
+        .map(|r| column(r, Q, "task_id").map(KojiTaskId))
         .collect()
 }
 
@@ -489,7 +489,7 @@ pub(crate) fn insert_build(c: &mut impl GenericClient, b: &NewBuild) -> Result<O
             ],
         )
         .ctx(Q)?;
-    row.map(|r| get(&r, Q, "id").map(BuildId)).transpose()
+    row.map(|r| column(&r, Q, "id").map(BuildId)).transpose()
 }
 
 /// Refreshes the statistics materialized views.
@@ -511,6 +511,6 @@ pub(crate) fn collections_with_package(
         )
         .ctx(Q)?;
     rows.iter()
-        .map(|r| get(r, Q, "collection_id").map(CollectionId))
+        .map(|r| column(r, Q, "collection_id").map(CollectionId))
         .collect()
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use postgres::GenericClient;
 
 use super::Result;
-use crate::db::{QueryContext, build_state, get};
+use crate::db::{QueryContext, build_state, column};
 use crate::model::{BuildId, BuildState, CollectionId, PackageId, RepoId};
 
 /// Records the base buildroot result of a repo: latest repo, resolved flag and problems.
@@ -82,12 +82,12 @@ pub(crate) fn resolve_candidates(
     rows.iter()
         .map(|r| {
             Ok(ResolveCandidate {
-                package_id: PackageId(get(r, Q, "id")?),
-                name: get(r, Q, "name")?,
-                last_build_id: get::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
-                version: get::<Option<String>>(r, Q, "version")?.unwrap_or_default(),
-                release: get::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
-                comparison_build: get::<Option<i32>>(r, Q, "comparison_build")?.map(BuildId),
+                package_id: PackageId(column(r, Q, "id")?),
+                name: column(r, Q, "name")?,
+                last_build_id: column::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
+                version: column::<Option<String>>(r, Q, "version")?.unwrap_or_default(),
+                release: column::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
+                comparison_build: column::<Option<i32>>(r, Q, "comparison_build")?.map(BuildId),
             })
         })
         .collect()
@@ -140,25 +140,25 @@ pub(crate) fn lock_packages_for_resolution(
     let mut last: HashMap<i32, (bool, BTreeSet<String>)> = changes
         .iter()
         .map(|r| {
-            let problems: Vec<String> = get(r, QC, "problems")?;
+            let problems: Vec<String> = column(r, QC, "problems")?;
             Ok((
-                get(r, QC, "package_id")?,
-                (get(r, QC, "resolved")?, problems.into_iter().collect()),
+                column(r, QC, "package_id")?,
+                (column(r, QC, "resolved")?, problems.into_iter().collect()),
             ))
         })
         .collect::<Result<_>>()?;
     rows.iter()
         .map(|r| {
-            let id: i32 = get(r, Q, "id")?;
+            let id: i32 = column(r, Q, "id")?;
             Ok(LockedPackage {
                 id: PackageId(id),
-                last_build_id: get::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
-                resolved: get(r, Q, "resolved")?,
-                blocked: get(r, Q, "blocked")?,
-                tracked: get(r, Q, "tracked")?,
+                last_build_id: column::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
+                resolved: column(r, Q, "resolved")?,
+                blocked: column(r, Q, "blocked")?,
+                tracked: column(r, Q, "tracked")?,
                 last_complete_build_state: build_state(
                     "package.last_complete_build_state",
-                    get(r, Q, "last_complete_build_state")?,
+                    column(r, Q, "last_complete_build_state")?,
                 )?,
                 last_change: last.remove(&id),
             })
@@ -204,7 +204,7 @@ pub(crate) fn insert_resolution_changes(
         .ctx(Q)?;
     let change_of: HashMap<i32, i64> = rows
         .iter()
-        .map(|r| Ok((get(r, Q, "package_id")?, get(r, Q, "id")?)))
+        .map(|r| Ok((column(r, Q, "package_id")?, column(r, Q, "id")?)))
         .collect::<Result<_>>()?;
     let (mut owners, mut texts): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
     for (p, _, problems) in changes {

@@ -6,7 +6,7 @@ use postgres::GenericClient;
 
 use super::polling::{NewBuild, insert_build, running_build_count};
 use super::{LockSpace, Result};
-use crate::db::{QueryContext, get};
+use crate::db::{QueryContext, column};
 use crate::model::{BuildId, BuildState, CollectionId, Evr, KojiTaskId, PackageId, RepoId};
 
 /// Everything the scheduler needs about a package that might be scheduled.
@@ -44,10 +44,10 @@ pub fn schedule_rows(c: &mut impl GenericClient) -> Result<Vec<ScheduleRow>> {
     rows.iter()
         .map(|r| {
             Ok(ScheduleRow {
-                package_id: PackageId(get(r, Q, "id")?),
-                collection_id: CollectionId(get(r, Q, "collection_id")?),
+                package_id: PackageId(column(r, Q, "id")?),
+                collection_id: CollectionId(column(r, Q, "collection_id")?),
                 input: crate::db::priority::input(r, Q)?,
-                last_build_id: get::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
+                last_build_id: column::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
             })
         })
         .collect()
@@ -67,8 +67,8 @@ pub(crate) fn package_collection(
         .ctx(Q)?;
     row.map(|r| {
         Ok((
-            CollectionId(get(&r, Q, "collection_id")?),
-            get::<Option<i32>>(&r, Q, "last_build_id")?.map(BuildId),
+            CollectionId(column(&r, Q, "collection_id")?),
+            column::<Option<i32>>(&r, Q, "last_build_id")?.map(BuildId),
         ))
     })
     .transpose()
@@ -86,7 +86,7 @@ pub(crate) fn package_name_and_override(
             &[&package.0],
         )
         .ctx(Q)?;
-    row.map(|r| Ok((get(&r, Q, "name")?, get(&r, Q, "arch_override")?)))
+    row.map(|r| Ok((column(&r, Q, "name")?, column(&r, Q, "arch_override")?)))
         .transpose()
 }
 
@@ -154,10 +154,10 @@ pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Re
     let Some(row) = row else {
         return Ok(Reserve::NotEligible);
     };
-    let last: Option<BuildId> = get::<Option<i32>>(&row, Q, "last_build_id")?.map(BuildId);
-    let tracked: bool = get(&row, Q, "tracked")?;
-    let blocked: bool = get(&row, Q, "blocked")?;
-    let running: bool = get(&row, Q, "running")?;
+    let last: Option<BuildId> = column::<Option<i32>>(&row, Q, "last_build_id")?.map(BuildId);
+    let tracked: bool = column(&row, Q, "tracked")?;
+    let blocked: bool = column(&row, Q, "blocked")?;
+    let running: bool = column(&row, Q, "running")?;
     if blocked || (r.require_tracked && !tracked) {
         return Ok(Reserve::NotEligible);
     }

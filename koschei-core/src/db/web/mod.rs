@@ -38,7 +38,7 @@ pub use misc::{
     scalar_stats,
 };
 
-pub(crate) use crate::db::{Error, build_state, get};
+pub(crate) use crate::db::{Error, build_state, column};
 
 /// Result of the web queries.
 pub(crate) type Result<T> = std::result::Result<T, Error>;
@@ -216,9 +216,9 @@ pub fn chrome(client: &mut impl GenericClient) -> Result<Chrome> {
     )?;
     let (notice, cids, problems): (Option<String>, Vec<i32>, Vec<String>) = match rows.first() {
         Some(r) => (
-            get(r, N, "notice")?,
-            get(r, N, "cids")?,
-            get(r, N, "problems")?,
+            column(r, N, "notice")?,
+            column(r, N, "cids")?,
+            column(r, N, "problems")?,
         ),
         None => (None, Vec::new(), Vec::new()),
     };
@@ -251,21 +251,21 @@ pub fn collections(client: &mut impl GenericClient) -> Result<Vec<CollectionRow>
     rows.iter()
         .map(|r| {
             Ok(CollectionRow {
-                id: CollectionId(get(r, N, "id")?),
-                name: get(r, N, "name")?,
-                display_name: get(r, N, "display_name")?,
-                order: get(r, N, "order")?,
-                secondary_mode: get(r, N, "secondary_mode")?,
-                target: get(r, N, "target")?,
-                dest_tag: get(r, N, "dest_tag")?,
-                build_tag: get(r, N, "build_tag")?,
-                bugzilla_product: get(r, N, "bugzilla_product")?,
-                bugzilla_version: get(r, N, "bugzilla_version")?,
-                priority_coefficient: get(r, N, "priority_coefficient")?,
-                build_group: get(r, N, "build_group")?,
-                latest_repo_id: get(r, N, "latest_repo_id")?,
-                latest_repo_resolved: get(r, N, "latest_repo_resolved")?,
-                poll_untracked: get(r, N, "poll_untracked")?,
+                id: CollectionId(column(r, N, "id")?),
+                name: column(r, N, "name")?,
+                display_name: column(r, N, "display_name")?,
+                order: column(r, N, "order")?,
+                secondary_mode: column(r, N, "secondary_mode")?,
+                target: column(r, N, "target")?,
+                dest_tag: column(r, N, "dest_tag")?,
+                build_tag: column(r, N, "build_tag")?,
+                bugzilla_product: column(r, N, "bugzilla_product")?,
+                bugzilla_version: column(r, N, "bugzilla_version")?,
+                priority_coefficient: column(r, N, "priority_coefficient")?,
+                build_group: column(r, N, "build_group")?,
+                latest_repo_id: column(r, N, "latest_repo_id")?,
+                latest_repo_resolved: column(r, N, "latest_repo_resolved")?,
+                poll_untracked: column(r, N, "poll_untracked")?,
             })
         })
         .collect()
@@ -327,23 +327,23 @@ pub(crate) const FLAG_COLUMNS: &str = "p.blocked, p.tracked, p.resolved, p.skip_
 
 pub(crate) fn flags(row: &postgres::Row, name: &'static str) -> Result<PackageFlags> {
     Ok(PackageFlags {
-        blocked: get(row, name, "blocked")?,
-        tracked: get(row, name, "tracked")?,
-        resolved: get(row, name, "resolved")?,
-        skip_resolution: get(row, name, "skip_resolution")?,
+        blocked: column(row, name, "blocked")?,
+        tracked: column(row, name, "tracked")?,
+        resolved: column(row, name, "resolved")?,
+        skip_resolution: column(row, name, "skip_resolution")?,
         last_complete_build_state: build_state(
             "package.last_complete_build_state",
-            get(row, name, "last_complete_build_state")?,
+            column(row, name, "last_complete_build_state")?,
         )?,
-        running: get(row, name, "running")?,
-        last_build_started: get(row, name, "lb_started")?,
-        manual_priority: get(row, name, "manual_priority")?,
-        static_priority: get(row, name, "static_priority")?,
-        dependency_priority: get(row, name, "dependency_priority")?,
-        build_priority: get(row, name, "build_priority")?,
-        scheduler_skip_reason: scheduler_skip(get(row, name, "scheduler_skip_reason")?)?,
-        priority_coefficient: get(row, name, "priority_coefficient")?,
-        collection_resolved: get(row, name, "collection_resolved")?,
+        running: column(row, name, "running")?,
+        last_build_started: column(row, name, "lb_started")?,
+        manual_priority: column(row, name, "manual_priority")?,
+        static_priority: column(row, name, "static_priority")?,
+        dependency_priority: column(row, name, "dependency_priority")?,
+        build_priority: column(row, name, "build_priority")?,
+        scheduler_skip_reason: scheduler_skip(column(row, name, "scheduler_skip_reason")?)?,
+        priority_coefficient: column(row, name, "priority_coefficient")?,
+        collection_resolved: column(row, name, "collection_resolved")?,
     })
 }
 
@@ -391,26 +391,26 @@ pub(crate) fn build_summary(
         version,
         release,
     ] = cols;
-    let Some(id) = get::<Option<i32>>(row, name, id)? else {
+    let Some(id) = column::<Option<i32>>(row, name, id)? else {
         return Ok(None);
     };
-    let state_v: i32 = get(row, name, state)?;
+    let state_v: i32 = column(row, name, state)?;
     let state = build_state("build.state", Some(state_v))?.ok_or(Error::BadValue {
         column: "build.state",
         value: i64::from(state_v),
     })?;
-    let version: Option<String> = get(row, name, version)?;
-    let release: Option<String> = get(row, name, release)?;
+    let version: Option<String> = column(row, name, version)?;
+    let release: Option<String> = column(row, name, release)?;
     let evr = match (version, release) {
-        (Some(v), Some(r)) => Some(Evr::new(get(row, name, epoch)?, v, r)),
+        (Some(v), Some(r)) => Some(Evr::new(column(row, name, epoch)?, v, r)),
         _ => None,
     };
     Ok(Some(BuildSummary {
         id: BuildId(id),
-        task_id: KojiTaskId(get(row, name, task_id)?),
+        task_id: KojiTaskId(column(row, name, task_id)?),
         state,
-        started: get(row, name, started)?,
-        finished: get(row, name, finished)?,
+        started: column(row, name, started)?,
+        finished: column(row, name, finished)?,
         evr,
     }))
 }
@@ -445,13 +445,13 @@ pub fn groups_of(
     )?;
     rows.iter()
         .map(|r| {
-            let ns: Option<String> = get(r, N, "namespace")?;
-            let name: String = get(r, N, "name")?;
+            let ns: Option<String> = column(r, N, "namespace")?;
+            let name: String = column(r, N, "name")?;
             let full = match ns {
                 Some(ns) => format!("{ns}/{name}"),
                 None => name,
             };
-            Ok((BasePackageId(get(r, N, "base_id")?), full))
+            Ok((BasePackageId(column(r, N, "base_id")?), full))
         })
         .collect()
 }
