@@ -511,6 +511,94 @@ mod tests {
     }
 
     #[test]
+    fn skip_reasons_list_every_reason_and_the_first_blocking_one_wins() {
+        let s = Priorities::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let base = input(hours_before(now, 34.0));
+        // No SRPM: the scheduler leaves the package out until polling ends the backoff.
+        let no_srpm = PriorityInput {
+            scheduler_skip: Some(SchedulerSkip::NoSrpm),
+            ..base.clone()
+        };
+        assert_eq!(skip_reasons(&no_srpm), [SkipReason::NoSrpm]);
+        assert_eq!(current_priority(&no_srpm, &s, now), Err(SkipReason::NoSrpm));
+        // No build arch only explains the lowered manual priority.
+        let no_arch = PriorityInput {
+            scheduler_skip: Some(SchedulerSkip::NoBuildArch),
+            manual: -1000,
+            ..base.clone()
+        };
+        let b = breakdown(&no_arch, &s, now);
+        assert_eq!(b.reasons, [SkipReason::NoBuildArch]);
+        assert!((b.priority.expect("schedulable") - (133.26248998925 - 1000.0)).abs() < 1e-9);
+        assert!(!b.schedulable());
+        // Several reasons: all listed in the page's order, the first blocking one is the error.
+        let many = PriorityInput {
+            scheduler_skip: Some(SchedulerSkip::NoBuildArch),
+            tracked: false,
+            running_build: true,
+            resolved: None,
+            last_build_started: None,
+            collection_resolved: None,
+            ..base.clone()
+        };
+        let b = breakdown(&many, &s, now);
+        assert_eq!(
+            b.reasons,
+            [
+                SkipReason::NoBuildArch,
+                SkipReason::Untracked,
+                SkipReason::RunningBuild,
+                SkipReason::NotResolvedYet,
+                SkipReason::NoBuild,
+                SkipReason::BuildrootNotResolvedYet
+            ]
+        );
+        assert_eq!(b.priority, Err(SkipReason::Untracked));
+        assert_eq!((b.time, b.hours, b.total), (None, None, None));
+        assert_eq!(
+            SkipReason::BuildrootNotResolvedYet.text("Fedora Rawhide"),
+            "Base buildroot for Fedora Rawhide was not resolved yet"
+        );
+    }
+
+    #[test]
+    fn breakdown_shows_each_term_and_the_total() {
+        let s = Priorities::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let i = PriorityInput {
+            manual: 10,
+            static_: 20,
+            dependency: 40,
+            build: 50,
+            coefficient: 0.5,
+            ..input(hours_before(now, 10.0))
+        };
+        let b = breakdown(&i, &s, now);
+        let time = b.time.expect("a build");
+        assert!((time - 39.2446980024098).abs() < 1e-9);
+        assert!((b.hours.expect("a build") - 10.0).abs() < 1e-9);
+        let want = 10.0 + 20.0 + 0.5 * (40.0 + 50.0 + time);
+        assert_eq!(b.priority, Ok(want));
+        assert_eq!(b.total, Some(want));
+        assert_eq!(b.priority, current_priority(&i, &s, now));
+        assert_eq!(
+            b.to_string(),
+            "priority 94.62 (threshold 256)\n\
+             = manual 10 + static 20 + coefficient 0.5 * (dependency 40 + build 50 + time 39.24 after 10.0 h)"
+        );
+        // Not schedulable: the total is still shown, the priority is the reason.
+        let blocked = breakdown(&PriorityInput { blocked: true, ..i }, &s, now);
+        assert_eq!(blocked.total, Some(want));
+        assert_eq!(blocked.priority, Err(SkipReason::Blocked));
+        assert!(
+            blocked
+                .to_string()
+                .starts_with("not schedulable (threshold 256)\n")
+        );
+    }
+
+    #[test]
     fn dependency_priority_divides_by_distance() {
         let s = Priorities::default();
         let cases: [(&[Option<i32>], i32); 7] = [

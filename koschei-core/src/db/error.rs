@@ -224,3 +224,45 @@ pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
     }
     out
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_of_another_type_or_name_is_an_error_naming_query_and_column() {
+        let db = crate::db::testing::TestDb::empty().expect("test database");
+        let mut c = db.connect().expect("connect");
+        let row = c.query_one("SELECT 'x'::text AS id", &[]).expect("select");
+        // `Row::get::<_, i32>` panics here; `column` reports it.
+        let e = column::<i32>(&row, "read a test row", "id").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Column {
+                    what: "read a test row",
+                    column: "id",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot read column `id` of query `read a test row`"
+        );
+        let e = column::<String>(&row, "read a test row", "name").unwrap_err();
+        assert!(matches!(e, Error::Column { column: "name", .. }), "{e:?}");
+        assert_eq!(
+            column::<String>(&row, "read a test row", "id").expect("text"),
+            "x"
+        );
+        assert!(matches!(
+            build_state("build.state", Some(4)),
+            Err(Error::BadValue {
+                column: "build.state",
+                value: 4
+            })
+        ));
+    }
+}

@@ -6,5 +6,6 @@ mod harness;
 mod build_resolver;
 mod pass;
 mod polling;
+mod priority;
 mod repo_resolver;
 mod scheduler;
