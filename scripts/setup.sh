@@ -17,13 +17,14 @@
 #   libkrb5-dev                         GSSAPI headers for Kerberos login to Koji (koschei-gss)
 #   krb5-kdc krb5-admin-server krb5-user  a real MIT KDC for the Kerberos tests (kdb5_util,
 #                                       kadmin.local, krb5kdc, kinit)
+#   rpm                                 rpmspec, which parses packaging/koschei.spec in the tests
 set -euo pipefail
 
 packages=(
     libsolv-dev libsolvext-dev libclang1-14 libclang-common-14-dev pkg-config
     postgresql python3-hawkey rpm-common gzip chromium fonts-dejavu-core
     rabbitmq-server python3-venv
-    libkrb5-dev krb5-kdc krb5-admin-server krb5-user
+    libkrb5-dev krb5-kdc krb5-admin-server krb5-user rpm
 )
 
 sudo_cmd=()

@@ -63,6 +63,9 @@ enum Command {
     /// The whole loop on this machine with no configuration: private PostgreSQL, a fake Koji
     /// hub, engine passes, and the web frontend until Ctrl-C.
     Demo(commands::demo::Args),
+    /// Man pages and shell completions (for packagers: the RPM spec runs both).
+    #[command(subcommand)]
+    Generate(commands::generate::Command),
 }
 
 fn main() -> ExitCode {
@@ -84,13 +87,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             init_logging(cli.verbose, "warn");
             return commands::demo::run(a).map(|()| 0);
         }
+        Command::Generate(c) => {
+            return commands::generate::run(c, commands::generate::koschei_command()).map(|()| 0);
+        }
         other => other,
     };
     let config = Config::load(&ConfigSources::from_env(cli.config.clone()))?;
     init_logging(cli.verbose, &config.log_filter);
     let ctx = commands::Context { config };
     match command {
-        Command::Demo(_) => Ok(0),
+        Command::Demo(_) | Command::Generate(_) => Ok(0),
         Command::Config(c) => commands::config::run(&ctx, c).map(|()| 0),
         Command::Db(c) => commands::db::run(&ctx, c).map(|()| 0),
         Command::Status(a) => commands::status::run(&ctx, a).map(|()| 0),

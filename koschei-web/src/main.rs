@@ -17,7 +17,7 @@ use koschei_core::db::Database;
 /// `/etc/koschei/config.toml`, `/etc/koschei/config.d/*.toml`, then `--config` or
 /// `KOSCHEI_CONFIG`; `KOSCHEI_DATABASE_URL`); flags override them.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "koschei-web", version)]
 struct Args {
     /// Configuration file merged last (instead of `$KOSCHEI_CONFIG`).
     #[arg(long, value_name = "FILE")]
@@ -73,6 +73,40 @@ struct Args {
     /// Seconds a client has to take a whole response (cut off after).
     #[arg(long, default_value = "60", value_parser = seconds)]
     write_timeout: Duration,
+    /// Write the man page `koschei-web.1` into DIR and exit (for packagers).
+    #[arg(long, value_name = "DIR", hide = true)]
+    generate_man: Option<PathBuf>,
+    /// Print the completion script for SHELL and exit (for packagers).
+    #[arg(long, value_name = "SHELL", hide = true)]
+    generate_completions: Option<clap_complete::Shell>,
+}
+
+/// `--generate-man` and `--generate-completions`.
+fn generate(args: &Args) -> anyhow::Result<bool> {
+    use clap::CommandFactory as _;
+    use std::io::Write as _;
+    let mut cmd = Args::command();
+    if let Some(dir) = &args.generate_man {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let path = dir.join("koschei-web.1");
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut page)?;
+        std::fs::write(&path, page)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        return Ok(true);
+    }
+    if let Some(shell) = args.generate_completions {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "koschei-web", &mut script);
+        let mut out = std::io::stdout().lock();
+        match out.write_all(&script).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        }
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// A number of seconds (fractions allowed), more than zero and at most a day.
@@ -157,13 +191,22 @@ fn init_logging(config_filter: &str) {
 
 fn main() {
     let args = Args::parse();
+    match generate(&args) {
+        Ok(true) => return,
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
     let config = match Config::load(&ConfigSources::from_env(args.config.clone()))
         .context("cannot load the configuration")
     {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::exit(2);
+            // As `koschei`: 5 is a configuration error (systemd units do not restart on it).
+            std::process::exit(5);
         }
     };
     init_logging(&config.log_filter);

@@ -5,6 +5,7 @@ pub(crate) mod collection;
 pub(crate) mod config;
 pub(crate) mod db;
 pub(crate) mod demo;
+pub(crate) mod generate;
 pub(crate) mod impact;
 pub(crate) mod messaging;
 mod offline;

@@ -1,6 +1,9 @@
 //! Running the binary.
 
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use koschei_fakehub::process::output_within;
 
 use koschei_core::db::testing::TestDb;
 
@@ -23,7 +26,7 @@ pub(crate) fn run(mut c: Command) -> (i32, String, String) {
         status,
         stdout,
         stderr,
-    } = c.output().unwrap();
+    } = output_within(&mut c, Duration::from_secs(120));
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),

@@ -181,7 +181,7 @@ fn frontend_keys_that_would_do_nothing_are_refused_at_start() {
     ] {
         let file = ConfigFile::new(text);
         let (code, err) = run_to_exit(&["--config", file.path()]);
-        assert_eq!(code, Some(2), "{text}: {err}");
+        assert_eq!(code, Some(5), "{text}: {err}");
         assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
         assert!(err.contains(file.path()), "{text}: {err}");
     }

@@ -18,6 +18,7 @@
 
 mod http;
 pub mod kdc;
+pub mod process;
 pub mod rpmmd;
 pub mod scenario;
 pub mod scripted;

@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{KillOnDrop, koschei_bin};
+use crate::support::{COMMAND_LIMIT, KillAfter, KillOnDrop, koschei_bin, output_within};
 
 /// A state directory of its own, so the demo starts (and must stop) its own cluster.
 fn state_dir(name: &str) -> PathBuf {
@@ -49,7 +49,7 @@ fn http_get(base: &str, path: &str) -> String {
 #[test]
 fn demo_no_wait_shows_a_submitted_and_completed_scratch_build() {
     let state = state_dir("nowait");
-    let out = demo(&state, &["--no-wait"]).output().unwrap();
+    let out = output_within(&mut demo(&state, &["--no-wait"]), COMMAND_LIMIT);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -101,6 +101,8 @@ fn demo_serves_the_web_frontend_until_interrupted() {
             .spawn()
             .unwrap(),
     );
+    // Reads below block on the child: the watchdog turns a hang into end of file.
+    let _watchdog = KillAfter::new(child.0.id(), COMMAND_LIMIT);
     let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut seen = String::new();
     let url = loop {

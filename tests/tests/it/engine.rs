@@ -5,7 +5,7 @@ use koschei_core::koji::Fault;
 use koschei_fakehub::rpmmd::Package;
 use koschei_fakehub::{Failure, TaskState};
 
-use crate::support::{KillOnDrop, libfoo, tracked_app};
+use crate::support::{COMMAND_LIMIT, KillAfter, KillOnDrop, libfoo, tracked_app};
 
 const RUNNING: i32 = 2;
 const COMPLETE: i32 = 3;
@@ -223,6 +223,7 @@ fn concurrent_runs_submit_exactly_one_build() {
         })
         .collect();
     for mut c in children {
+        let _watchdog = KillAfter::new(c.id(), COMMAND_LIMIT);
         assert!(c.wait().expect("wait").success());
     }
     assert_eq!(w.hub.submitted_builds().len(), 1);
@@ -393,6 +394,7 @@ fn concurrent_runs_never_submit_a_package_twice() {
         })
         .collect();
     for mut c in children {
+        let _watchdog = KillAfter::new(c.0.id(), COMMAND_LIMIT);
         assert!(c.0.wait().expect("wait").success());
     }
     let mut srcs: Vec<String> = w

@@ -5,5 +5,6 @@ mod demo;
 mod engine;
 mod incremental;
 mod messaging;
+mod packaging;
 mod private_ca;
 mod support;

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+pub(crate) use koschei_fakehub::process::{KillAfter, output_within};
 
 use koschei_core::db::testing::TestDb;
 use koschei_fakehub::FakeHub;
@@ -18,28 +21,46 @@ pub(crate) const BUILD_TAG: &str = "e2e-build";
 /// never tested).
 pub(crate) fn koschei_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // target/<profile>/deps/it-<hash> → target/<profile>/koschei
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test executable in <target>/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("<target>/<profile>");
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .args(["build", "--quiet", "-p", "koschei-cli", "--bin", "koschei"])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cargo.arg("--release");
-        }
-        let status = cargo.status().expect("run cargo build");
-        assert!(status.success(), "cargo build -p koschei-cli failed");
-        profile_dir.join("koschei")
-    })
+    BIN.get_or_init(|| workspace_bin("koschei-cli", "koschei"))
 }
+
+/// The `koschei-web` binary of this workspace, built once per test process.
+pub(crate) fn koschei_web_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| workspace_bin("koschei-web", "koschei-web"))
+}
+
+/// Builds binary `bin` of workspace package `package` into this test's target directory and
+/// profile, and returns its path.
+fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    // target/<profile>/deps/it-<hash> → target/<profile>/<bin>
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable in <target>/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("<target>/<profile>");
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args(["build", "-p", package, "--bin", bin])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cargo.arg("--release");
+    }
+    let out = output_within(&mut cargo, Duration::from_secs(900));
+    assert!(
+        out.status.success(),
+        "cargo build -p {package} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    profile_dir.join(bin)
+}
+
+/// How long one `koschei` command of a test may take before the test fails (generous: a
+/// loaded 2-core machine; a command of these tests takes a few seconds).
+pub(crate) const COMMAND_LIMIT: Duration = Duration::from_secs(120);
 
 /// The BuildRequires-free packages every repo of the tests has (the build group and tools).
 fn base_packages() -> Vec<Package> {
@@ -204,7 +225,7 @@ interval = 0.3
             status,
             stdout,
             stderr,
-        } = self.command(args).output().expect("run koschei");
+        } = output_within(&mut self.command(args), COMMAND_LIMIT);
         (
             status.code().unwrap_or(-1),
             String::from_utf8_lossy(&stdout).into_owned(),

@@ -302,6 +302,7 @@ fn the_listener_acts_on_koji_messages_and_acknowledges_bad_ones() {
     let _ = std::process::Command::new("kill")
         .arg(pid.to_string())
         .status();
+    let _watchdog = crate::support::KillAfter::new(pid, crate::support::COMMAND_LIMIT);
     let status = child.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
