@@ -4,7 +4,9 @@
 //! Repository functions take `&mut impl GenericClient`, so the same function runs on a
 //! plain [`postgres::Client`], a pooled connection or inside a [`postgres::Transaction`].
 //! They only use bound parameters; conversion between rows and [`crate::model`] types
-//! happens here and nowhere else.
+//! happens here and nowhere else, by column name (a private `column` helper: a missing
+//! column or a value of another type is [`Error::Column`], never a panic). Every failure is
+//! one [`Error`] whose variants name the query that failed.
 //!
 //! ```no_run
 //! use koschei_core::config::DatabaseUrl;

@@ -1,12 +1,13 @@
 //! A package's priority inputs as stored: what [`crate::priority::breakdown`] computes the
 //! current priority from, read by the same columns the scheduler reads
-//! (`db::engine::schedule_rows`), so "what is the priority of package X and why" is
+//! (`db::engine::schedule_rows`), so "what is the priority of package X and why" takes one
+//! query and one function:
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let mut client = postgres::Client::connect("host=127.0.0.1 user=postgres", postgres::NoTls)?;
 //! use koschei_core::{db, priority};
-//! let now = std::time::SystemTime::now();
+//! let now = koschei_core::service::now();
 //! let p = db::priority::inputs_by_name(&mut client, "f29", "rnv")?.ok_or("no such package")?;
 //! let why = priority::breakdown(&p.input, &priority::Priorities::default(), now);
 //! println!("{why}");
