@@ -171,6 +171,12 @@ mod tests {
             skip_reasons(&f, &collection(Some(false))),
             ["Base buildroot for Fedora Rawhide is not resolvable"]
         );
+        // Waiting for the no-SRPM backoff: the scheduler leaves the package out, so it has
+        // no priority here either (it used to show one).
+        let mut g = flags(10.0, now);
+        g.scheduler_skip_reason = Some(SchedulerSkip::NoSrpm);
+        assert_eq!(current_priority(&g, &w, now), None);
+        assert_eq!(skip_reasons(&g, &c), ["No suitable SRPM was found"]);
         f.collection_resolved = None;
         f.scheduler_skip_reason = Some(SchedulerSkip::NoBuildArch);
         assert_eq!(
