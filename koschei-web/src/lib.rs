@@ -25,6 +25,7 @@
 mod api;
 mod format;
 mod links;
+mod metrics;
 mod pages;
 mod params;
 mod priority;

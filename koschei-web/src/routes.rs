@@ -170,7 +170,8 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str, host: Option<&
         segs = frontpage(&state.options.frontpage);
     }
     let ttl = state.options.cache_ttl;
-    let cacheable = !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static"));
+    let cacheable =
+        !ttl.is_zero() && !matches!(segs.first(), Some(&"healthz" | &"static" | &"metrics"));
     let started = std::time::Instant::now();
     let key = if cacheable {
         params::cache_key(&t)
@@ -235,6 +236,25 @@ fn route_uncached(state: &AppState, t: &Target, segs: &[&str], host: Option<&str
                 server_failure(&f).unwrap_or_else(|| Reply::text(503, "database unavailable\n"))
             }
         },
+        ["metrics"] => {
+            // The process's own figures even when the database is down (database_up 0).
+            let collections = with_tx(state, |tx| {
+                if !q::healthcheck(tx)?.is_current() {
+                    return Ok(None);
+                }
+                Ok(Some(q::collection_metrics(tx)?))
+            })
+            .unwrap_or_else(|f| {
+                let _ = server_failure(&f);
+                None
+            });
+            let mut r = Reply::text(
+                200,
+                &crate::metrics::render(collections.as_deref(), &state.http),
+            );
+            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+            r
+        }
         ["api", "v1", rest @ ..] => api_route(state, t, rest),
         ["badge", coll, file] => badge(state, coll, file),
         _ => page_route(state, t, segs, host),

@@ -2,11 +2,12 @@
 //! (the services in a loop until SIGTERM or SIGINT).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use koschei_core::config::Config;
+use koschei_core::service::metrics::EngineMetrics;
 use koschei_core::service::{Engine, EngineOptions, PassOptions, ServiceName};
 use koschei_solver::engine::{SolverResolver, SolverResolverOptions};
 
@@ -38,7 +39,18 @@ pub(crate) struct CommonArgs {
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum ServiceCommand {
     /// Run the services in a loop with their configured intervals until SIGTERM or SIGINT.
-    Run(CommonArgs),
+    Run(ServiceArgs),
+}
+
+/// Options of `service run`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ServiceArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Serve the engine's figures for Prometheus at http://ADDR/metrics (e.g.
+    /// 127.0.0.1:9101): passes, durations, solved and carried requests, submissions, errors.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
 }
 
 /// The engine the configuration describes, with the libsolv resolver.
@@ -88,8 +100,16 @@ pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
 
 /// The service loop.
 pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<u8> {
-    let ServiceCommand::Run(common) = command;
+    let ServiceCommand::Run(ServiceArgs {
+        common,
+        metrics_listen,
+    }) = command;
     let services = selected(&common)?;
+    let metrics = Arc::new(Mutex::new(EngineMetrics::default()));
+    let _exporter = match &metrics_listen {
+        Some(addr) => Some(MetricsExporter::start(addr, Arc::clone(&metrics))?),
+        None => None,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
@@ -128,6 +148,12 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
             for line in report.lines() {
                 tracing::debug!(service = name.as_str(), "{line}");
             }
+            #[allow(clippy::disallowed_methods, reason = "a binary reads the clock")]
+            let now = std::time::SystemTime::now();
+            metrics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .record(&report, now);
             if client.is_closed() {
                 // The server went away (restart, failover): wait for it, then go on.
                 tracing::warn!("lost the database connection; reconnecting");
@@ -195,4 +221,57 @@ fn unreachable(e: &anyhow::Error) -> bool {
             Some(Error::Connect { .. } | Error::Pool { .. } | Error::Cluster(_))
         )
     })
+}
+
+/// The `--metrics-listen` endpoint: a thread answering `GET /metrics` with the engine's
+/// figures; stopped when the value drops.
+struct MetricsExporter {
+    server: Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MetricsExporter {
+    fn start(addr: &str, metrics: Arc<Mutex<EngineMetrics>>) -> anyhow::Result<MetricsExporter> {
+        let server = tiny_http::Server::http(addr)
+            .map(Arc::new)
+            .map_err(|e| anyhow::anyhow!("cannot listen on `{addr}` for --metrics-listen: {e}"))?;
+        tracing::info!(addr, "engine metrics at /metrics");
+        let serving = Arc::clone(&server);
+        let thread = std::thread::spawn(move || {
+            for request in serving.incoming_requests() {
+                let path = request.url().split('?').next().unwrap_or("");
+                let (status, body) = if path == "/metrics" {
+                    let text = metrics
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .render();
+                    (200, text)
+                } else {
+                    (404, "only /metrics is here\n".to_owned())
+                };
+                let mut response = tiny_http::Response::from_string(body).with_status_code(status);
+                if let Ok(h) = tiny_http::Header::from_bytes(
+                    "Content-Type",
+                    "text/plain; version=0.0.4; charset=utf-8",
+                ) {
+                    response.add_header(h);
+                }
+                // A client that went away is its own business.
+                let _ = request.respond(response);
+            }
+        });
+        Ok(MetricsExporter {
+            server,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for MetricsExporter {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "message_outbox",
         sql: include_str!("migrations/0003_message_outbox.sql"),
     },
+    Migration {
+        version: 4,
+        name: "latest_repo_time",
+        sql: include_str!("migrations/0004_latest_repo_time.sql"),
+    },
 ];
 
 /// The schema version this binary works with.

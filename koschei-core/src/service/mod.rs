@@ -22,6 +22,7 @@
 //!   error (the call may have succeeded) keeps it.
 
 pub mod build_resolver;
+pub mod metrics;
 pub mod polling;
 pub mod repo_resolver;
 pub mod scheduler;

@@ -19,6 +19,7 @@ mod memory_file;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use koschei_core::config::Config;
 use koschei_core::model::{Nevra, RepoId};
@@ -54,6 +55,9 @@ pub struct SolverResolverOptions {
     pub jobs: usize,
     /// Remember answers across processes in `solv/memory/` (default on).
     pub memory_file: bool,
+    /// Log the progress of a resolution at this interval (`dependency.perf_report_interval`,
+    /// where 0 turns it off; default 60 s); `None` logs none.
+    pub progress_interval: Option<Duration>,
 }
 
 impl SolverResolverOptions {
@@ -70,6 +74,7 @@ impl SolverResolverOptions {
             ca: None,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             memory_file: true,
+            progress_interval: Some(Duration::from_secs(60)),
         }
     }
 
@@ -83,6 +88,8 @@ impl SolverResolverOptions {
             ignore_weak_deps: config.dependency.ignore_weak_deps,
             cache_capacity: config.dependency.cache_l2_capacity,
             ca: config.koji.hub_ca(),
+            progress_interval: Some(config.dependency.perf_report_interval)
+                .filter(|d| !d.is_zero()),
             ..SolverResolverOptions::new(&config.directories.cachedir, &config.koji.topurl)
         }
     }
@@ -121,6 +128,7 @@ impl SolverResolver {
             },
             jobs: options.jobs.max(1),
             dir: options.memory_file.then(|| solv_cache.join("memory")),
+            progress_interval: options.progress_interval,
         });
         Ok(SolverResolver {
             cache,

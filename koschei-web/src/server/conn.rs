@@ -339,6 +339,11 @@ pub(super) fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer
             head.keep_alive && !head.has_body && !busy && !shared.stop.load(Ordering::SeqCst);
         let reply = shared.dispatch(head.method.clone(), head.target.clone(), head.host.clone());
         let (status, bytes) = (reply.status, reply.body.len());
+        shared.state.http.observe(
+            crate::metrics::route_label(&head.target),
+            status,
+            started.elapsed(),
+        );
         let written = write_reply(
             &stream,
             reply,

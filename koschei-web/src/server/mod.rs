@@ -177,6 +177,8 @@ pub(crate) struct AppState {
     pub(crate) cache: ResponseCache,
     /// Package list totals by (collection, untracked, filter), kept as long as responses.
     pub(crate) totals: Mutex<HashMap<String, (Instant, i64)>>,
+    /// Request counts and latencies for `/metrics`.
+    pub(crate) http: crate::metrics::HttpMetrics,
 }
 
 /// The connection limits, from [`Options`].
@@ -438,6 +440,7 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
             koji,
             secondary_koji,
             totals: Mutex::new(HashMap::new()),
+            http: crate::metrics::HttpMetrics::default(),
         },
         jobs: JobQueue::default(),
         limits,

@@ -10,5 +10,6 @@ mod browser;
 mod config;
 mod harness;
 mod links;
+mod metrics;
 mod process;
 mod routes;

@@ -5,6 +5,7 @@ mod demo;
 mod engine;
 mod incremental;
 mod messaging;
+mod metrics;
 mod packaging;
 mod private_ca;
 mod support;

@@ -19,6 +19,7 @@ use crate::model::{
 
 mod detail;
 mod list;
+mod metrics;
 mod misc;
 
 pub use detail::{
@@ -31,6 +32,7 @@ pub use list::{
     UnifiedCell, UnifiedOrderKey, UnifiedPage, UnifiedQuery, UnifiedRow, package_list,
     unified_list,
 };
+pub use metrics::{CollectionMetrics, PACKAGE_STATES, collection_metrics};
 pub use misc::{
     AffectedByRow, ApiBuild, ApiPackage, CollectionGroupRow, GroupRow, ResourceRow, ScalarStats,
     SchemaVersion, StateDiffRow, affected_by, api_packages, collection_diff, collection_groups,

@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::{Delta, Repository, ResolveOptions, Resolver, SolverError, resolve_all};
 use koschei_core::model::RepoId;
@@ -41,6 +42,58 @@ pub(crate) struct MemorySettings {
     pub(crate) jobs: usize,
     /// Directory of the memory files; `None` keeps the memory in this process only.
     pub(crate) dir: Option<PathBuf>,
+    /// Interval of progress log lines during a resolution (`None`: none).
+    pub(crate) progress_interval: Option<Duration>,
+}
+
+/// Logs how far a long resolution got, at most once per interval (the original's
+/// `perf_report_interval`): `resolving f44-build: 12000 of 34288 requests (200/s)`.
+struct Progress<'a> {
+    what: &'a str,
+    total: usize,
+    done: usize,
+    interval: Option<Duration>,
+    started: Instant,
+    last: Instant,
+}
+
+impl<'a> Progress<'a> {
+    fn new(what: &'a str, total: usize, interval: Option<Duration>) -> Self {
+        let now = Instant::now();
+        Progress {
+            what,
+            total,
+            done: 0,
+            interval,
+            started: now,
+            last: now,
+        }
+    }
+
+    /// Counts one more finished request; logs (and says so) when the interval passed.
+    fn tick(&mut self, phase: &str) -> bool {
+        self.done += 1;
+        let Some(interval) = self.interval else {
+            return false;
+        };
+        if self.last.elapsed() < interval {
+            return false;
+        }
+        self.last = Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        tracing::info!(
+            what = self.what,
+            done = self.done,
+            total = self.total,
+            "{} {}: {} of {} requests ({:.0}/s)",
+            phase,
+            self.what,
+            self.done,
+            self.total,
+            self.done as f64 / secs
+        );
+        true
+    }
 }
 
 /// One answer of [`Memory::resolve`].
@@ -530,7 +583,7 @@ impl Memory {
         if let Err(reason) = tag.prepare(settings, build_tag, repo_id, repo, group, load_old) {
             // Not remembered: a temporary resolver for the distances.
             let mut distances = Resolver::new(&[repo], settings.options)?;
-            let answers = solve(settings, repo, group, requests, &mut distances)?;
+            let answers = solve(settings, build_tag, repo, group, requests, &mut distances)?;
             self.stats.solved += requests.len();
             *self.stats.reasons.entry(reason).or_default() += requests.len();
             return Ok(answers);
@@ -560,7 +613,7 @@ impl Memory {
             Some(s) => s,
             None => tag.solver.insert(Resolver::new(&[repo], settings.options)?),
         };
-        let mut solved = solve(settings, repo, group, &to_solve, distances)?.into_iter();
+        let mut solved = solve(settings, build_tag, repo, group, &to_solve, distances)?.into_iter();
         let mut answers = Vec::with_capacity(requests.len());
         for v in verdicts {
             let answer = match v {
@@ -624,10 +677,11 @@ impl Memory {
     }
 }
 
-/// Resolves `requests` fully in `repo` and computes the distances with `distances` (a
-/// resolver over `repo`).
+/// Resolves `requests` fully in `repo` (of `build_tag`) and computes the distances with
+/// `distances` (a resolver over `repo`), logging progress at the configured interval.
 fn solve(
     settings: &MemorySettings,
+    build_tag: &str,
     repo: &Repository,
     group: &[String],
     requests: &[Vec<String>],
@@ -637,18 +691,24 @@ fn solve(
         return Ok(Vec::new());
     }
     let mut answers = vec![None; requests.len()];
+    let mut progress = Progress::new(build_tag, requests.len(), settings.progress_interval);
     resolve_all(
         &[repo],
         group,
         requests,
         settings.options,
         settings.jobs,
-        |r| answers[r.index] = Some(r.resolution),
+        |r| {
+            answers[r.index] = Some(r.resolution);
+            progress.tick("resolving");
+        },
     )?;
+    let mut progress = Progress::new(build_tag, requests.len(), settings.progress_interval);
     Ok(answers
         .into_iter()
         .zip(requests)
         .map(|(answer, brs)| {
+            progress.tick("computing dependency distances in");
             let answer = answer.unwrap_or(crate::Resolution {
                 resolved: false,
                 installs: Vec::new(),

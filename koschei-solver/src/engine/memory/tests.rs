@@ -62,6 +62,7 @@ fn settings(dir: Option<&Path>) -> MemorySettings {
         options: ResolveOptions::default(),
         jobs: 2,
         dir: dir.map(Path::to_owned),
+        progress_interval: None,
     }
 }
 
@@ -464,4 +465,17 @@ fn a_changed_build_group_forces_a_full_run() {
         stats.reasons.get("build-group-changed"),
         Some(&requests.len())
     );
+}
+
+#[test]
+fn progress_is_logged_once_per_interval_and_never_when_off() {
+    use std::time::Duration;
+    let mut every = super::Progress::new("t", 3, Some(Duration::ZERO));
+    let logged: Vec<bool> = (0..3).map(|_| every.tick("resolving")).collect();
+    assert_eq!(logged, [true, true, true]);
+    let mut hourly = super::Progress::new("t", 3, Some(Duration::from_secs(3600)));
+    assert!(!(0..3).any(|_| hourly.tick("resolving")));
+    assert_eq!(hourly.done, 3);
+    let mut off = super::Progress::new("t", 3, None);
+    assert!(!(0..3).any(|_| off.tick("resolving")));
 }
