@@ -184,6 +184,12 @@ fn seed(c: &mut Client, pkgs: &[(String, i32, String, String)]) {
          WHERE x.package_id = p.id;
          UPDATE build SET last_complete = true
          WHERE id IN (SELECT last_complete_build_id FROM package WHERE last_complete_build_id IS NOT NULL);
+         -- The triggers were off: count the listed packages as they would have.
+         INSERT INTO package_count (collection_id, tracked, untracked)
+         SELECT collection_id, count(*) FILTER (WHERE tracked), count(*) FILTER (WHERE NOT tracked)
+         FROM package WHERE NOT blocked GROUP BY collection_id
+         ON CONFLICT (collection_id) DO UPDATE
+             SET tracked = EXCLUDED.tracked, untracked = EXCLUDED.untracked;
          SET session_replication_role = DEFAULT;
          REFRESH MATERIALIZED VIEW scalar_stats;
          REFRESH MATERIALIZED VIEW resource_consumption_stats;",

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "changes_build",
         sql: include_str!("migrations/0005_changes_build.sql"),
     },
+    Migration {
+        version: 7,
+        name: "web_list",
+        sql: include_str!("migrations/0007_web_list.sql"),
+    },
 ];
 
 /// The schema version this binary works with.

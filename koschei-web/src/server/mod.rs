@@ -13,13 +13,13 @@ mod cache;
 mod conn;
 mod listen;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::postgres::NoTls;
@@ -175,8 +175,6 @@ pub(crate) struct AppState {
     pub(crate) koji: KojiLinks,
     pub(crate) secondary_koji: Option<KojiLinks>,
     pub(crate) cache: ResponseCache,
-    /// Package list totals by (collection, untracked, filter), kept as long as responses.
-    pub(crate) totals: Mutex<HashMap<String, (Instant, i64)>>,
     /// Request counts and latencies for `/metrics`.
     pub(crate) http: crate::metrics::HttpMetrics,
 }
@@ -439,7 +437,6 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
             options,
             koji,
             secondary_koji,
-            totals: Mutex::new(HashMap::new()),
             http: crate::metrics::HttpMetrics::default(),
         },
         jobs: JobQueue::default(),
@@ -560,10 +557,15 @@ impl Reply {
     }
 
     pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self::json_body(status, value.to_string().into_bytes())
+    }
+
+    /// A JSON body already serialised.
+    pub(crate) fn json_body(status: u16, body: Vec<u8>) -> Self {
         Reply {
             status,
             content_type: "application/json",
-            body: value.to_string().into_bytes(),
+            body,
             headers: Vec::new(),
         }
     }

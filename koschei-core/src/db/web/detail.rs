@@ -2,9 +2,9 @@
 
 use std::time::SystemTime;
 
-use postgres::GenericClient;
 
 use super::{
+    Reader,
     BuildSummary, Error, PackageFlags, Result, build_state, build_summary, column, flags,
     groups_of, query,
 };
@@ -52,7 +52,7 @@ pub struct OtherCollectionState {
 
 /// Loads the package `name` of `collection`; `None` when it does not exist there.
 pub fn package_detail(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     name: &str,
     collection: CollectionId,
 ) -> Result<Option<PackageDetail>> {
@@ -160,7 +160,7 @@ const PACKAGE_DETAIL_SQL: &str = concat!(
 );
 
 /// Problems of the newest resolution change of the package, if it says unresolvable.
-fn current_problems(client: &mut impl GenericClient, package: PackageId) -> Result<Vec<String>> {
+fn current_problems(client: &mut Reader, package: PackageId) -> Result<Vec<String>> {
     const N: &str = "current resolution problems";
     let rows = query(
         client,
@@ -209,7 +209,7 @@ fn change(row: &postgres::Row, name: &'static str) -> Result<AppliedChange> {
 /// The package's unapplied dependency changes (against the latest repo), ordered by
 /// distance (nulls last) then name.
 pub fn unapplied_changes(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     package: PackageId,
 ) -> Result<Vec<AppliedChange>> {
     dependency_changes_of_package(client, package)
@@ -217,7 +217,7 @@ pub fn unapplied_changes(
 
 /// Same as [`unapplied_changes`]; the name the JSON API uses.
 pub fn dependency_changes_of_package(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     package: PackageId,
 ) -> Result<Vec<AppliedChange>> {
     const N: &str = "unapplied changes";
@@ -328,7 +328,7 @@ fn build_entry(row: &postgres::Row, name: &'static str) -> Result<BuildHistoryEn
 
 /// Fills in tasks and applied changes of the given builds.
 fn attach_tasks_and_changes(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     builds: &mut [&mut BuildHistoryEntry],
 ) -> Result<()> {
     if builds.is_empty() {
@@ -382,7 +382,7 @@ fn attach_tasks_and_changes(
 /// The newest `limit` history entries of a package (builds by start time and resolution
 /// changes by timestamp, merged), strictly older than `before` when given.
 pub fn package_history(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     package: PackageId,
     before: Option<SystemTime>,
     limit: i64,
@@ -447,7 +447,7 @@ pub struct BuildDetail {
 }
 
 /// Loads build `id`; `None` when it does not exist.
-pub fn build_detail(client: &mut impl GenericClient, id: BuildId) -> Result<Option<BuildDetail>> {
+pub fn build_detail(client: &mut Reader, id: BuildId) -> Result<Option<BuildDetail>> {
     const N: &str = "build detail";
     let rows = query(
         client,
