@@ -15,6 +15,12 @@
 //! and keep this database, seeding it only when it does not exist yet; the migrations are
 //! applied either way), `BENCH_KEEP=1` (keep the fresh database), `BENCH_VERBOSE=1` (print
 //! wrk's whole output).
+//!
+//! Besides wrk's figures, each row gives the CPU milliseconds per request used by the server
+//! (this process) and by the PostgreSQL backends serving it (`/proc/<pid>/stat`): on a
+//! machine shared with other work, throughput depends on what else runs, CPU per request
+//! much less (two idle cores serve about `2000 / (web ms + db ms)` requests a second, less
+//! what `wrk` itself takes).
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -204,6 +210,63 @@ struct WrkResult {
     rps: String,
     non2xx: String,
     errors: String,
+    requests: u64,
+}
+
+/// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`; `None` when it
+/// is gone.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // Linux's USER_HZ, in which `/proc` counts, is 100 on every architecture.
+    let hz = 100.0;
+    Some(ticks / hz)
+}
+
+/// The CPU seconds used so far by this process (the server's threads) and by the database
+/// backends serving `db`.
+fn cpu_now(admin: &mut Client, db: &str) -> (f64, Vec<(String, f64)>) {
+    let own = cpu_seconds("self").unwrap_or(0.0);
+    let pids: Vec<String> = admin
+        .query(
+            "SELECT pid::text AS pid FROM pg_stat_activity WHERE datname = $1",
+            &[&db],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>("pid"))
+        .collect();
+    let backends = pids
+        .into_iter()
+        .filter_map(|p| cpu_seconds(&p).map(|c| (p, c)))
+        .collect();
+    (own, backends)
+}
+
+/// CPU milliseconds per request of the server and of the database between two readings.
+fn cpu_per_request(
+    before: &(f64, Vec<(String, f64)>),
+    after: &(f64, Vec<(String, f64)>),
+    requests: u64,
+) -> (f64, f64) {
+    let n = requests.max(1) as f64;
+    let web = (after.0 - before.0) * 1000.0 / n;
+    let db: f64 = after
+        .1
+        .iter()
+        .map(|(pid, c)| {
+            let start = before
+                .1
+                .iter()
+                .find(|(p, _)| p == pid)
+                .map_or(0.0, |(_, s)| *s);
+            c - start
+        })
+        .sum();
+    (web, db * 1000.0 / n)
 }
 
 /// A wrk script that requests `/packages?page=N` for random N in 1..=300.
@@ -285,12 +348,21 @@ fn wrk(url: &str, secs: &str, conns: &str, script: Option<&Path>) -> WrkResult {
                 .to_string()
         })
         .unwrap_or_else(|| "0".to_owned());
+    // `12345 requests in 10.00s, 1.23GB read`
+    let requests = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     WrkResult {
         p50: field("50%"),
         p99: field("99%"),
         rps: field("Requests/sec:"),
         non2xx,
         errors,
+        requests,
     }
 }
 
@@ -448,8 +520,17 @@ fn main() {
         pkgs.len()
     );
     println!(
-        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>12}",
-        "target", "cache", "p50", "p99", "req/s", "non-2xx", "errors", "one request"
+        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>12} {:>8} {:>8}",
+        "target",
+        "cache",
+        "p50",
+        "p99",
+        "req/s",
+        "non-2xx",
+        "errors",
+        "one request",
+        "web ms",
+        "db ms"
     );
     for cache_ms in caches {
         let pool = r2d2::Pool::builder()
@@ -482,16 +563,21 @@ fn main() {
             let status = crate_get(&url);
             let single = t.elapsed();
             assert_eq!(status, 200, "{url} answered {status}");
+            let before = cpu_now(&mut ac, &dbname);
             let r = wrk(&url, &secs, &conns, script);
+            let after = cpu_now(&mut ac, &dbname);
+            let (web_ms, db_ms) = cpu_per_request(&before, &after, r.requests);
             println!(
-                "{name:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>12}",
+                "{name:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>12} {:>8.3} {:>8.3}",
                 format!("{cache_ms} ms"),
                 r.p50,
                 r.p99,
                 r.rps,
                 r.non2xx,
                 r.errors,
-                format!("{:.1?}", single)
+                format!("{:.1?}", single),
+                web_ms,
+                db_ms
             );
         }
         server.shutdown();
