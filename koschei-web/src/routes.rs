@@ -168,7 +168,7 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str, host: Option<&
     }
     let reply = route_uncached(state, &t, &segs, host);
     if cacheable {
-        state.cache.put(&key, &reply, ttl, started);
+        state.cache.put(&key, &reply, started);
     }
     reply
 }
