@@ -310,13 +310,11 @@ fn api_route(state: &AppState, t: &Target, rest: &[&str]) -> Reply {
             ["collections", "diff", c1, c2] => {
                 let all = q::collections(db)?;
                 let (a, b) = (find(&all, c1)?, find(&all, c2)?);
-                Ok(api::diff(
-                    &a.name,
-                    &b.name,
-                    &q::collection_diff(db, a.id, b.id)?,
+                Ok(
+                    api::diff(&a.name, &b.name, &q::collection_diff(db, a.id, b.id)?)
+                        .to_string()
+                        .into_bytes(),
                 )
-                .to_string()
-                .into_bytes())
             }
             _ => Err(Failure::NotFound("no such API endpoint".into())),
         }

@@ -2,7 +2,6 @@
 
 use std::time::SystemTime;
 
-
 use super::{FLAG_COLUMNS, PackageFlags, Reader, Result, Sql, build_state, column, flags};
 use crate::model::{
     BasePackageId, BuildId, CollectionId, KojiTaskId, PackageGroupId, PackageId, PackageState,

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-
 use super::{Reader, Result, build_state, column, query};
 use crate::model::{CollectionId, PackageState};
 

@@ -2,7 +2,6 @@
 
 use std::time::SystemTime;
 
-
 use super::{Reader, Result, build_state, column, query};
 use crate::model::{
     BuildId, CollectionGroupId, CollectionId, Evr, KojiTaskId, PackageGroupId, PackageState,
@@ -165,10 +164,7 @@ pub fn group_by_name(
 }
 
 /// The names of a group's maintainers (the users of `group_acl`), in name order.
-pub fn group_maintainers(
-    client: &mut Reader,
-    group: PackageGroupId,
-) -> Result<Vec<String>> {
+pub fn group_maintainers(client: &mut Reader, group: PackageGroupId) -> Result<Vec<String>> {
     const N: &str = "group maintainers";
     let rows = query(
         client,
@@ -451,11 +447,15 @@ pub fn api_packages(
     );
     // Separate statements with and without each filter, so that each has its own plan.
     if !names.is_empty() {
-        sql.push(" AND p.name = ANY(").param(names.to_vec()).push(")");
+        sql.push(" AND p.name = ANY(")
+            .param(names.to_vec())
+            .push(")");
     }
     if !collections.is_empty() {
         let cids: Vec<i32> = collections.iter().map(|c| c.0).collect();
-        sql.push(" AND p.collection_id = ANY(").param(cids).push(")");
+        sql.push(" AND p.collection_id = ANY(")
+            .param(cids)
+            .push(")");
     }
     sql.push(" ORDER BY p.name, c.\"order\" DESC, c.name DESC");
     sql.for_each_row(client, N, |r| {

@@ -11,7 +11,6 @@ use std::time::SystemTime;
 
 use postgres::types::{ToSql, Type};
 
-
 use crate::model::{
     BasePackageId, BuildId, BuildState, CollectionId, CollectionState, Evr, KojiTaskId, PackageId,
     PackageState, SchedulerSkip,
