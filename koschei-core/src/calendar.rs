@@ -105,7 +105,8 @@ pub fn parse_utc(input: &str) -> Result<SystemTime, ParseError> {
         None => (s, None),
     };
     let mut parts = date.split('-');
-    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(bad("the date is not year-month-day"));
     };

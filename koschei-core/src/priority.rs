@@ -114,7 +114,9 @@ pub struct PriorityInput {
 impl PriorityInput {
     /// When the rebuild interval allows the next submission, if it does not yet at `now`.
     pub fn rebuild_not_before(&self, now: SystemTime) -> Option<SystemTime> {
-        let next = self.last_submitted?.checked_add(self.min_rebuild_interval?)?;
+        let next = self
+            .last_submitted?
+            .checked_add(self.min_rebuild_interval?)?;
         (next > now).then_some(next)
     }
 }

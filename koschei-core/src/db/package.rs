@@ -201,7 +201,6 @@ pub fn set_tracked(
 /// What an admin changes on a package (the original's web form and admin commands, plus
 /// suspension and the rebuild interval); `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PackageEdit {
     /// `tracked`.
     pub tracked: Option<bool>,
@@ -284,7 +283,8 @@ impl LogValue for SystemTime {
 
 impl<T: LogValue> LogValue for Option<T> {
     fn log_value(&self) -> String {
-        self.as_ref().map_or_else(|| "None".to_owned(), LogValue::log_value)
+        self.as_ref()
+            .map_or_else(|| "None".to_owned(), LogValue::log_value)
     }
 }
 
@@ -356,7 +356,12 @@ pub fn edit(
             &e.tracked,
         )?;
     }
-    if change(&mut out, "skip_resolution", &skip_resolution, e.skip_resolution.as_ref()) {
+    if change(
+        &mut out,
+        "skip_resolution",
+        &skip_resolution,
+        e.skip_resolution.as_ref(),
+    ) {
         if e.skip_resolution == Some(true) {
             // The original's side effects (the check constraint wants resolved NULL in the
             // same statement), plus the dependency priority those changes gave.
@@ -380,7 +385,12 @@ pub fn edit(
             )?;
         }
     }
-    if change(&mut out, "manual_priority", &manual, e.manual_priority.as_ref()) {
+    if change(
+        &mut out,
+        "manual_priority",
+        &manual,
+        e.manual_priority.as_ref(),
+    ) {
         set(
             client,
             "UPDATE package SET manual_priority = $2 WHERE id = $1",
@@ -388,7 +398,12 @@ pub fn edit(
             &e.manual_priority,
         )?;
     }
-    if change(&mut out, "static_priority", &static_, e.static_priority.as_ref()) {
+    if change(
+        &mut out,
+        "static_priority",
+        &static_,
+        e.static_priority.as_ref(),
+    ) {
         set(
             client,
             "UPDATE package SET static_priority = $2 WHERE id = $1",

@@ -60,11 +60,7 @@ pub(crate) fn input(row: &postgres::Row, what: &'static str) -> Result<PriorityI
         scheduler_skip,
         suspended_until: column(row, what, "suspended_until")?,
         last_submitted: column(row, what, "last_submitted")?,
-        min_rebuild_interval: rebuild_interval(column(
-            row,
-            what,
-            "min_rebuild_interval_hours",
-        )?),
+        min_rebuild_interval: rebuild_interval(column(row, what, "min_rebuild_interval_hours")?),
     })
 }
 
