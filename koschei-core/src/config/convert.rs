@@ -46,6 +46,7 @@ impl KojiConfig {
             weburl: self.weburl.clone(),
             max_retries: self.retries,
             timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
             multicall_chunk_size: self.multicall_chunk_size,
             login,
             srpm_relative_path_root: self.srpm_relative_path_root.clone(),

@@ -103,6 +103,9 @@ pub struct ClientOptions {
     pub offline_retry_interval: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Time to establish a connection (TCP and TLS handshake), within `timeout`
+    /// (`koji_config.connect_timeout`).
+    pub connect_timeout: Duration,
     /// Timeout of login calls.
     pub auth_timeout: Duration,
     /// Whether anonymous calls are retried too.
@@ -146,6 +149,7 @@ impl Default for ClientOptions {
             offline_retry: true,
             offline_retry_interval: Duration::from_secs(120),
             timeout: Duration::from_secs(3600),
+            connect_timeout: Duration::from_secs(30),
             auth_timeout: Duration::from_secs(60),
             anon_retry: true,
             multicall_chunk_size: 100,
@@ -208,9 +212,10 @@ impl Client {
             g.ccache = Some(format!("MEMORY:koschei-{}-{n}", std::process::id()));
         }
         let tls = tls_config(&opts)?;
-        let agent = make_agent(tls.clone(), opts.timeout);
-        let login_agent = make_agent(tls.clone(), opts.auth_timeout);
-        let logout_agent = make_agent(tls, opts.auth_timeout.min(LOGOUT_TIMEOUT));
+        let connect = opts.connect_timeout;
+        let agent = make_agent(tls.clone(), opts.timeout, connect);
+        let login_agent = make_agent(tls.clone(), opts.auth_timeout, connect);
+        let logout_agent = make_agent(tls, opts.auth_timeout.min(LOGOUT_TIMEOUT), connect);
         Ok(Client {
             opts,
             agent,
@@ -684,10 +689,11 @@ fn is_auth_refusal(err: &Error) -> bool {
     )
 }
 
-fn make_agent(tls: TlsConfig, timeout: Duration) -> ureq::Agent {
+fn make_agent(tls: TlsConfig, timeout: Duration, connect: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
+        .timeout_connect(Some(connect.min(timeout)))
         .tls_config(tls)
         .user_agent(concat!("koschei-rs/", env!("CARGO_PKG_VERSION")))
         .build()
