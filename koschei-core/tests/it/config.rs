@@ -11,6 +11,7 @@ fn sources(dir: &TempDir, extra: &[&str]) -> ConfigSources {
         system_dir: Some(dir.path().join("etc")),
         extra_files: extra.iter().map(|f| dir.path().join(f)).collect(),
         database_url: None,
+        proxy_vars: Vec::new(),
     }
 }
 
