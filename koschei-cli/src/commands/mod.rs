@@ -9,6 +9,7 @@ pub(crate) mod generate;
 pub(crate) mod impact;
 pub(crate) mod messaging;
 mod offline;
+mod remote;
 pub(crate) mod package;
 pub(crate) mod psql;
 pub(crate) mod resolve;
