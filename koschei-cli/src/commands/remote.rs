@@ -359,11 +359,15 @@ impl DownloadProgress for TermProgress {
         let Ok(mut s) = self.state.lock() else {
             return;
         };
-        if s.last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+        if s.last
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
             return;
         }
         s.last = Some(Instant::now());
-        let of = s.size.map_or_else(String::new, |n| format!(" of {:.1}", mib(n)));
+        let of = s
+            .size
+            .map_or_else(String::new, |n| format!(" of {:.1}", mib(n)));
         eprint!(
             "\r\x1b[2Kdownloading {} {:.1}{of} MiB",
             file_name(url),

@@ -126,14 +126,7 @@ pub(crate) fn run(config: &koschei_core::Config, args: &Args) -> anyhow::Result<
             incremental.insert("delta".into(), serde_json::json!(plan.delta));
             stats
         }
-        _ => resolve_all(
-            &[repo],
-            group,
-            &requests,
-            a.options(),
-            a.jobs(),
-            on_result,
-        )?,
+        _ => resolve_all(&[repo], group, &requests, a.options(), a.jobs(), on_result)?,
     };
     if let Some(e) = write_err {
         return Err(e).context("cannot write output");

@@ -342,6 +342,8 @@ pub struct KojiConfig {
     pub connect_timeout: Duration,
     /// Time for a whole response.
     pub timeout: Duration,
+    /// The environment's proxies ([`Config::proxies`]) for calls to this hub.
+    pub proxies: Proxies,
 }
 
 /// `[dependency]`, validated.
@@ -523,6 +525,10 @@ impl Config {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         )?;
+        config.koji.proxies = config.proxies.clone();
+        if let Some(secondary) = &mut config.secondary_koji {
+            secondary.proxies = config.proxies.clone();
+        }
         Ok(config)
     }
 
@@ -732,6 +738,7 @@ impl Validator<'_> {
                 self.positive(&key("connect_timeout"), k.connect_timeout)?,
             ),
             timeout: Duration::from_secs(self.positive(&key("timeout"), k.timeout)?),
+            proxies: Proxies::none(),
         })
     }
 }

@@ -246,7 +246,10 @@ mod tests {
     fn no_proxy_matches_hosts_and_their_subdomains() {
         let p = proxies(&[
             ("ALL_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "example.com, .internal,*.corp:8080,127.0.0.1,[::1]"),
+            (
+                "NO_PROXY",
+                "example.com, .internal,*.corp:8080,127.0.0.1,[::1]",
+            ),
         ]);
         for direct in [
             "http://example.com/x",
@@ -281,9 +284,6 @@ mod tests {
         let p = proxies(&[("https_proxy", "http://user:secret@proxy:3128")]);
         let shown = format!("{p:?} {}", p.https().unwrap());
         assert!(!shown.contains("secret"), "{shown}");
-        assert_eq!(
-            p.https().unwrap().expose(),
-            "http://user:secret@proxy:3128"
-        );
+        assert_eq!(p.https().unwrap().expose(), "http://user:secret@proxy:3128");
     }
 }

@@ -113,6 +113,9 @@ pub struct ClientOptions {
     /// PEM CA bundle that verifies the hub (and the file server at `topurl`) instead of the system
     /// roots, whatever the login method. [`SslLogin::ca`] is used when this is `None`.
     pub ca: Option<PathBuf>,
+    /// The proxies the hub is reached through (the environment's, as `config` read them);
+    /// none by default.
+    pub proxies: crate::config::Proxies,
 }
 
 impl ClientOptions {
@@ -143,6 +146,7 @@ impl Default for ClientOptions {
             srpm_relative_path_root: "..".to_owned(),
             build_opts: super::Struct::new(),
             ca: None,
+            proxies: crate::config::Proxies::none(),
         }
     }
 }
@@ -190,8 +194,16 @@ impl Client {
             g.ccache = Some(format!("MEMORY:koschei-{}-{n}", std::process::id()));
         }
         let tls = tls_config(&opts)?;
-        let agent = make_agent(tls.clone(), opts.timeout);
-        let login_agent = make_agent(tls, opts.auth_timeout);
+        let proxy = match opts.proxies.for_url(&opts.server) {
+            None => None,
+            Some(p) => Some(ureq::Proxy::new(p.expose()).map_err(|e| Error::Proxy {
+                proxy: p.to_string(),
+                variable: p.variable().to_owned(),
+                message: e.to_string(),
+            })?),
+        };
+        let agent = make_agent(tls.clone(), opts.timeout, proxy.clone());
+        let login_agent = make_agent(tls, opts.auth_timeout, proxy);
         Ok(Client {
             opts,
             agent,
@@ -565,11 +577,13 @@ fn is_auth_refusal(err: &Error) -> bool {
     )
 }
 
-fn make_agent(tls: TlsConfig, timeout: Duration) -> ureq::Agent {
+fn make_agent(tls: TlsConfig, timeout: Duration, proxy: Option<ureq::Proxy>) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
         .tls_config(tls)
+        // Explicitly: ureq would read the environment itself otherwise.
+        .proxy(proxy)
         .user_agent(concat!("koschei-rs/", env!("CARGO_PKG_VERSION")))
         .build()
         .new_agent()

@@ -550,8 +550,10 @@ impl RepoCache {
     /// counted apart), skipping `keep` and entries in use.
     fn prune(&self, keep: &str) -> Result<(), Error> {
         let entries = self.aged_entries()?;
-        let (koji, urls): (Vec<_>, Vec<_>) =
+        let (koji, mut urls): (Vec<_>, Vec<_>) =
             entries.iter().partition(|(a, _)| matches!(a, Age::Koji(_)));
+        // The URL entry just downloaded is the newest, whatever the clock's resolution says.
+        urls.sort_by_key(|(_, n)| n != keep);
         for (_, name) in koji
             .iter()
             .skip(self.opts.capacity)
@@ -771,7 +773,10 @@ mod tests {
             koji_id: "url".into(),
             ..d
         };
-        assert!(matches!(url_like.validate(), Err(Error::InvalidName { .. })));
+        assert!(matches!(
+            url_like.validate(),
+            Err(Error::InvalidName { .. })
+        ));
     }
 
     #[test]

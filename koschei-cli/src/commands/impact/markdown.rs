@@ -78,11 +78,7 @@ fn table(out: &mut String, header: &str, align: &str, rows: &[String]) {
     let (shown, folded) = rows.split_at(rows.len().min(VISIBLE));
     write_rows(out, shown);
     if !folded.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n<details><summary>{} more</summary>\n",
-            folded.len()
-        );
+        let _ = writeln!(out, "\n<details><summary>{} more</summary>\n", folded.len());
         write_rows(out, folded);
         out.push_str("\n</details>\n");
     }
@@ -214,7 +210,11 @@ mod tests {
 
     #[test]
     fn report_lists_broken_fixed_and_changed_packages() {
-        let sources = [source("uses-bar"), source("wants-newlib"), source("uses-foo")];
+        let sources = [
+            source("uses-bar"),
+            source("wants-newlib"),
+            source("uses-foo"),
+        ];
         let mut findings = Findings::default();
         findings.counts.insert(ImpactStatus::Broken, 1);
         findings.counts.insert(ImpactStatus::Fixed, 1);
@@ -296,10 +296,15 @@ Old repository `koji:f44-build (repo 7)`, new `koji:f44-build-side-12 (repo 9)`,
             "{text}"
         );
         assert!(!text.contains("Broken by the change"), "{text}");
-        let (visible, folded) = text.split_once("<details><summary>15 more</summary>").unwrap();
+        let (visible, folded) = text
+            .split_once("<details><summary>15 more</summary>")
+            .unwrap();
         assert_eq!(visible.matches("| `p").count(), VISIBLE, "{text}");
         assert_eq!(folded.matches("| `p").count(), 15, "{text}");
-        assert!(folded.contains("| priority | package |"), "folded rows have a header");
+        assert!(
+            folded.contains("| priority | package |"),
+            "folded rows have a header"
+        );
         assert!(folded.trim_end().ends_with("</details>"), "{text}");
         assert!(text.contains("d4 0:1-1 → 0:2-1, and 2 more |"), "{text}");
     }
