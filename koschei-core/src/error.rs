@@ -27,6 +27,19 @@ pub enum Error {
     Service(#[from] crate::service::Error),
 }
 
+impl Error {
+    /// Whether a Koji call was given up because a stop was requested
+    /// ([`crate::koji::ClientOptions::stop`]).
+    pub fn is_interrupted(&self) -> bool {
+        match self {
+            Error::Koji(e) => e.is_interrupted(),
+            #[cfg(feature = "postgres")]
+            Error::Service(e) => e.is_interrupted(),
+            _ => false,
+        }
+    }
+}
+
 /// An error with its causes, `: `-separated (`koji call failed: connection refused`), for
 /// logs and one-line summaries.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {

@@ -162,7 +162,9 @@ fn dep_string(e: &BytesStart<'_>) -> Result<String, String> {
 }
 
 /// Parses the `primary` of a source repository: every package with its
-/// `requires` as BuildRequires strings, in file order.
+/// `requires` as BuildRequires strings, in file order. A file without a
+/// `<metadata>` root (empty, or cut before it) or with unclosed elements
+/// (truncated) is an error.
 pub(crate) fn parse_source_primary(xml: &[u8]) -> Result<Vec<SourcePackage>, String> {
     let mut reader = Reader::from_reader(xml);
     reader.config_mut().trim_text(true);
@@ -171,6 +173,7 @@ pub(crate) fn parse_source_primary(xml: &[u8]) -> Result<Vec<SourcePackage>, Str
     let mut text = String::new();
     let mut out = Vec::new();
     let mut cur: Option<SourcePackage> = None;
+    let mut seen_root = false;
     loop {
         let ev = reader
             .read_event_into(&mut buf)
@@ -183,6 +186,9 @@ pub(crate) fn parse_source_primary(xml: &[u8]) -> Result<Vec<SourcePackage>, Str
         if let Some(e) = start {
             let name = e.local_name().as_ref().to_vec();
             text.clear();
+            if stack.is_empty() && name == b"metadata" {
+                seen_root = true;
+            }
             let in_requires = stack.last().map(Vec::as_slice) == Some(b"requires");
             match name.as_slice() {
                 b"package" => {
@@ -253,6 +259,9 @@ pub(crate) fn parse_source_primary(xml: &[u8]) -> Result<Vec<SourcePackage>, Str
     }
     if !stack.is_empty() {
         return Err("truncated XML: unclosed elements at end of file".to_owned());
+    }
+    if !seen_root {
+        return Err("no `<metadata>` root element (empty or truncated file?)".to_owned());
     }
     Ok(out)
 }

@@ -1,8 +1,7 @@
 //! `koschei messaging listen|publish-pending|status`, and the outbox flush that `run --once`
 //! and `service run` do after their passes.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use koschei_core::config::Config;
@@ -116,13 +115,17 @@ fn status(ctx: &Context, args: &StatusArgs) -> anyhow::Result<u8> {
 }
 
 fn listen(ctx: &Context, args: &ListenArgs) -> anyhow::Result<u8> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))?;
-    }
+    let stop = super::run::stop_on_signals()?;
     let config = &ctx.config;
     let (_db, mut client) = ctx.connect_current()?;
-    let mut engine = super::run::engine(config, args.passive)?;
+    let mut engine = match super::run::engine(config, args.passive, Some(&stop)) {
+        Ok(engine) => engine,
+        Err(e) if stop.load(Ordering::Relaxed) && super::run::is_interrupted(&e) => {
+            tracing::info!("stopped before listening: {e:#}");
+            return Ok(0);
+        }
+        Err(e) => return Err(e),
+    };
     let passive = args.passive;
     let mut handler = |client: &mut postgres::Client, event: &KojiEvent| -> HandlerResult {
         let outcome = listener::act(
@@ -165,7 +168,13 @@ fn listen(ctx: &Context, args: &ListenArgs) -> anyhow::Result<u8> {
                         }
                         Err(e) => {
                             tracing::warn!("database still unreachable: {e:#}");
-                            std::thread::sleep(Duration::from_secs(5));
+                            // Five seconds, looking at the stop request every 200 ms.
+                            for _ in 0..25 {
+                                if stop.load(Ordering::Relaxed) {
+                                    break;
+                                }
+                                std::thread::sleep(Duration::from_millis(200));
+                            }
                         }
                     }
                 }

@@ -53,14 +53,43 @@ pub(crate) struct ServiceArgs {
     metrics_listen: Option<String>,
 }
 
-/// The engine the configuration describes, with the libsolv resolver.
-pub(crate) fn engine(config: &Config, passive: bool) -> anyhow::Result<Engine> {
-    let resolver = SolverResolver::new(SolverResolverOptions::from_config(config))?;
-    Ok(Engine::from_config(
-        config,
-        &EngineOptions::new(passive),
-        Box::new(resolver),
-    )?)
+/// The engine the configuration describes, with the libsolv resolver; its Koji client and repo
+/// downloads give up their waits once `stop` is set (and the client logs out when the engine
+/// is dropped).
+pub(crate) fn engine(
+    config: &Config,
+    passive: bool,
+    stop: Option<&Arc<AtomicBool>>,
+) -> anyhow::Result<Engine> {
+    let mut resolver_options = SolverResolverOptions::from_config(config);
+    resolver_options.stop = stop.cloned();
+    let resolver = SolverResolver::new(resolver_options)?;
+    let mut options = EngineOptions::new(passive);
+    if let Some(stop) = stop {
+        options = options.with_stop(Arc::clone(stop));
+    }
+    Ok(Engine::from_config(config, &options, Box::new(resolver))?)
+}
+
+/// Registers SIGTERM and SIGINT to set the returned stop flag.
+pub(crate) fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    Ok(stop)
+}
+
+/// Whether an error is the Koji client giving up on a stop request.
+pub(crate) fn is_interrupted(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<koschei_core::Error>()
+            .is_some_and(koschei_core::Error::is_interrupted)
+            || c.downcast_ref::<koschei_core::koji::Error>()
+                .is_some_and(koschei_core::koji::Error::is_interrupted)
+            || c.downcast_ref::<koschei_core::koji::KojiError>()
+                .is_some_and(koschei_core::koji::KojiError::is_interrupted)
+    })
 }
 
 fn selected(common: &CommonArgs) -> anyhow::Result<Vec<ServiceName>> {
@@ -79,7 +108,7 @@ pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     }
     let only = selected(&args.common)?;
     let (_db, mut client) = ctx.connect_current()?;
-    let mut engine = engine(&ctx.config, args.common.passive)?;
+    let mut engine = engine(&ctx.config, args.common.passive, None)?;
     let report = engine.run_pass(
         &mut client,
         &PassOptions {
@@ -110,14 +139,19 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
         Some(addr) => Some(MetricsExporter::start(addr, Arc::clone(&metrics))?),
         None => None,
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))?;
-    }
+    let stop = stop_on_signals()?;
     let Some(mut client) = connect_until_stopped(ctx, &stop)? else {
         return Ok(0);
     };
-    let mut engine = engine(&ctx.config, common.passive)?;
+    // The login waits out an offline hub; a stop request meanwhile is a normal stop.
+    let mut engine = match engine(&ctx.config, common.passive, Some(&stop)) {
+        Ok(engine) => engine,
+        Err(e) if stop.load(Ordering::Relaxed) && is_interrupted(&e) => {
+            tracing::info!("stopped before the services started: {e:#}");
+            return Ok(0);
+        }
+        Err(e) => return Err(e),
+    };
     let interval = |name: ServiceName| {
         ctx.config
             .services
@@ -148,12 +182,15 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
             for line in report.lines() {
                 tracing::debug!(service = name.as_str(), "{line}");
             }
-            #[allow(clippy::disallowed_methods, reason = "a binary reads the clock")]
-            let now = std::time::SystemTime::now();
-            metrics
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .record(&report, now);
+            // A pass cut short by the stop request is not a failure of the service.
+            if !stop.load(Ordering::Relaxed) {
+                #[allow(clippy::disallowed_methods, reason = "a binary reads the clock")]
+                let now = std::time::SystemTime::now();
+                metrics
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .record(&report, now);
+            }
             if client.is_closed() {
                 // The server went away (restart, failover): wait for it, then go on.
                 tracing::warn!("lost the database connection; reconnecting");
@@ -169,6 +206,8 @@ pub(crate) fn service(ctx: &Context, command: ServiceCommand) -> anyhow::Result<
         std::thread::sleep(Duration::from_millis(200));
     }
     outbox.close();
+    // Dropping the engine logs its Koji session out.
+    drop(engine);
     tracing::info!("services stopped");
     Ok(0)
 }

@@ -33,7 +33,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
     if !missing.is_empty() {
         anyhow::bail!("Packages don't exist: {}", missing.join(","));
     }
-    let engine = super::run::engine(&ctx.config, false)?;
+    let engine = super::run::engine(&ctx.config, false, None)?;
     let user = log::user_id(&mut client, &super::admin::admin_user())?;
     let mut failed = false;
     for p in packages {

@@ -399,23 +399,17 @@ pub fn resolve_candidates(
     collection: CollectionId,
     only_unresolved: bool,
 ) -> Result<Vec<ResolveCandidate>> {
+    let sql = format!(
+        "SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release, {COMPARISON_BUILD}
+         FROM package p
+         JOIN build lcb ON lcb.id = p.last_complete_build_id
+         LEFT JOIN build lb ON lb.id = p.last_build_id
+         WHERE p.collection_id = $1 AND p.tracked AND NOT p.blocked AND NOT p.skip_resolution
+           AND (NOT $2 OR p.resolved IS NULL)
+         ORDER BY p.id"
+    );
     let rows = c
-        .query(
-            "SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release,
-                    CASE WHEN lb.state = 2 OR lb.deps_resolved IS NULL THEN NULL
-                         WHEN lb.deps_resolved THEN lb.id
-                         ELSE (SELECT b.id FROM build b
-                               WHERE b.package_id = p.id AND b.deps_resolved AND b.started < lb.started
-                               ORDER BY b.started DESC, b.id DESC LIMIT 1)
-                    END
-             FROM package p
-             JOIN build lcb ON lcb.id = p.last_complete_build_id
-             LEFT JOIN build lb ON lb.id = p.last_build_id
-             WHERE p.collection_id = $1 AND p.tracked AND NOT p.blocked AND NOT p.skip_resolution
-               AND (NOT $2 OR p.resolved IS NULL)
-             ORDER BY p.id",
-            &[&collection.0, &only_unresolved],
-        )
+        .query(sql.as_str(), &[&collection.0, &only_unresolved])
         .map_err(ctx("load resolve candidates"))?;
     Ok(rows
         .iter()
@@ -549,6 +543,94 @@ pub fn insert_resolution_changes(
         &[&owners, &texts],
     )
     .map_err(ctx("insert resolution problems"))?;
+    Ok(())
+}
+
+/// The comparison build of package `p` (spec 3.6 step 5) as an SQL expression over `p` and
+/// its last build `lb`: the last build when finished with resolved dependencies; when its
+/// dependencies are unresolvable, the newest earlier build with resolved dependencies; none
+/// while it runs or is not processed yet.
+const COMPARISON_BUILD: &str = "CASE WHEN lb.state = 2 OR lb.deps_resolved IS NULL THEN NULL
+         WHEN lb.deps_resolved THEN lb.id
+         ELSE (SELECT b.id FROM build b
+               WHERE b.package_id = p.id AND b.deps_resolved AND b.started < lb.started
+               ORDER BY b.started DESC, b.id DESC LIMIT 1)
+    END";
+
+/// Eligible packages of a collection (as [`resolve_candidates`]) whose result in the
+/// collection's latest repo is due without a new repo: never resolved there (`resolved IS
+/// NULL`: newly tracked, reset, result dropped), or whose comparison build is not the build
+/// their unapplied changes were computed against (`changes_build_id`), as when a completed
+/// build's dependencies were stored after the repo was resolved.
+///
+/// This runs at every repo resolver pass, so it is two cheap queries: the packages whose
+/// `changes_build_id` is not their last build (a necessary condition: a comparison build
+/// other than the last build means the last build runs or its dependencies are not
+/// resolved), then their comparison builds. In a steady state the first finds only the
+/// packages with a running build or an unresolvable last build.
+pub fn pending_resolve_candidates(
+    c: &mut impl GenericClient,
+    collection: CollectionId,
+) -> Result<Vec<ResolveCandidate>> {
+    let ids: Vec<i32> = c
+        .query(
+            "SELECT id FROM package
+             WHERE collection_id = $1 AND tracked AND NOT blocked AND NOT skip_resolution
+               AND last_complete_build_id IS NOT NULL
+               AND (resolved IS NULL OR changes_build_id IS DISTINCT FROM last_build_id)",
+            &[&collection.0],
+        )
+        .map_err(ctx("find packages with stale changes"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, name, last_build_id, version, release, comparison FROM (
+             SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release, p.resolved,
+                    p.changes_build_id, {COMPARISON_BUILD} AS comparison
+             FROM package p
+             JOIN build lcb ON lcb.id = p.last_complete_build_id
+             LEFT JOIN build lb ON lb.id = p.last_build_id
+             WHERE p.id = ANY($1)
+         ) e
+         WHERE e.resolved IS NULL
+            OR (e.comparison IS NOT NULL AND e.comparison IS DISTINCT FROM e.changes_build_id)
+         ORDER BY id"
+    );
+    let rows = c
+        .query(sql.as_str(), &[&ids])
+        .map_err(ctx("load pending resolve candidates"))?;
+    Ok(rows
+        .iter()
+        .map(|r| ResolveCandidate {
+            package_id: PackageId(r.get(0)),
+            name: r.get(1),
+            last_build_id: r.get::<_, Option<i32>>(2).map(BuildId),
+            version: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            release: r.get::<_, Option<String>>(4).unwrap_or_default(),
+            comparison_build: r.get::<_, Option<i32>>(5).map(BuildId),
+        })
+        .collect())
+}
+
+/// Records the build each package's unapplied changes were computed against
+/// (`changes_build_id`; `None`: none, or the result was dropped).
+pub fn set_changes_builds(
+    c: &mut impl GenericClient,
+    rows: &[(PackageId, Option<BuildId>)],
+) -> Result<()> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.0.0).collect();
+    let builds: Vec<Option<i32>> = rows.iter().map(|r| r.1.map(|b| b.0)).collect();
+    c.execute(
+        "UPDATE package p SET changes_build_id = u.build
+         FROM unnest($1::int4[], $2::int4[]) AS u(id, build)
+         WHERE p.id = u.id",
+        &[&ids, &builds],
+    )
+    .map_err(ctx("update package changes builds"))?;
     Ok(())
 }
 
@@ -712,6 +794,104 @@ pub fn running_builds(c: &mut impl GenericClient) -> Result<Vec<RunningBuild>> {
         .collect())
 }
 
+/// A reserved submission whose Koji task is not known (task id 0), with what identifies
+/// the `build` call made for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReservation {
+    /// The running build row standing for the submission.
+    pub id: BuildId,
+    /// Its package.
+    pub package_id: PackageId,
+    /// Package name (the SRPM's name).
+    pub name: String,
+    /// SRPM version.
+    pub version: String,
+    /// SRPM release.
+    pub release: String,
+    /// When the submission was reserved.
+    pub started: SystemTime,
+    /// The collection's Koji target (the `build` call's target without `build_from_repo_id`).
+    pub target: String,
+    /// The repo built from (`build_from_repo_id`: no target, this `repo_id` option).
+    pub repo_id: Option<RepoId>,
+}
+
+/// The reserved submissions without a Koji task, oldest first.
+pub fn pending_reservations(c: &mut impl GenericClient) -> Result<Vec<PendingReservation>> {
+    let rows = c
+        .query(
+            "SELECT b.id, b.package_id, p.name, b.version, b.release, b.started, co.target, b.repo_id
+             FROM build b JOIN package p ON p.id = b.package_id
+             JOIN collection co ON co.id = p.collection_id
+             WHERE b.state = 2 AND b.task_id = $1
+             ORDER BY b.started, b.id",
+            &[&RESERVED_TASK.0],
+        )
+        .map_err(ctx("load reservations"))?;
+    Ok(rows
+        .iter()
+        .map(|r| PendingReservation {
+            id: BuildId(r.get(0)),
+            package_id: PackageId(r.get(1)),
+            name: r.get(2),
+            version: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            release: r.get::<_, Option<String>>(4).unwrap_or_default(),
+            started: r.get(5),
+            target: r.get(6),
+            repo_id: r.get::<_, Option<i32>>(7).map(RepoId),
+        })
+        .collect())
+}
+
+/// Which of these Koji tasks some build already records.
+pub fn known_task_ids(
+    c: &mut impl GenericClient,
+    tasks: &[KojiTaskId],
+) -> Result<BTreeSet<KojiTaskId>> {
+    let ids: Vec<i32> = tasks.iter().map(|t| t.0).collect();
+    let rows = c
+        .query(
+            "SELECT DISTINCT task_id FROM build WHERE task_id = ANY($1)",
+            &[&ids],
+        )
+        .map_err(ctx("find known tasks"))?;
+    Ok(rows.iter().map(|r| KojiTaskId(r.get(0))).collect())
+}
+
+/// Records a Koji task found on the hub as the task of a reserved submission (as
+/// [`confirm_submission`] would have: the task id, the package's manual priority and skip
+/// reason reset). Returns false when the reservation is gone or has its task meanwhile.
+pub fn adopt_task(c: &mut impl GenericClient, build: BuildId, task: KojiTaskId) -> Result<bool> {
+    let n = c
+        .execute(
+            "UPDATE build SET task_id = $2 WHERE id = $1 AND state = 2 AND task_id = $3",
+            &[&build.0, &task.0, &RESERVED_TASK.0],
+        )
+        .map_err(ctx("adopt task"))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    c.execute(
+        "UPDATE package SET manual_priority = 0, scheduler_skip_reason = NULL
+         WHERE id = (SELECT package_id FROM build WHERE id = $1)",
+        &[&build.0],
+    )
+    .map_err(ctx("reset priority after adoption"))?;
+    Ok(true)
+}
+
+/// Deletes a reserved submission that still has no Koji task; false when it is gone or got
+/// its task meanwhile.
+pub fn delete_reservation(c: &mut impl GenericClient, build: BuildId) -> Result<bool> {
+    let n = c
+        .execute(
+            "DELETE FROM build WHERE id = $1 AND state = 2 AND task_id = $2",
+            &[&build.0, &RESERVED_TASK.0],
+        )
+        .map_err(ctx("delete reservation"))?;
+    Ok(n > 0)
+}
+
 /// Number of running builds (all collections).
 pub fn running_build_count(c: &mut impl GenericClient) -> Result<i64> {
     let row = c
@@ -790,10 +970,12 @@ pub fn delete_build(c: &mut impl GenericClient, build: BuildId) -> Result<()> {
 }
 
 /// `clear_priority_data`: manual, dependency and build priority to 0, unapplied changes
-/// deleted. The package row is locked first.
+/// deleted (computed against no build now, so the repo resolver computes them again once
+/// the package has a comparison build). The package row is locked first.
 pub fn clear_priority_data(c: &mut impl GenericClient, package: PackageId) -> Result<()> {
     c.execute(
-        "UPDATE package SET manual_priority = 0, dependency_priority = 0, build_priority = 0 WHERE id = $1",
+        "UPDATE package SET manual_priority = 0, dependency_priority = 0, build_priority = 0,
+                changes_build_id = NULL WHERE id = $1",
         &[&package.0],
     )
     .map_err(ctx("clear priority data"))?;

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "latest_repo_time",
         sql: include_str!("migrations/0004_latest_repo_time.sql"),
     },
+    Migration {
+        version: 5,
+        name: "changes_build",
+        sql: include_str!("migrations/0005_changes_build.sql"),
+    },
 ];
 
 /// The schema version this binary works with.

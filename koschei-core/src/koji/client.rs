@@ -5,9 +5,15 @@
 //! waited out, `AuthExpired` renews the session and `AuthError` (a session the hub no longer knows) logs
 //! in anew, each repeating the call once, and a `RetryError` on `build`
 //! becomes [`Error::MaybeSubmitted`] so a build is never submitted twice.
+//!
+//! A stop request ([`ClientOptions::stop`]) ends every wait (an offline hub, the pause before a
+//! retry) within [`STOP_POLL`] with [`Error::Interrupted`], and no call starts after it. A
+//! logged-in client logs out when it is dropped (one attempt, see [`Client::logout`]), so every
+//! command that logged in leaves no session open on the hub.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig, TlsProvider};
@@ -116,6 +122,10 @@ pub struct ClientOptions {
     /// The proxies the hub is reached through (the environment's, as `config` read them);
     /// none by default.
     pub proxies: crate::config::Proxies,
+    /// A stop request shared with the caller (a SIGTERM/SIGINT handler sets it): once it is
+    /// set, no call starts and every wait ends within [`STOP_POLL`] with
+    /// [`Error::Interrupted`]. `None`: calls wait as long as the options say.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl ClientOptions {
@@ -147,9 +157,16 @@ impl Default for ClientOptions {
             build_opts: super::Struct::new(),
             ca: None,
             proxies: crate::config::Proxies::none(),
+            stop: None,
         }
     }
 }
+
+/// The longest a wait of the client sleeps without looking at [`ClientOptions::stop`].
+pub const STOP_POLL: Duration = Duration::from_millis(200);
+
+/// The longest a logout may take (it is tried once, at the end of a command).
+const LOGOUT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A logged-in session.
 struct Session {
@@ -176,6 +193,7 @@ pub struct Client {
     opts: ClientOptions,
     agent: ureq::Agent,
     login_agent: ureq::Agent,
+    logout_agent: ureq::Agent,
     session: Mutex<Option<Session>>,
 }
 
@@ -203,11 +221,13 @@ impl Client {
             })?),
         };
         let agent = make_agent(tls.clone(), opts.timeout, proxy.clone());
-        let login_agent = make_agent(tls, opts.auth_timeout, proxy);
+        let login_agent = make_agent(tls.clone(), opts.auth_timeout, proxy.clone());
+        let logout_agent = make_agent(tls, opts.auth_timeout.min(LOGOUT_TIMEOUT), proxy);
         Ok(Client {
             opts,
             agent,
             login_agent,
+            logout_agent,
             session: Mutex::new(None),
         })
     }
@@ -238,16 +258,49 @@ impl Client {
         Ok(())
     }
 
-    /// Closes the session, if any.
+    /// Whether a stop was requested through [`ClientOptions::stop`].
+    pub fn stop_requested(&self) -> bool {
+        self.opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    /// Closes the session, if any: one attempt, even after a stop request, without retries or
+    /// waiting out an offline hub, and within 10 seconds (the hub expires a session nobody
+    /// closed, so a failed logout only leaves it open until then). The client forgets the
+    /// session whatever the answer; a hub that no longer knows it (`AuthError`) counts as
+    /// logged out. Dropping a logged-in client calls this.
     pub fn logout(&self) -> Result<(), Error> {
         let mut guard = self.lock();
-        if let Some(session) = guard.as_mut() {
-            let call = Call::new("logout");
-            let callnum = session.next_callnum();
-            self.exchange(&self.opts.server, &call, Some((&*session, callnum)), false)?;
+        let Some(mut session) = guard.take() else {
+            return Ok(());
+        };
+        let call = Call::new("logout");
+        let callnum = session.next_callnum();
+        let body = xmlrpc::encode_call(&call);
+        let url = self.opts.server.as_str();
+        match self.send_once(
+            &self.logout_agent,
+            url,
+            "logout",
+            &body,
+            Some((&session, callnum)),
+            None,
+        )? {
+            Ok(_) => {
+                tracing::debug!(session = session.id, "logged out of koji");
+                Ok(())
+            }
+            Err(fault) if fault.kind() == FaultKind::Auth => {
+                tracing::debug!(session = session.id, fault = %fault, "koji session already closed");
+                Ok(())
+            }
+            Err(fault) => Err(Error::Fault {
+                method: "logout".to_owned(),
+                fault,
+            }),
         }
-        *guard = None;
-        Ok(())
     }
 
     /// Calls a method and returns its result.
@@ -414,7 +467,13 @@ impl Client {
             &self.agent
         };
         let mut tries: u32 = 0;
+        // Whether an attempt may have reached the hub and taken effect (no answer came back).
+        let mut maybe_done = false;
+        let mut last: Option<Error> = None;
         loop {
+            if self.stop_requested() {
+                return Err(interrupted(method, maybe_done, last));
+            }
             let authorization = negotiate.map(gssapi::Negotiator::header).transpose()?;
             let err = match self.send_once(
                 agent,
@@ -428,7 +487,13 @@ impl Client {
                 Ok(Err(fault)) => match fault.kind() {
                     FaultKind::ServerOffline if self.opts.offline_retry => {
                         tracing::warn!(method, fault = %fault, "koji hub offline, waiting");
-                        std::thread::sleep(self.opts.offline_retry_interval);
+                        last = Some(Error::Fault {
+                            method: method.to_owned(),
+                            fault,
+                        });
+                        if !self.pause(self.opts.offline_retry_interval) {
+                            return Err(interrupted(method, maybe_done, last));
+                        }
                         tries = 0;
                         continue;
                     }
@@ -457,11 +522,42 @@ impl Client {
             if tries > self.opts.max_retries {
                 return Err(err);
             }
-            tracing::warn!(method, tries, error = %err, "koji call failed, retrying");
-            if tries > 1 {
-                std::thread::sleep(self.opts.retry_interval);
+            tracing::warn!(
+                method,
+                tries,
+                error = %crate::error::chain(&err),
+                "koji call failed, retrying"
+            );
+            maybe_done = true;
+            let pause = if tries > 1 {
+                self.opts.retry_interval
+            } else {
+                Duration::ZERO
+            };
+            last = Some(err);
+            if !self.pause(pause) {
+                return Err(interrupted(method, maybe_done, last));
             }
         }
+    }
+
+    /// Sleeps `total` in steps of at most [`STOP_POLL`] while a stop flag is set; `false` when a
+    /// stop was requested before or during the wait.
+    fn pause(&self, total: Duration) -> bool {
+        let Some(stop) = &self.opts.stop else {
+            std::thread::sleep(total);
+            return true;
+        };
+        let mut left = total;
+        while !left.is_zero() {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let step = left.min(STOP_POLL);
+            std::thread::sleep(step);
+            left -= step;
+        }
+        !stop.load(Ordering::Relaxed)
     }
 
     /// One HTTP round trip. `Err` for transport, HTTP status and decoding problems; `Ok(Err)` for a fault.
@@ -523,6 +619,29 @@ impl Client {
             method: method.to_owned(),
             source,
         })
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if !self.is_logged_in() {
+            return;
+        }
+        if let Err(e) = self.logout() {
+            tracing::warn!(
+                error = %crate::error::chain(&e),
+                "cannot log out of koji; the hub expires the session itself"
+            );
+        }
+    }
+}
+
+/// The error of a call given up because a stop was requested.
+fn interrupted(method: &str, maybe_done: bool, last: Option<Error>) -> Error {
+    Error::Interrupted {
+        method: method.to_owned(),
+        maybe_done,
+        last: last.map(Box::new),
     }
 }
 

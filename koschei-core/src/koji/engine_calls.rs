@@ -1,9 +1,11 @@
 //! [`KojiApi`] over the XML-RPC [`Client`]: each method is one Koji call or one multicall;
 //! client errors become [`KojiError`]: a fault (the call certainly did not take effect)
-//! stays a fault, everything else (transport, HTTP status, undecodable answer, a `build` that
-//! may have been submitted) is a transport error.
+//! stays a fault, a call given up on a stop request is [`KojiError::Interrupted`], everything
+//! else (transport, HTTP status, undecodable answer, a `build` that may have been submitted) is
+//! a transport error.
 
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
 use super::api::{Host, Nvra, PackageEntry, RepoInfo, TaggedBuild, TaskInfo};
 use super::client::Client;
@@ -19,6 +21,11 @@ fn convert(method: &str) -> impl FnOnce(Error) -> KojiError + '_ {
             method: method.to_owned(),
             code: fault.code,
             message: fault.string,
+        },
+        e @ Error::Interrupted { maybe_done, .. } => KojiError::Interrupted {
+            method: method.to_owned(),
+            maybe_done,
+            source: Box::new(e),
         },
         other => KojiError::Transport {
             method: method.to_owned(),
@@ -163,5 +170,19 @@ impl KojiApi for Client {
 
     fn cancel_task(&self, task: KojiTaskId) -> Result<(), KojiError> {
         Client::cancel_task(self, task).map_err(convert("cancelTask"))
+    }
+
+    fn hub_time(&self) -> Result<SystemTime, KojiError> {
+        let event = Client::last_event(self).map_err(convert("getLastEvent"))?;
+        Ok(event.time())
+    }
+
+    fn own_build_tasks(&self, after: SystemTime) -> Result<Option<Vec<TaskInfo>>, KojiError> {
+        let Some(user) = Client::logged_in_user(self).map_err(convert("getLoggedInUser"))? else {
+            return Ok(None);
+        };
+        Client::build_tasks_since(self, user.id, after)
+            .map(Some)
+            .map_err(convert("listTasks"))
     }
 }

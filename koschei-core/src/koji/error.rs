@@ -317,6 +317,19 @@ pub enum Error {
         /// The first line of the answer.
         first_line: String,
     },
+    /// A stop was requested ([`super::ClientOptions::stop`]) before the call was sent or while it
+    /// waited for the hub (offline, or the pause before a retry): the call was given up.
+    #[error("koji method `{method}`: {}", if last.is_some() { "stopped while waiting for the hub" } else { "not sent, a stop was requested" })]
+    Interrupted {
+        /// The method called.
+        method: String,
+        /// Whether an earlier attempt may have reached the hub and taken effect (it failed
+        /// without an answer); `false` means the call certainly did not take effect.
+        maybe_done: bool,
+        /// The failure that was being waited out (`ServerOffline`, a transport error), if any.
+        #[source]
+        last: Option<Box<Error>>,
+    },
     /// A call that needs a login was made on an anonymous client.
     #[error("koji method `{method}` needs a logged-in session, but no login is configured")]
     NotLoggedIn {
@@ -337,6 +350,11 @@ impl Error {
     /// The fault kind, if the hub answered with a fault.
     pub fn fault_kind(&self) -> Option<FaultKind> {
         self.fault().map(Fault::kind)
+    }
+
+    /// Whether the call was given up because a stop was requested ([`Error::Interrupted`]).
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Error::Interrupted { .. })
     }
 }
 

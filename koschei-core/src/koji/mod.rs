@@ -26,6 +26,7 @@ mod engine_calls;
 mod error;
 mod gssapi;
 mod policy;
+mod task_list;
 mod types;
 pub mod xmlrpc;
 
@@ -36,9 +37,10 @@ pub use api::{
     BuildConfig, BuildInfo, BuildTarget, Channel, GroupPackage, Host, Nvra, PackageEntry, RepoInfo,
     RpmDep, RpmInfo, TagGroup, TaggedBuild, TaggedSource, TaskInfo,
 };
-pub use client::{Client, ClientOptions, GssapiLogin, Login, SslLogin};
+pub use client::{Client, ClientOptions, GssapiLogin, Login, STOP_POLL, SslLogin};
 pub use de::{DeError, from_value};
 pub use error::{Error, FaultKind, is_koji_fault};
 pub use policy::{build_group_packages, canon_arch, dependency_strings, load, srpm_arches};
+pub use task_list::{LastEvent, UserInfo};
 pub use types::{KojiApi, KojiBuildState, KojiError, RepoState, ScratchBuild, Srpm, SrpmNvr};
 pub use xmlrpc::{Call, Fault, Struct, Value};

@@ -4,6 +4,7 @@
 //! Koji answer; ids are the 32-bit ids of [`crate::model`], range-checked when decoded.
 
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
 use serde::Deserialize;
 
@@ -111,6 +112,26 @@ pub enum KojiError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A stop was requested before the call was sent or while it waited for the hub: the call
+    /// was given up. Unless `maybe_done`, it certainly did not take effect.
+    #[error("koji `{method}` given up: a stop was requested")]
+    Interrupted {
+        /// The Koji method.
+        method: String,
+        /// Whether an attempt may have reached the hub and taken effect (as for
+        /// [`KojiError::Transport`]).
+        maybe_done: bool,
+        /// The client's account (what was being waited out).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl KojiError {
+    /// Whether the call was given up because a stop was requested.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, KojiError::Interrupted { .. })
+    }
 }
 
 /// An SRPM identity (the `arch: "src"` NVRA dict of Koji calls; no epoch).
@@ -225,4 +246,12 @@ pub trait KojiApi {
     fn task_faulted(&self, task: KojiTaskId) -> Result<bool, KojiError>;
     /// `cancelTask(task)`.
     fn cancel_task(&self, task: KojiTaskId) -> Result<(), KojiError>;
+    /// The hub's clock: the time of its latest event (`getLastEvent`), which is at most the
+    /// hub's current time (earlier when the hub is idle).
+    fn hub_time(&self) -> Result<SystemTime, KojiError>;
+    /// The `build` tasks the session's user created after `after` by the hub's clock
+    /// (`getLoggedInUser`, then `listTasks(opts={method: 'build', owner, createdAfter,
+    /// decode: True})`), by id, with their requests (`[src, target, opts]`); `None` when the
+    /// session has no user (anonymous), so its tasks cannot be told from others'.
+    fn own_build_tasks(&self, after: SystemTime) -> Result<Option<Vec<TaskInfo>>, KojiError>;
 }

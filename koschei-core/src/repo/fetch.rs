@@ -14,12 +14,16 @@
 //! `repomd.xml`, so an unchanged repository costs one small request and a changed one becomes a
 //! new entry. Requests go through the proxies of [`CacheOptions::proxies`] (the environment's, as
 //! `koschei_core::config` read them); nothing here reads the environment.
+//!
+//! With a stop request ([`CacheOptions::stop`]), waiting for another process's download and a
+//! download of our own end within [`STOP_POLL`](crate::koji::STOP_POLL) (or one read of the body)
+//! with [`Error::Interrupted`]; the temporary directory is removed, nothing enters the cache.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use sha2::Digest as _;
@@ -137,6 +141,9 @@ pub struct CacheOptions {
     pub proxies: Proxies,
     /// Told about every download (default: nothing is).
     pub progress: Option<Arc<dyn DownloadProgress>>,
+    /// A stop request (set by a signal handler): once set, a wait for another process's
+    /// download or a download in progress is given up with [`Error::Interrupted`].
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for CacheOptions {
@@ -148,6 +155,7 @@ impl std::fmt::Debug for CacheOptions {
             .field("ca", &self.ca)
             .field("proxies", &self.proxies)
             .field("progress", &self.progress.is_some())
+            .field("stop", &self.stop)
             .finish()
     }
 }
@@ -161,6 +169,7 @@ impl Default for CacheOptions {
             ca: None,
             proxies: Proxies::none(),
             progress: None,
+            stop: None,
         }
     }
 }
@@ -246,6 +255,12 @@ pub enum Error {
         /// The URL.
         url: String,
     },
+    /// A stop was requested ([`CacheOptions::stop`]) while waiting for a download or during one.
+    #[error("{what} given up: a stop was requested")]
+    Interrupted {
+        /// What was given up (`GET <url>`, `waiting for <lock file>`).
+        what: String,
+    },
     /// The CA bundle could not be used.
     #[error("cannot use CA bundle `{path}`: {message}")]
     Ca {
@@ -265,6 +280,13 @@ pub enum Error {
         #[source]
         source: Box<ureq::Error>,
     },
+}
+
+impl Error {
+    /// Whether this is a wait or download given up on a stop request.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Error::Interrupted { .. })
+    }
 }
 
 /// A cached repo in use: its directory holds `repodata/repomd.xml` and the downloaded files. While this
@@ -299,6 +321,9 @@ pub struct RepoCache {
 }
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How often a wait for another process's download looks at the stop request.
+const LOCK_POLL: Duration = Duration::from_millis(100);
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
@@ -492,7 +517,7 @@ impl RepoCache {
                 .open(&lock_path)
                 .map_err(io_err(&lock_path))?;
             if final_dir.is_dir() {
-                lock.lock_shared().map_err(io_err(&lock_path))?;
+                self.lock(&lock, &lock_path, true)?;
                 if final_dir.is_dir() {
                     return Ok(CachedRepo {
                         path: final_dir,
@@ -503,7 +528,7 @@ impl RepoCache {
                 // Pruned between the check and the lock: start over.
                 continue;
             }
-            lock.lock().map_err(io_err(&lock_path))?;
+            self.lock(&lock, &lock_path, false)?;
             if !final_dir.is_dir() {
                 self.clean_stale_tmp(name);
                 let tmp = self.dir.join(".tmp").join(format!(
@@ -525,6 +550,44 @@ impl RepoCache {
             self.prune(name)?;
             // Loop to take the shared lock on the now complete entry.
         }
+    }
+
+    /// Takes `file`'s lock (shared or exclusive), waiting as long as another process holds it,
+    /// unless a stop is requested meanwhile.
+    fn lock(&self, file: &File, path: &Path, shared: bool) -> Result<(), Error> {
+        let Some(stop) = &self.opts.stop else {
+            let locked = if shared {
+                file.lock_shared()
+            } else {
+                file.lock()
+            };
+            return locked.map_err(io_err(path));
+        };
+        loop {
+            let attempt = if shared {
+                file.try_lock_shared()
+            } else {
+                file.try_lock()
+            };
+            match attempt {
+                Ok(()) => return Ok(()),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(io_err(path)(e)),
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted {
+                    what: format!("waiting for `{}`", path.display()),
+                });
+            }
+            std::thread::sleep(LOCK_POLL);
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 
     fn clean_stale_tmp(&self, name: &str) {
@@ -662,6 +725,11 @@ impl RepoCache {
         let mut buf = vec![0u8; 1 << 16];
         let mut total: u64 = 0;
         loop {
+            if self.stop_requested() {
+                return Err(Error::Interrupted {
+                    what: format!("GET {}", shown()),
+                });
+            }
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,

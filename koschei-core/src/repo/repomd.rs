@@ -1,7 +1,7 @@
 //! `repodata/repomd.xml` parsing and checksum checks (pure: no I/O).
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use sha1::Digest as _;
 
 /// A checksum algorithm of rpm-md.
@@ -182,12 +182,31 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
         .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
-/// Parses repomd.xml.
+/// The text of a character or entity reference in element text (`&#48;`, `&amp;`).
+fn reference(r: &BytesRef<'_>) -> Result<String, String> {
+    if let Some(c) = r.resolve_char_ref().map_err(|e| e.to_string())? {
+        return Ok(c.to_string());
+    }
+    let name = r.decode().map_err(|e| e.to_string())?;
+    Ok(match name.as_ref() {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "quot" => "\"",
+        "apos" => "'",
+        other => return Err(format!("unknown entity `&{other};`")),
+    }
+    .to_owned())
+}
+
+/// Parses repomd.xml. A document that ends before its elements are closed (a truncated
+/// download) is an [`Error::Xml`].
 pub fn parse(bytes: &[u8]) -> Result<RepoMd, Error> {
     let mut reader = Reader::from_reader(bytes);
-    reader.config_mut().trim_text(true);
     let mut md = RepoMd::default();
     let mut seen_root = false;
+    // Elements open at the current position.
+    let mut depth: usize = 0;
     let mut cur: Option<Partial> = None;
     // The element whose text is being read.
     let mut text_of: Option<Vec<u8>> = None;
@@ -198,6 +217,9 @@ pub fn parse(bytes: &[u8]) -> Result<RepoMd, Error> {
     };
     loop {
         let ev = reader.read_event().map_err(|e| xml_err(&reader, &e))?;
+        if matches!(ev, Event::Start(_)) {
+            depth += 1;
+        }
         match ev {
             Event::Start(e) | Event::Empty(e) => {
                 let name = e.local_name().as_ref().to_vec();
@@ -233,8 +255,12 @@ pub fn parse(bytes: &[u8]) -> Result<RepoMd, Error> {
                 let s = t.xml10_content().map_err(|e| xml_err(&reader, &e))?;
                 text.push_str(&s);
             }
+            Event::GeneralRef(r) if text_of.is_some() => {
+                text.push_str(&reference(&r).map_err(|e| xml_err(&reader, &e))?);
+            }
             Event::GeneralRef(_) | Event::CData(_) => {}
             Event::End(e) => {
+                depth = depth.saturating_sub(1);
                 let name = e.local_name().as_ref().to_vec();
                 if text_of.as_deref() == Some(name.as_slice()) {
                     text_of = None;
@@ -265,6 +291,13 @@ pub fn parse(bytes: &[u8]) -> Result<RepoMd, Error> {
                     return Err(Error::Xml {
                         position: reader.buffer_position(),
                         message: "unexpected end of input inside <data>".into(),
+                    });
+                }
+                if depth > 0 {
+                    return Err(Error::Xml {
+                        position: reader.buffer_position(),
+                        message: "unexpected end of input: unclosed elements (truncated file?)"
+                            .into(),
                     });
                 }
                 break;

@@ -2,6 +2,8 @@
 //! the demo and embedders run them, and the [`Engine`] they run with.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{Error, Settings, build_resolver, polling, repo_resolver, scheduler};
@@ -138,14 +140,21 @@ impl PassReport {
                     if r.locked {
                         "skipped (another polling pass holds the lock)".to_owned()
                     } else {
-                        format!(
+                        let mut line = format!(
                             "{} builds finished, {} deleted, {} new packages, {} real builds registered, {} state changes",
                             r.finished,
                             r.deleted,
                             r.new_packages,
                             r.real_builds,
                             r.events.len()
-                        )
+                        );
+                        if r.adopted > 0 {
+                            line.push_str(&format!(
+                                ", {} Koji tasks of lost submissions adopted",
+                                r.adopted
+                            ));
+                        }
+                        line
                     }
                 }),
                 ServiceName::RepoResolver => self.repo_resolver.as_ref().map(|r| {
@@ -237,7 +246,11 @@ pub fn run_pass(
         };
         report.durations.push((name, started.elapsed()));
         if let Err(e) = result {
-            tracing::error!(service = name.as_str(), error = %crate::error::chain(&e), "service pass failed");
+            if e.is_interrupted() {
+                tracing::info!(service = name.as_str(), error = %crate::error::chain(&e), "service pass stopped");
+            } else {
+                tracing::error!(service = name.as_str(), error = %crate::error::chain(&e), "service pass failed");
+            }
             report.failures.push((name, e));
         }
     }
@@ -245,18 +258,30 @@ pub fn run_pass(
 }
 
 /// How to build an [`Engine`] from a configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct EngineOptions {
     /// Never write to Koji: the client does not log in (and [`PassOptions::passive`] should
     /// be set for its passes).
     pub passive: bool,
+    /// A stop request (set by a signal handler): the Koji client gives up its waits and calls
+    /// once it is set ([`crate::koji::ClientOptions::stop`]), so a pass ends soon after.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl EngineOptions {
     /// Options for an engine that logs in and submits builds unless `passive`.
     pub fn new(passive: bool) -> Self {
-        EngineOptions { passive }
+        EngineOptions {
+            passive,
+            stop: None,
+        }
+    }
+
+    /// The same options with a stop request the engine's Koji client obeys.
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = Some(stop);
+        self
     }
 }
 
@@ -289,7 +314,8 @@ impl Engine {
     }
 
     /// The engine the configuration describes: a Koji client for `[koji_config]` (logged in
-    /// with its `login_method` unless `options.passive`), the services' settings, and
+    /// with its `login_method` unless `options.passive`, and logged out when the engine is
+    /// dropped), the services' settings, and
     /// `resolver` (koschei-solver's `SolverResolver::new(SolverResolverOptions::from_config(..))`
     /// in the `koschei` command).
     pub fn from_config(
@@ -301,6 +327,7 @@ impl Engine {
         if options.passive {
             client_options.login = crate::koji::Login::None;
         }
+        client_options.stop.clone_from(&options.stop);
         let client = crate::koji::Client::new(client_options)?;
         if !options.passive {
             client.login()?;

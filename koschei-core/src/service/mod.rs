@@ -14,10 +14,12 @@
 //!   build, same last build, under `max_builds`) and inserts a *running build with task id 0*
 //!   before Koji is called. The Koji task id is filled in afterwards. A second scheduler
 //!   therefore sees a running build and never submits the package again;
-//! * if the process dies between the Koji call and the confirmation, the reservation stays
-//!   (task id 0): the package keeps a running build, so it is not submitted twice. Polling
-//!   removes such a reservation only after `orphan_timeout`, with a warning in the log and a
-//!   `log_entry`, so the rare duplicate after a crash is never silent. A Koji *fault* on
+//! * if the process dies between the Koji call and the confirmation, or the reply to
+//!   `build` is lost, the reservation stays (task id 0): the package keeps a running build,
+//!   so it is not submitted twice. Polling looks for the reservation's task on the hub (the
+//!   session's `build` tasks of the reserved SRPM since the reservation, `listTasks`) and
+//!   adopts it; only when there is none does it remove the reservation, after
+//!   `orphan_timeout`, with a warning in the log and a `log_entry`. A Koji *fault* on
 //!   submission (the call certainly failed) deletes the reservation at once; a transport
 //!   error (the call may have succeeded) keeps it.
 
@@ -93,6 +95,31 @@ pub enum Error {
     /// The resolver failed.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+}
+
+impl Error {
+    /// Whether the pass was cut short because a stop was requested (a Koji call or a repo
+    /// download given up, see [`crate::koji::ClientOptions::stop`] and
+    /// [`crate::repo::CacheOptions::stop`]).
+    pub fn is_interrupted(&self) -> bool {
+        match self {
+            Error::Koji(k) => k.is_interrupted(),
+            // A repo download given up (`repo::CacheOptions::stop`), inside the resolver's error.
+            Error::Resolve(r) => {
+                let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(r);
+                while let Some(c) = cause {
+                    if c.downcast_ref::<crate::repo::Error>()
+                        .is_some_and(crate::repo::Error::is_interrupted)
+                    {
+                        return true;
+                    }
+                    cause = c.source();
+                }
+                false
+            }
+            _ => false,
+        }
+    }
 }
 
 fn tx_err(e: postgres::Error) -> Error {

@@ -1,15 +1,20 @@
 //! The polling pass (spec sections 4.4, 5.1, 5.2): sync running builds with Koji, refresh
 //! package lists and blocked flags, register new real builds, refresh statistics.
+//!
+//! Difference from the original (issue 14 item 16): a reserved submission without a Koji task
+//! (the reply to `build` was lost, or the process died before confirming) gets the task the
+//! hub created for it when the session's `build` tasks have one; the original had no
+//! reservation and lost track of such a task, submitting the package again.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use postgres::Client;
 
 use super::{Error, Settings, StateChange, state_event, tx_err};
 use crate::db::engine::{self as db, LockSpace, NewBuild, TaskRow};
 use crate::db::outbox;
-use crate::koji::{KojiApi, KojiBuildState, KojiError, TaggedBuild, TaskInfo};
+use crate::koji::{KojiApi, KojiBuildState, KojiError, TaggedBuild, TaskInfo, Value};
 use crate::model::{BuildState, Evr, KojiTaskId, RepoId, TaskState};
 use crate::priority::failed_build_priority;
 
@@ -30,6 +35,8 @@ pub struct Report {
     pub finished: usize,
     /// Builds deleted (canceled, Koji fault, no repo, orphaned reservation).
     pub deleted: usize,
+    /// Reservations whose Koji task was found on the hub (the reply to `build` was lost).
+    pub adopted: usize,
     /// Packages inserted into collections.
     pub new_packages: usize,
     /// Real builds registered.
@@ -150,26 +157,13 @@ fn poll_running_builds(
     only: Option<&[KojiTaskId]>,
     report: &mut Report,
 ) -> Result<(), Error> {
+    if only.is_none() {
+        settle_reservations(client, koji, settings, now, report)?;
+    }
     let builds = db::running_builds(client)?;
     let mut submitted = Vec::new();
     for b in builds {
-        if only.is_some_and(|tasks| !tasks.contains(&b.task_id)) {
-            continue;
-        }
-        if b.task_id == db::RESERVED_TASK {
-            let age = now.duration_since(b.started).unwrap_or_default();
-            if age > settings.orphan_timeout {
-                let msg = format!(
-                    "Removing build reservation {} without a Koji task (submission outcome unknown)",
-                    b.id
-                );
-                tracing::warn!(build = b.id.0, "{msg}");
-                let mut tx = client.transaction().map_err(tx_err)?;
-                db::delete_build(&mut tx, b.id)?;
-                db::log_backend(&mut tx, &msg, Some(b.package_id))?;
-                tx.commit().map_err(tx_err)?;
-                report.deleted += 1;
-            }
+        if only.is_some_and(|tasks| !tasks.contains(&b.task_id)) || b.task_id == db::RESERVED_TASK {
             continue;
         }
         submitted.push(b);
@@ -216,6 +210,153 @@ fn poll_running_builds(
         )?;
     }
     Ok(())
+}
+
+/// Slack of the window of tasks looked at: tasks created up to this long (by the hub's
+/// clock) before a reservation still count as its task.
+const CLOCK_SLACK: Duration = Duration::from_secs(600);
+
+/// `t` by our clock moved to the hub's clock, `hub_now` being the hub's time at our `now`.
+fn on_hub_clock(t: SystemTime, hub_now: SystemTime, now: SystemTime) -> SystemTime {
+    let moved = match hub_now.duration_since(now) {
+        Ok(ahead) => t.checked_add(ahead),
+        Err(behind) => t.checked_sub(behind.duration()),
+    };
+    moved
+        .filter(|t| *t >= SystemTime::UNIX_EPOCH)
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// Reservations without a Koji task (the `build` call's outcome is unknown: its reply was
+/// lost, or the process died before confirming): a `build` task of the session's user
+/// created since the reservation, for the reserved SRPM and the collection's target (or
+/// repo), not recorded by any build, is adopted as the reservation's task. Without one, the
+/// reservation is kept until `orphan_timeout`, then removed with a log entry. When the
+/// hub's task list cannot be read (transport error), nothing is decided this pass.
+///
+/// "Since the reservation" is on the hub's clock: the reservation's time shifted by the
+/// difference between the hub's latest event (`getLastEvent`) and `now`, less
+/// [`CLOCK_SLACK`]. The latest event is at most the hub's time, so the window can only start
+/// too early, never after the task, however far the two clocks are apart.
+fn settle_reservations(
+    client: &mut Client,
+    koji: &dyn KojiApi,
+    settings: &Settings,
+    now: SystemTime,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let pending = db::pending_reservations(client)?;
+    let Some(oldest) = pending.iter().map(|r| r.started).min() else {
+        return Ok(());
+    };
+    let window_start = |hub_now: SystemTime, started: SystemTime| {
+        let t = on_hub_clock(started, hub_now, now);
+        t.checked_sub(CLOCK_SLACK)
+            .filter(|t| *t >= SystemTime::UNIX_EPOCH)
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    };
+    let lookup = koji.hub_time().and_then(|hub_now| {
+        let tasks = koji.own_build_tasks(window_start(hub_now, oldest))?;
+        Ok(tasks.map(|t| (t, hub_now)))
+    });
+    let found_tasks = match lookup {
+        Ok(Some(found)) => Some(found),
+        Ok(None) => {
+            tracing::warn!(
+                "not logged in to koji: the tasks of reserved submissions cannot be looked up"
+            );
+            None
+        }
+        Err(e @ KojiError::Interrupted { .. }) => return Err(e.into()),
+        Err(e @ KojiError::Fault { .. }) => {
+            tracing::warn!(error = %crate::error::chain(&e), "koji refused to list tasks; reserved submissions cannot be looked up");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %crate::error::chain(&e), "cannot list koji tasks, reserved submissions are kept until the next pass");
+            return Ok(());
+        }
+    };
+    let ids: Vec<KojiTaskId> = found_tasks
+        .iter()
+        .flat_map(|(tasks, _)| tasks.iter().map(|t| t.id))
+        .collect();
+    let mut taken = db::known_task_ids(client, &ids)?;
+    for r in pending {
+        let found = found_tasks.as_ref().and_then(|(tasks, hub_now)| {
+            let from = window_start(*hub_now, r.started);
+            // The newest: tasks of earlier submissions of the same SRPM come first.
+            tasks
+                .iter()
+                .rev()
+                .find(|t| !taken.contains(&t.id) && t.created() >= from && is_task_of(t, &r))
+        });
+        if let Some(task) = found {
+            taken.insert(task.id);
+            let msg = format!(
+                "Adopting Koji task {} for build reservation {} (the reply to its submission was lost)",
+                task.id.0, r.id
+            );
+            let mut tx = client.transaction().map_err(tx_err)?;
+            if db::adopt_task(&mut tx, r.id, task.id)? {
+                db::log_backend(&mut tx, &msg, Some(r.package_id))?;
+                tracing::warn!(build = r.id.0, task = task.id.0, "{msg}");
+                report.adopted += 1;
+            }
+            tx.commit().map_err(tx_err)?;
+            continue;
+        }
+        let age = now.duration_since(r.started).unwrap_or_default();
+        if age <= settings.orphan_timeout {
+            continue;
+        }
+        let msg = match found_tasks {
+            Some(_) => format!(
+                "Removing build reservation {} without a Koji task (no build task of its SRPM found on the hub)",
+                r.id
+            ),
+            None => format!(
+                "Removing build reservation {} without a Koji task (submission outcome unknown)",
+                r.id
+            ),
+        };
+        tracing::warn!(build = r.id.0, "{msg}");
+        let mut tx = client.transaction().map_err(tx_err)?;
+        if db::delete_reservation(&mut tx, r.id)? {
+            db::log_backend(&mut tx, &msg, Some(r.package_id))?;
+            report.deleted += 1;
+        }
+        tx.commit().map_err(tx_err)?;
+    }
+    Ok(())
+}
+
+/// Whether `task` is the `build` call of reservation `r`: its request (`[src, target,
+/// opts]`) builds the reserved SRPM (the file name of `src`) for the collection's target, or,
+/// with `build_from_repo_id`, without a target from the reserved repo.
+fn is_task_of(task: &TaskInfo, r: &db::PendingReservation) -> bool {
+    let Some(request) = task.request.as_deref() else {
+        return false;
+    };
+    if task.method != "build" || task.parent.is_some() {
+        return false;
+    }
+    let srpm = format!("{}-{}-{}.src.rpm", r.name, r.version, r.release);
+    let same_srpm = request
+        .first()
+        .and_then(Value::as_str)
+        .and_then(|src| src.rsplit('/').next())
+        == Some(srpm.as_str());
+    let target = request.get(1).and_then(Value::as_str);
+    let repo = request
+        .get(2)
+        .and_then(|o| o.get("repo_id"))
+        .and_then(Value::as_i64);
+    let same_place = match r.repo_id {
+        Some(id) => target.is_none() && repo == Some(i64::from(id.0)),
+        None => target == Some(r.target.as_str()),
+    };
+    same_srpm && same_place
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -442,4 +583,127 @@ fn refresh_latest_builds(
     }
     tx.commit().map_err(tx_err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::koji::Struct;
+    use crate::model::{BuildId, PackageId, RepoId};
+
+    fn reservation(repo: Option<i32>) -> db::PendingReservation {
+        db::PendingReservation {
+            id: BuildId(1),
+            package_id: PackageId(1),
+            name: "foo".into(),
+            version: "1.0".into(),
+            release: "1.fc40".into(),
+            started: SystemTime::UNIX_EPOCH,
+            target: "f40".into(),
+            repo_id: repo.map(RepoId),
+        }
+    }
+
+    fn task(method: &str, parent: Option<i32>, request: Option<Vec<Value>>) -> TaskInfo {
+        TaskInfo {
+            id: KojiTaskId(5),
+            method: method.into(),
+            state: TaskState::Free,
+            arch: "noarch".into(),
+            label: None,
+            parent: parent.map(KojiTaskId),
+            priority: None,
+            create_ts: None,
+            start_ts: None,
+            completion_ts: None,
+            host_id: None,
+            request,
+        }
+    }
+
+    fn request(src: &str, target: Option<&str>, repo: Option<i64>) -> Option<Vec<Value>> {
+        let mut opts = Struct::new();
+        opts.insert("scratch".into(), Value::Bool(true));
+        if let Some(r) = repo {
+            opts.insert("repo_id".into(), Value::Int(r));
+        }
+        Some(vec![
+            Value::from(src),
+            Value::from(target),
+            Value::Struct(opts),
+        ])
+    }
+
+    #[test]
+    fn a_task_is_the_reservations_when_srpm_and_target_or_repo_match() {
+        let src = "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm";
+        let r = reservation(None);
+        let cases = [
+            (task("build", None, request(src, Some("f40"), None)), true),
+            (
+                task(
+                    "build",
+                    None,
+                    request("foo-1.0-1.fc40.src.rpm", Some("f40"), None),
+                ),
+                true,
+            ),
+            (task("build", None, request(src, Some("f41"), None)), false),
+            (
+                task(
+                    "build",
+                    None,
+                    request(
+                        "../packages/foo/1.0/2.fc40/src/foo-1.0-2.fc40.src.rpm",
+                        Some("f40"),
+                        None,
+                    ),
+                ),
+                false,
+            ),
+            (
+                task(
+                    "build",
+                    None,
+                    request("x/foo-bar-1.0-1.fc40.src.rpm", Some("f40"), None),
+                ),
+                false,
+            ),
+            (task("build", None, request(src, None, Some(7))), false),
+            (
+                task("build", Some(4), request(src, Some("f40"), None)),
+                false,
+            ),
+            (
+                task("buildArch", None, request(src, Some("f40"), None)),
+                false,
+            ),
+            (task("build", None, None), false),
+        ];
+        for (i, (t, want)) in cases.iter().enumerate() {
+            assert_eq!(is_task_of(t, &r), *want, "case {i}: {:?}", t.request);
+        }
+        let from_repo = reservation(Some(7));
+        assert!(is_task_of(
+            &task("build", None, request(src, None, Some(7))),
+            &from_repo
+        ));
+        assert!(!is_task_of(
+            &task("build", None, request(src, None, Some(8))),
+            &from_repo
+        ));
+        assert!(!is_task_of(
+            &task("build", None, request(src, Some("f40"), Some(7))),
+            &from_repo
+        ));
+    }
+
+    #[test]
+    fn times_move_to_the_hubs_clock() {
+        let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        // The hub is 100 s ahead, then 100 s behind.
+        assert_eq!(on_hub_clock(at(1000), at(2100), at(2000)), at(1100));
+        assert_eq!(on_hub_clock(at(1000), at(1900), at(2000)), at(900));
+        assert_eq!(on_hub_clock(at(50), at(0), at(2000)), at(0));
+    }
 }

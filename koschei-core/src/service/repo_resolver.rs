@@ -1,7 +1,11 @@
 //! The repo resolver pass (spec section 3.6): on a new repo of a collection's build tag,
 //! resolve the base buildroot, then every eligible package; store unapplied dependency
-//! changes, dependency priority and resolution history. Without a new repo, resolve the
-//! packages never resolved (newly tracked ones) in the latest repo.
+//! changes, dependency priority and resolution history. Without a new repo, resolve in the
+//! latest repo the packages never resolved there (newly tracked ones) and those whose
+//! comparison build is not the build their unapplied changes were computed against
+//! (`package.changes_build_id`), e.g. a build that completed around the new repo and whose
+//! dependencies the build resolver stored afterwards (docs/engine.md, "Unapplied changes
+//! after any order of events").
 //!
 //! Differences from the original (spec section 12):
 //! * the collection's `latest_repo_id` moves to a resolved repo only after all its packages
@@ -10,7 +14,11 @@
 //! * a result dropped because the package's last build changed during resolution sets
 //!   `resolved` to NULL, so the next pass resolves the package again instead of leaving it
 //!   without changes until the next repo;
-//! * a dead repo is logged and retried, not a crash.
+//! * a dead repo is logged and retried, not a crash;
+//! * a resolution history row is written only when the resolved flag or the problem set
+//!   differs from the package's last recorded row: the original compared the flag with the
+//!   package's current `resolved`, so a result dropped mid-pass (NULL) and resolved again
+//!   recorded a second, identical `resolved = true` row.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime};
@@ -190,6 +198,8 @@ fn usable_repo(
 struct Computed {
     package_id: PackageId,
     last_build_id: Option<BuildId>,
+    /// The build the changes were computed against.
+    comparison_build: Option<BuildId>,
     resolved: bool,
     problems: BTreeSet<String>,
     changes: Vec<DependencyChange>,
@@ -211,6 +221,7 @@ fn compute(
     Computed {
         package_id: cand.package_id,
         last_build_id: cand.last_build_id,
+        comparison_build: cand.comparison_build,
         resolved: resolution.resolved,
         problems: resolution.problems,
         changes,
@@ -260,25 +271,24 @@ impl DependencyCache {
     }
 }
 
-/// Whether a new result goes into the resolution history: the resolved flag changed
-/// (including from NULL), or the package stays unresolved with a different problem set.
+/// Whether a new result goes into the resolution history: only when the resolved flag or
+/// the problem set differs from the package's last recorded row (or it has none). The
+/// package's current `resolved` does not matter: it is NULL after a dropped result or a
+/// reset, and NULL -> true is not a change of resolvability.
 fn record_resolution_change(
-    current: Option<bool>,
     last_change: Option<&(bool, BTreeSet<String>)>,
     resolved: bool,
     problems: &BTreeSet<String>,
 ) -> bool {
-    if current != Some(resolved) {
-        return true;
-    }
     match last_change {
-        _ if resolved => false,
-        Some((false, old)) => old != problems,
-        _ => true,
+        None => true,
+        Some((was, old)) => *was != resolved || old != problems,
     }
 }
 
-/// Resolves and persists the eligible packages; returns false when the repo vanished.
+/// Resolves and persists the eligible packages (with `only_pending`, those whose result in
+/// this repo is due: never resolved, or their comparison build changed); returns false when
+/// the repo vanished.
 #[allow(clippy::too_many_arguments)]
 fn resolve_packages(
     client: &mut Client,
@@ -288,10 +298,14 @@ fn resolve_packages(
     coll: &db::CollectionRow,
     desc: &RepoDescriptor,
     group: &[String],
-    only_unresolved: bool,
+    only_pending: bool,
     report: &mut Report,
 ) -> Result<bool, Error> {
-    let candidates = db::resolve_candidates(client, coll.id, only_unresolved)?;
+    let candidates = if only_pending {
+        db::pending_resolve_candidates(client, coll.id)?
+    } else {
+        db::resolve_candidates(client, coll.id, false)?
+    };
     let mut cache = DependencyCache::default();
     for chunk in candidates.chunks(settings.persist_chunk_size.max(1)) {
         let started = Instant::now();
@@ -384,6 +398,7 @@ fn persist(
     cache.insert(unknown.into_iter().zip(ids));
     let mut persisted = Vec::new();
     let mut updates = Vec::new();
+    let mut bases = Vec::new();
     let mut history = Vec::new();
     let mut changes = Vec::new();
     let mut events = Vec::new();
@@ -395,6 +410,7 @@ fn persist(
         if p.last_build_id != c.last_build_id {
             // A build was submitted or registered meanwhile: resolve again next pass.
             updates.push((c.package_id, None, 0));
+            bases.push((c.package_id, None));
             continue;
         }
         let state = |resolved| {
@@ -402,7 +418,8 @@ fn persist(
         };
         let (prev, new) = (state(p.resolved), state(Some(c.resolved)));
         updates.push((c.package_id, Some(c.resolved), c.dependency_priority));
-        if record_resolution_change(p.resolved, p.last_change.as_ref(), c.resolved, &c.problems) {
+        bases.push((c.package_id, c.comparison_build));
+        if record_resolution_change(p.last_change.as_ref(), c.resolved, &c.problems) {
             history.push((c.package_id, c.resolved, &c.problems));
         }
         for ch in &c.changes {
@@ -419,6 +436,7 @@ fn persist(
         events.extend(state_event(c.package_id, Some(prev), Some(new)));
     }
     db::set_package_resolutions(&mut tx, &updates)?;
+    db::set_changes_builds(&mut tx, &bases)?;
     db::insert_resolution_changes(&mut tx, &history)?;
     db::replace_unapplied_changes(&mut tx, &persisted, &changes)?;
     for e in &events {
@@ -448,19 +466,19 @@ mod tests {
         let a = set(&["No package found for: a"]);
         let b = set(&["No package found for: b"]);
         let cases = [
-            (None, None, true, &none, true),
-            (Some(true), Some((true, none.clone())), true, &none, false),
-            (Some(true), Some((true, none.clone())), false, &a, true),
-            (Some(false), Some((false, a.clone())), false, &a, false),
-            (Some(false), Some((false, a.clone())), false, &b, true),
-            (Some(false), None, false, &a, true),
-            (Some(false), Some((false, a.clone())), true, &none, true),
+            (None, true, &none, true),
+            (None, false, &a, true),
+            (Some((true, none.clone())), true, &none, false),
+            (Some((true, none.clone())), false, &a, true),
+            (Some((false, a.clone())), false, &a, false),
+            (Some((false, a.clone())), false, &b, true),
+            (Some((false, a.clone())), true, &none, true),
         ];
-        for (current, last, resolved, problems, want) in cases {
+        for (last, resolved, problems, want) in cases {
             assert_eq!(
-                record_resolution_change(current, last.as_ref(), resolved, problems),
+                record_resolution_change(last.as_ref(), resolved, problems),
                 want,
-                "{current:?} {last:?} {resolved} {problems:?}"
+                "{last:?} {resolved} {problems:?}"
             );
         }
     }

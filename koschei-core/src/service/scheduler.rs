@@ -332,8 +332,14 @@ fn submit(
             tx.commit().map_err(tx_err)?;
             Ok(Ok((build_id, task)))
         }
-        Err(e @ KojiError::Fault { .. }) => {
-            // Koji refused: nothing was submitted, drop the reservation.
+        Err(
+            e @ (KojiError::Fault { .. }
+            | KojiError::Interrupted {
+                maybe_done: false, ..
+            }),
+        ) => {
+            // Koji refused, or the call was given up on a stop request before it could reach
+            // the hub: nothing was submitted, drop the reservation.
             db::delete_build(client, build_id)?;
             Err(e.into())
         }

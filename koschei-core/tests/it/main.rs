@@ -8,5 +8,6 @@ mod db_connect;
 mod db_migrate;
 mod engine;
 mod koji;
+mod props;
 mod repo;
 mod support;

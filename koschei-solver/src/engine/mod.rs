@@ -33,7 +33,7 @@ use memory::{Memory, MemorySettings};
 pub use memory_file::FileError;
 
 /// Options of a [`SolverResolver`]: where repos come from and where they are cached.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SolverResolverOptions {
     /// Cache directory: repodata under `repodata/`, `.solv` files and the incremental
@@ -60,6 +60,9 @@ pub struct SolverResolverOptions {
     /// Log the progress of a resolution at this interval (`dependency.perf_report_interval`,
     /// where 0 turns it off; default 60 s); `None` logs none.
     pub progress_interval: Option<Duration>,
+    /// A stop request: repo downloads (and waits for another process's download) are given up
+    /// once it is set ([`koschei_core::repo::CacheOptions::stop`]).
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl SolverResolverOptions {
@@ -78,6 +81,7 @@ impl SolverResolverOptions {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             memory_file: true,
             progress_interval: Some(Duration::from_secs(60)),
+            stop: None,
         }
     }
 
@@ -120,6 +124,7 @@ impl SolverResolver {
                 capacity: options.cache_capacity,
                 ca: options.ca.clone(),
                 proxies: options.proxies.clone(),
+                stop: options.stop.clone(),
                 ..CacheOptions::default()
             },
         )?;

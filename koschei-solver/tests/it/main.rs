@@ -6,4 +6,6 @@ mod distance;
 mod impact;
 mod incremental;
 mod loading;
+mod primary_props;
+mod rng;
 mod support;

@@ -74,6 +74,22 @@ pub fn task_info(
     }
 }
 
+/// A top-level `build` task as `listTasks(decode=True)` gives it: request `[src, target,
+/// {scratch: true}]`, created at `created`, FREE.
+pub fn build_task(id: i32, src: &str, target: Option<&str>, created: SystemTime) -> TaskInfo {
+    use koschei_core::koji::{Struct, Value};
+    let mut opts = Struct::new();
+    opts.insert("scratch".into(), Value::Bool(true));
+    TaskInfo {
+        request: Some(vec![
+            Value::from(src),
+            Value::from(target),
+            Value::Struct(opts),
+        ]),
+        ..task_info(id, "build", TaskState::Free, created, None, None)
+    }
+}
+
 /// A latest build of `name` in a tag (`listTagged`).
 pub fn tagged_build(
     name: &str,
@@ -143,6 +159,14 @@ pub struct State {
     pub requires_down: bool,
     /// `getTaskChildren` fails in transport while set.
     pub children_down: bool,
+    /// The session's `build` tasks (`listTasks`), filtered by creation time when asked;
+    /// `None`: the session has no user.
+    pub own_tasks: Option<Vec<TaskInfo>>,
+    /// `listTasks` fails in transport while set.
+    pub list_tasks_down: bool,
+    /// The hub's clock (`getLastEvent`); `None`: the epoch, so that every scripted task is
+    /// in any window of time.
+    pub hub_time: Option<SystemTime>,
 }
 
 /// A Koji whose every answer comes from [`State`], which tests and benches script; it
@@ -187,6 +211,7 @@ impl ScriptedKoji {
         s.headers = Some(SrpmArchHeaders::default());
         s.hosts = vec![Host::new("x86_64 i386", 10.0, 3.0, true)];
         s.next_task = 1000;
+        s.own_tasks = Some(Vec::new());
         ScriptedKoji(Mutex::new(s))
     }
 
@@ -339,5 +364,25 @@ impl KojiApi for ScriptedKoji {
         self.call("cancelTask");
         self.with(|s| s.canceled.push(task));
         Ok(())
+    }
+    fn hub_time(&self) -> Result<SystemTime, KojiError> {
+        self.call("getLastEvent");
+        Ok(self.with(|s| s.hub_time.unwrap_or(SystemTime::UNIX_EPOCH)))
+    }
+    fn own_build_tasks(&self, after: SystemTime) -> Result<Option<Vec<TaskInfo>>, KojiError> {
+        self.call("listTasks");
+        if self.with(|s| s.list_tasks_down) {
+            return Err(transport("listTasks"));
+        }
+        let after = epoch_secs(after);
+        Ok(self.with(|s| {
+            s.own_tasks.as_ref().map(|tasks| {
+                tasks
+                    .iter()
+                    .filter(|t| t.method == "build" && t.create_ts.is_some_and(|c| c > after))
+                    .cloned()
+                    .collect()
+            })
+        }))
     }
 }

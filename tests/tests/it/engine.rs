@@ -270,12 +270,32 @@ fn dropped_connections_mid_pass_lose_nothing() {
     let (code, _, err) = w.run(&["run", "--once"]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(w.unapplied("app").len(), 2);
-    assert_eq!(w.hub.submitted_builds().len(), 1);
-    w.pass(&[]);
+    let submitted = w.hub.submitted_builds();
+    assert_eq!(submitted.len(), 1);
+    let task = i32::try_from(submitted[0].task_id).unwrap();
+    assert_eq!(
+        w.builds("app")[1],
+        (RUNNING, false, 0),
+        "reserved, task unknown"
+    );
+    // The next polling pass finds the task on the hub (listTasks) and adopts it.
+    let out = w.pass(&[]);
+    assert!(
+        out.contains("1 Koji tasks of lost submissions adopted"),
+        "{out}"
+    );
+    assert_eq!(w.builds("app")[1], (RUNNING, false, task), "the hub's task");
+    let adopted: i64 =
+        w.scalar("SELECT count(*) FROM log_entry WHERE message LIKE 'Adopting Koji task%'");
+    assert_eq!(adopted, 1);
     w.pass(&[]);
     assert_eq!(w.hub.submitted_builds().len(), 1, "never submitted twice");
     let running: i64 = w.scalar("SELECT count(*) FROM build WHERE state = 2");
     assert_eq!(running, 1);
+    // The adopted task completes like any build.
+    w.hub.finish_task(submitted[0].task_id, TaskState::Closed);
+    w.pass(&[]);
+    assert_eq!(w.builds("app")[1], (COMPLETE, false, task));
 }
 
 #[test]
@@ -448,4 +468,6 @@ fn submit_build_submits_now_and_refuses_unknown_names() {
     assert_eq!(code, 1);
     assert!(out.contains("Not submitted app in e2e"), "{out}");
     assert_eq!(w.hub.submitted_builds().len(), 1);
+    // Every command logged out of the sessions it opened.
+    assert_eq!(w.hub.open_sessions(), 0);
 }

@@ -8,4 +8,5 @@ mod messaging;
 mod metrics;
 mod packaging;
 mod private_ca;
+mod stop_and_logout;
 mod support;

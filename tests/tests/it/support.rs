@@ -200,6 +200,16 @@ interval = 0.3
         self.hub.add_repo(BUILD_TAG, &dir)
     }
 
+    /// Rewrites the configuration file with `from` replaced by `to` in the base configuration
+    /// (e.g. the hub's URL by another one).
+    pub(crate) fn replace_in_config(&self, from: &str, to: &str) {
+        assert!(
+            self.base_config.contains(from),
+            "`{from}` not in the configuration"
+        );
+        std::fs::write(&self.config, self.base_config.replace(from, to)).expect("write config");
+    }
+
     /// Replaces the sections added to the base configuration with `extra` (TOML).
     pub(crate) fn set_extra_config(&self, extra: &str) {
         std::fs::write(&self.config, format!("{}\n{extra}", self.base_config))

@@ -4,6 +4,8 @@ mod fakes;
 mod harness;
 
 mod build_resolver;
+mod event_orders;
+mod lost_reply;
 mod pass;
 mod polling;
 mod repo_resolver;

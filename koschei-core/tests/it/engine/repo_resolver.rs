@@ -46,7 +46,7 @@ pub(crate) fn store_deps(c: &mut postgres::Client, build: BuildId, deps: &[&str]
     .expect("store deps");
 }
 
-fn unapplied(c: &mut postgres::Client, p: PackageId) -> Vec<ChangeView> {
+pub(crate) fn unapplied(c: &mut postgres::Client, p: PackageId) -> Vec<ChangeView> {
     c.query(
         "SELECT coalesce(pd.name, cd.name), pd.epoch || ':' || pd.version || '-' || pd.release,
                 cd.epoch || ':' || cd.version || '-' || cd.release, u.distance
@@ -356,4 +356,68 @@ fn result_dropped_when_last_build_changes_is_resolved_again() {
         .get(0);
     assert_eq!(resolved, Some(true));
     let _ = KojiTaskId(0);
+}
+
+#[test]
+fn overlapping_passes_record_no_repeated_resolution_history() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let (p, _) = foo(&mut c);
+    let koji = koji_with_requires(&["A", "F"]);
+    let mut resolver = FakeResolver::with_test_repo(123, "1:3-1", true);
+    run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
+    assert_eq!(resolution_rows(&mut c, p), vec![(true, vec![])]);
+    // Repo 124 arrives; a real build is registered while the package is being resolved,
+    // so its result is dropped (resolved NULL) and the next pass resolves it again.
+    let copy = resolver
+        .repos
+        .lock()
+        .expect("lock")
+        .get(&RepoId(123))
+        .cloned()
+        .expect("repo");
+    resolver
+        .repos
+        .lock()
+        .expect("lock")
+        .insert(RepoId(124), copy);
+    koji.with(|s| s.latest_repo.insert("f25-build".into(), RepoId(124)));
+    let mut other = db.connect();
+    let pid = p;
+    *resolver.during.lock().expect("lock") = Some(Box::new(move || {
+        other
+            .execute(
+                "INSERT INTO build (package_id, state, task_id, started, version, release, repo_id, real)
+                 VALUES ($1, 3, 77, now(), '2', '1.fc25', 124, true)",
+                &[&pid.0],
+            )
+            .expect("insert real build");
+    }));
+    run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
+    let resolved: Option<bool> = c
+        .query_one("SELECT resolved FROM package WHERE id = $1", &[&p.0])
+        .expect("p")
+        .get(0);
+    assert_eq!(resolved, None, "dropped, queued for the next pass");
+    let r = run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
+    assert_eq!(r.resolved_packages, 1);
+    assert_eq!(
+        resolution_rows(&mut c, p),
+        vec![(true, vec![])],
+        "resolvability never changed: one history row"
+    );
+    // An unresolvable result is still recorded once, and recovering once more.
+    koji.with(|s| {
+        s.requires
+            .insert("foo".into(), vec!["A".into(), "nonexistent".into()])
+    });
+    c.execute("UPDATE package SET resolved = NULL WHERE id = $1", &[&p.0])
+        .expect("null");
+    run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
+    c.execute("UPDATE package SET resolved = NULL WHERE id = $1", &[&p.0])
+        .expect("null");
+    run_once(&mut c, &koji, &mut resolver, &settings(), now()).expect("pass");
+    let rows = resolution_rows(&mut c, p);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(!rows[1].0);
 }

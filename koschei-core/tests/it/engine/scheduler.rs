@@ -6,6 +6,8 @@ use std::time::Duration;
 use koschei_core::service::scheduler::{Outcome, run_once};
 use koschei_core::service::{Settings, polling};
 
+use koschei_fakehub::scripted::build_task;
+
 use super::fakes::{FakeKoji, fault, transport};
 use super::harness::*;
 
@@ -424,6 +426,118 @@ fn dropped_connection_on_submit_keeps_reservation_until_orphan_timeout() {
         run_once(&mut c, &koji, &s, later).expect("pass"),
         Outcome::Submitted { .. }
     ));
+}
+
+/// A reservation of `rnv` whose `build` reply was lost (outcome unknown).
+fn lost_reply(c: &mut postgres::Client) -> (koschei_core::model::PackageId, FakeKoji) {
+    let coll = collection(c, "f25");
+    let rnv = prio_package(c, coll, "rnv", 300, 2);
+    let koji = FakeKoji::new();
+    koji.with(|s| {
+        s.submit_errors.push_back(transport("build"));
+        s.hub_time = Some(now());
+    });
+    assert!(run_once(c, &koji, &settings(), now()).is_err());
+    (rnv, koji)
+}
+
+fn reserved_task(c: &mut postgres::Client, p: koschei_core::model::PackageId) -> Option<i32> {
+    c.query_opt(
+        "SELECT task_id FROM build WHERE package_id = $1 AND state = 2",
+        &[&p.0],
+    )
+    .expect("build")
+    .map(|r| r.get(0))
+}
+
+#[test]
+fn lost_reply_adopts_the_newest_matching_task_nobody_records() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let (rnv, koji) = lost_reply(&mut c);
+    // Another package's build already records task 450.
+    let other = package(&mut c, koschei_core::model::CollectionId(1), "other");
+    build(&mut c, other, 3, 450, ago(60));
+    let srpm = "../packages/rnv/1/2.fc25/src/rnv-1-2.fc25.src.rpm";
+    let at = |secs: i64| {
+        if secs < 0 {
+            now() - Duration::from_secs(secs.unsigned_abs())
+        } else {
+            now() + Duration::from_secs(secs.unsigned_abs())
+        }
+    };
+    koji.with(|s| {
+        s.own_tasks = Some(vec![
+            // Before the reservation (beyond the clock slack): an earlier submission.
+            build_task(400, srpm, Some("f25"), at(-1800)),
+            build_task(450, srpm, Some("f25"), at(1)),
+            build_task(
+                460,
+                "../packages/foo/1/2.fc25/src/foo-1-2.fc25.src.rpm",
+                Some("f25"),
+                at(2),
+            ),
+            build_task(470, srpm, Some("f26"), at(3)),
+            build_task(480, srpm, Some("f25"), at(4)),
+            build_task(490, srpm, None, at(5)),
+        ]);
+    });
+    let s = settings();
+    let r =
+        polling::run_once(&mut c, &koji, &s, polling::Options::default(), now()).expect("polling");
+    assert_eq!(r.adopted, 1);
+    assert_eq!(reserved_task(&mut c, rnv), Some(480));
+    let later = now() + s.orphan_timeout + Duration::from_secs(60);
+    polling::run_once(&mut c, &koji, &s, polling::Options::default(), later).expect("polling");
+    assert_eq!(
+        reserved_task(&mut c, rnv),
+        Some(480),
+        "kept: it has its task"
+    );
+    assert_eq!(
+        run_once(&mut c, &koji, &s, later).expect("pass"),
+        Outcome::NothingToDo
+    );
+    assert_eq!(koji.with(|s| s.submitted.len()), 1);
+}
+
+#[test]
+fn lost_reply_is_kept_while_the_hubs_tasks_cannot_be_listed() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let (rnv, koji) = lost_reply(&mut c);
+    koji.with(|s| s.list_tasks_down = true);
+    let s = settings();
+    let later = now() + s.orphan_timeout + Duration::from_secs(60);
+    polling::run_once(&mut c, &koji, &s, polling::Options::default(), later).expect("polling");
+    assert_eq!(reserved_task(&mut c, rnv), Some(0), "nothing decided");
+    // Listed again and nothing of it there: released.
+    koji.with(|s| s.list_tasks_down = false);
+    let r =
+        polling::run_once(&mut c, &koji, &s, polling::Options::default(), later).expect("polling");
+    assert_eq!(r.deleted, 1);
+    assert_eq!(reserved_task(&mut c, rnv), None);
+}
+
+#[test]
+fn lost_reply_without_a_logged_in_user_is_released_after_the_timeout() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let (rnv, koji) = lost_reply(&mut c);
+    koji.with(|s| s.own_tasks = None);
+    let s = settings();
+    polling::run_once(&mut c, &koji, &s, polling::Options::default(), now()).expect("polling");
+    assert_eq!(reserved_task(&mut c, rnv), Some(0));
+    let later = now() + s.orphan_timeout + Duration::from_secs(60);
+    polling::run_once(&mut c, &koji, &s, polling::Options::default(), later).expect("polling");
+    assert_eq!(reserved_task(&mut c, rnv), None);
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM log_entry WHERE message LIKE '%submission outcome unknown%'"
+        ),
+        1
+    );
 }
 
 #[test]

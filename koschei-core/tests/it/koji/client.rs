@@ -1,6 +1,8 @@
 //! The real client over real HTTP against the fake hub: typed calls, sessions, retries, faults.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use koschei_core::koji::{
@@ -780,4 +782,256 @@ fn typed_calls_send_the_recorded_requests() {
                 .expect("decodes");
         assert_eq!(sent, recorded, "{fixture}");
     }
+}
+
+#[test]
+fn own_build_tasks_are_the_sessions_build_tasks_since_a_hub_time() {
+    use koschei_core::koji::KojiApi;
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    let other = client(
+        &hub,
+        Login::Password {
+            user: "kojiadmin".into(),
+            password: "kojiadmin-pw".into(),
+        },
+    );
+    let srpm = "../packages/foo/1.0/1.fc40/src/foo-1.0-1.fc40.src.rpm";
+    let first = c
+        .submit_scratch_build(&ScratchBuild::new(srpm, Some("f40")))
+        .expect("first");
+    let between = c.hub_time().expect("getLastEvent");
+    let second = c
+        .submit_scratch_build(&ScratchBuild::new(srpm, Some("f40")))
+        .expect("second");
+    other
+        .submit_scratch_build(&ScratchBuild::new(srpm, Some("f40")))
+        .expect("another user's");
+    hub.finish_task(i64::from(second.0), TaskState::Closed);
+    let all = c
+        .own_build_tasks(std::time::SystemTime::UNIX_EPOCH)
+        .expect("listTasks")
+        .expect("logged in");
+    let ids: Vec<TaskId> = all.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![first, second], "only this user's build tasks");
+    let request = all[1].request.as_ref().expect("decoded request");
+    assert_eq!(request[0], Value::from(srpm));
+    assert_eq!(request[1], Value::from("f40"));
+    let since = c
+        .own_build_tasks(between)
+        .expect("listTasks")
+        .expect("logged in");
+    assert_eq!(since.iter().map(|t| t.id).collect::<Vec<_>>(), vec![second]);
+    let sent = calls_of(&hub, "listTasks");
+    let opts = sent.last().expect("sent").call.params[0].clone();
+    assert_eq!(opts.get("method"), Some(&Value::from("build")));
+    assert_eq!(opts.get("decode"), Some(&Value::Bool(true)));
+    assert!(
+        opts.get("createdAfter")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.ends_with("+00:00")),
+        "{opts:?}"
+    );
+    // Anonymous: no user, nothing to tell its tasks by.
+    let anon = client(&hub, Login::None);
+    assert_eq!(
+        anon.own_build_tasks(std::time::SystemTime::UNIX_EPOCH)
+            .expect("answers"),
+        None
+    );
+}
+
+/// A client whose waits are as long as Koschei's defaults (a 120 s offline wait, 20 s between
+/// retries) and that obeys `stop`.
+fn stoppable(hub: &FakeHub, login: Login, stop: &Arc<AtomicBool>) -> Client {
+    Client::new(ClientOptions {
+        retry_interval: Duration::from_secs(20),
+        offline_retry_interval: Duration::from_secs(120),
+        stop: Some(Arc::clone(stop)),
+        ..options(hub, login)
+    })
+    .expect("client")
+}
+
+/// Runs `f` on a thread, sets `stop` once `ready` holds, and returns `f`'s result, which
+/// must come within 5 s of the stop request (the waits it interrupts are minutes long).
+fn stop_during<T: Send + 'static>(
+    stop: &Arc<AtomicBool>,
+    ready: impl Fn() -> bool,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "never got ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let the call get into its wait.
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("the call ends soon after the stop request")
+}
+
+#[test]
+fn a_stop_request_ends_a_server_offline_wait() {
+    let hub = Arc::new(FakeHub::start_with_fixture_data().expect("hub"));
+    hub.set_offline(u32::MAX);
+    let stop = Arc::new(AtomicBool::new(false));
+    let c = stoppable(&hub, Login::None, &stop);
+    let h = Arc::clone(&hub);
+    let err = stop_during(
+        &stop,
+        move || !calls_of(&h, "getAPIVersion").is_empty(),
+        move || c.call(&Call::new("getAPIVersion")),
+    )
+    .expect_err("interrupted");
+    match &err {
+        Error::Interrupted {
+            method,
+            maybe_done,
+            last: Some(last),
+        } => {
+            assert_eq!(method, "getAPIVersion");
+            assert!(!maybe_done, "an offline hub ran nothing");
+            assert_eq!(last.fault_kind(), Some(FaultKind::ServerOffline));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_interrupted());
+    let text = koschei_core::error::chain(&err);
+    assert!(text.contains("stopped while waiting for the hub"), "{text}");
+    assert!(text.contains("ServerOffline 1014"), "{text}");
+    assert_eq!(
+        calls_of(&hub, "getAPIVersion").len(),
+        1,
+        "no attempt after the stop"
+    );
+}
+
+#[test]
+fn a_stop_request_ends_the_pause_before_a_retry() {
+    let hub = Arc::new(FakeHub::start_with_fixture_data().expect("hub"));
+    hub.drop_connections(u32::MAX);
+    let stop = Arc::new(AtomicBool::new(false));
+    let c = stoppable(&hub, Login::None, &stop);
+    let h = Arc::clone(&hub);
+    // The first retry is immediate; the second waits 20 s.
+    let err = stop_during(
+        &stop,
+        move || calls_of(&h, "getAPIVersion").len() >= 2,
+        move || c.call(&Call::new("getAPIVersion")),
+    )
+    .expect_err("interrupted");
+    match &err {
+        Error::Interrupted {
+            maybe_done: true,
+            last: Some(last),
+            ..
+        } => assert!(matches!(**last, Error::Transport { .. }), "{last:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(calls_of(&hub, "getAPIVersion").len(), 2);
+}
+
+#[test]
+fn a_stop_request_ends_a_login_to_an_offline_hub_and_no_call_starts_after_it() {
+    let hub = Arc::new(FakeHub::start_with_fixture_data().expect("hub"));
+    hub.set_offline(u32::MAX);
+    let stop = Arc::new(AtomicBool::new(false));
+    let c = Arc::new(stoppable(&hub, password(), &stop));
+    let h = Arc::clone(&hub);
+    let c2 = Arc::clone(&c);
+    let err = stop_during(
+        &stop,
+        move || !calls_of(&h, "login").is_empty(),
+        move || c2.login(),
+    )
+    .expect_err("interrupted");
+    assert!(err.is_interrupted(), "{err:?}");
+    assert!(!c.is_logged_in());
+    let before = hub.calls().len();
+    let err = c.call(&Call::new("getAPIVersion")).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::Interrupted {
+                maybe_done: false,
+                last: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not sent"), "{err}");
+    assert_eq!(hub.calls().len(), before, "nothing sent after the stop");
+}
+
+#[test]
+fn a_stop_request_is_the_engine_vocabularys_interrupted() {
+    use koschei_core::koji::{KojiApi, KojiError};
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let stop = Arc::new(AtomicBool::new(true));
+    let c = stoppable(&hub, Login::None, &stop);
+    let err = KojiApi::latest_repo(&c, "f40-build").expect_err("interrupted");
+    assert!(
+        matches!(
+            err,
+            KojiError::Interrupted {
+                maybe_done: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_interrupted());
+}
+
+#[test]
+fn dropping_a_logged_in_client_logs_out() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let c = client(&hub, password());
+    c.call(&Call::new("getLoggedInUser")).expect("logged in");
+    assert_eq!(hub.open_sessions(), 1);
+    drop(c);
+    assert_eq!(hub.open_sessions(), 0);
+    let logouts = calls_of(&hub, "logout");
+    assert_eq!(logouts.len(), 1);
+    assert!(logouts[0].session_id.is_some(), "{logouts:?}");
+    // An anonymous client has nothing to close and sends nothing.
+    drop(client(&hub, Login::None));
+    assert_eq!(calls_of(&hub, "logout").len(), 1);
+}
+
+#[test]
+fn logout_is_one_attempt_and_survives_a_stop_request() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let stop = Arc::new(AtomicBool::new(false));
+    let c = stoppable(&hub, password(), &stop);
+    c.login().expect("login");
+    // After a stop request the session is still closed.
+    stop.store(true, Ordering::Relaxed);
+    c.logout().expect("logout");
+    assert_eq!(hub.open_sessions(), 0);
+
+    // An offline hub: one attempt, an error, and the session is forgotten (no wait).
+    let c = client(&hub, password());
+    c.login().expect("login");
+    hub.set_offline(u32::MAX);
+    let err = c.logout().expect_err("offline");
+    assert_eq!(err.fault_kind(), Some(FaultKind::ServerOffline));
+    assert!(!c.is_logged_in());
+    assert_eq!(calls_of(&hub, "logout").len(), 2);
+    drop(c);
+    assert_eq!(calls_of(&hub, "logout").len(), 2, "nothing left to close");
+    hub.set_offline(0);
+
+    // A session the hub closed already counts as logged out.
+    let c = client(&hub, password());
+    c.login().expect("login");
+    hub.close_sessions();
+    c.logout().expect("closed already");
 }

@@ -248,3 +248,188 @@ fn fake_hub_checks_sessions_and_call_numbers_like_the_real_hub() {
         "the refused retry created nothing"
     );
 }
+
+/// `listTasks` has no recording: each entry must be a recorded `getTaskInfo(request=True)`
+/// struct (http/43) plus the members the hub's `listTasks` adds (`result`, `owner_name`,
+/// `owner_type`), with `request` and `result` as XML-RPC text unless `decode` is set, and
+/// its filters must select as the hub's SQL does.
+#[test]
+fn fake_hub_list_tasks_is_task_info_plus_the_hubs_extra_members() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let ids = make_tasks(&hub);
+    let recorded = xmlrpc::decode_response(&read_fixture(
+        "http/43-getTaskInfo-closed-request.response.xml",
+    ))
+    .expect("decodes")
+    .expect("value");
+    let list = |opts: Value| {
+        let c = Client::new(ClientOptions {
+            server: hub.url(),
+            ..ClientOptions::default()
+        })
+        .expect("client");
+        c.call(&Call::new("listTasks").arg(opts))
+            .expect("listTasks")
+    };
+    let opts = |pairs: &[(&str, Value)]| {
+        Value::Struct(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    };
+    for decode in [true, false] {
+        let all = list(opts(&[("decode", Value::Bool(decode))]));
+        let entries = all.as_array().expect("array");
+        assert!(entries.len() >= 8, "{}", entries.len());
+        for entry in entries {
+            let mut s = entry.as_struct().expect("struct").clone();
+            let result = s.remove("result").expect("result");
+            let owner_name = s.remove("owner_name").expect("owner_name");
+            let owner_type = s.remove("owner_type").expect("owner_type");
+            assert_eq!(owner_name, Value::from("kojiadmin"));
+            assert_eq!(owner_type, Value::Int(0));
+            let request = s.get("request").expect("request").clone();
+            if decode {
+                assert!(matches!(request, Value::Array(_)), "{request:?}");
+                assert!(
+                    matches!(result, Value::Nil | Value::Array(_) | Value::Struct(_)),
+                    "{result:?}"
+                );
+                same_shape(&Value::Struct(s), &recorded, "listTasks")
+                    .unwrap_or_else(|e| panic!("{e}"));
+            } else {
+                let text = request.as_str().expect("request text");
+                assert!(text.contains("<methodCall>"), "{text}");
+                assert!(
+                    matches!(result, Value::Nil | Value::String(_)),
+                    "{result:?}"
+                );
+                s.insert("request".into(), Value::Array(vec![]));
+                same_shape(&Value::Struct(s), &recorded, "listTasks")
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+    // Filters: method, owner, state and creation time (ISO text with an offset, or seconds).
+    let builds = list(opts(&[
+        ("method", Value::from("build")),
+        ("owner", Value::Int(1)),
+    ]));
+    let build_ids: Vec<i64> = builds
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t.get("id").and_then(Value::as_i64).expect("id"))
+        .collect();
+    let mut want: Vec<i64> = [5, 8, 12, 13].iter().map(|i| ids[i]).collect();
+    want.sort_unstable();
+    assert_eq!(build_ids, want);
+    assert!(
+        list(opts(&[
+            ("method", Value::from("build")),
+            ("owner", Value::Int(3))
+        ]))
+        .as_array()
+        .expect("array")
+        .is_empty(),
+        "another user's tasks"
+    );
+    let free = list(opts(&[
+        ("method", Value::from("build")),
+        ("state", Value::Array(vec![Value::Int(0)])),
+    ]));
+    assert_eq!(free.as_array().expect("array").len(), 1);
+    let created = |id: i64| {
+        builds
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|t| t.get("id").and_then(Value::as_i64) == Some(id))
+            .and_then(|t| Some((t.get("create_ts")?.clone(), t.get("create_time")?.clone())))
+            .expect("task")
+    };
+    let (ts, time) = created(ids[&12]);
+    for after in [ts, time] {
+        let later = list(opts(&[
+            ("method", Value::from("build")),
+            ("createdAfter", after),
+        ]));
+        let later: Vec<i64> = later
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|t| t.get("id").and_then(Value::as_i64).expect("id"))
+            .collect();
+        assert_eq!(later, vec![ids[&13]], "strictly after");
+    }
+}
+
+/// `logout` as the hub's `Session.logout(session_id=None)` does it: the recorded python
+/// client's call (`session_id=None` as a keyword) closes the caller's session, an anonymous
+/// caller gets `AuthError` "Not logged in", and only the owner (or an admin) may close another
+/// session (`ActionNotAllowed`).
+#[test]
+fn fake_hub_logs_out_like_the_real_hub() {
+    let hub = FakeHub::start_with_fixture_data().expect("hub");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let send = |call: &Call, session: Option<&(String, String)>, n: i64| {
+        let mut req = agent.post(hub.url()).header("Content-Type", "text/xml");
+        if let Some((id, key)) = session {
+            req = req
+                .header("Koji-Session-Id", id)
+                .header("Koji-Session-Key", key)
+                .header("Koji-Session-Callnum", n.to_string());
+        }
+        let mut resp = req
+            .send(&xmlrpc::encode_call(call)[..])
+            .expect("hub answers");
+        xmlrpc::decode_response(&resp.body_mut().read_to_vec().expect("body")).expect("decodes")
+    };
+    let login = |user: &str, password: &str| {
+        let v = send(&Call::new("login").arg(user).arg(password), None, 0).expect("login");
+        (
+            v.get("session-id")
+                .and_then(Value::as_i64)
+                .expect("id")
+                .to_string(),
+            v.get("session-key")
+                .and_then(Value::as_str)
+                .expect("key")
+                .to_owned(),
+        )
+    };
+    let python_logout = xmlrpc::decode_call(&read_fixture(
+        "official-python-client/0004-logout.request.xml",
+    ))
+    .expect("decodes");
+
+    let anonymous = send(&python_logout, None, 0).expect_err("refused");
+    assert_eq!(
+        (anonymous.code, anonymous.string.as_str()),
+        (1002, "Not logged in")
+    );
+
+    let mine = login("koschei", "koschei");
+    let admin = login("kojiadmin", "kojiadmin-pw");
+    assert_eq!(hub.open_sessions(), 2);
+    let other = Call::new("logout").kwarg("session_id", admin.0.parse::<i64>().expect("id"));
+    let refused = send(&other, Some(&mine), 1).expect_err("not the owner");
+    assert_eq!(refused.code, 1004, "{}", refused.string);
+    assert_eq!(hub.open_sessions(), 2);
+
+    assert_eq!(send(&python_logout, Some(&mine), 2), Ok(Value::Nil));
+    assert_eq!(hub.open_sessions(), 1);
+    let after = send(&python_logout, Some(&mine), 3).expect_err("closed");
+    assert_eq!(after.code, 1002);
+
+    let mine = login("koschei", "koschei");
+    let by_admin = Call::new("logout").kwarg("session_id", mine.0.parse::<i64>().expect("id"));
+    assert_eq!(send(&by_admin, Some(&admin), 1), Ok(Value::Nil));
+    assert_eq!(send(&Call::new("logout"), Some(&admin), 2), Ok(Value::Nil));
+    assert_eq!(hub.open_sessions(), 0);
+}

@@ -520,3 +520,78 @@ fn downloads_are_reported_to_the_progress_hook() {
         assert!(events.contains(&e), "{e} in {events:?}");
     }
 }
+
+fn stoppable_cache(
+    dir: &TempDir,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> RepoCache {
+    RepoCache::open(
+        &dir.0,
+        CacheOptions {
+            stop: Some(std::sync::Arc::clone(stop)),
+            ..CacheOptions::default()
+        },
+    )
+    .expect("cache")
+}
+
+#[test]
+fn a_stop_request_ends_the_wait_for_another_processs_download() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, ids) = hub_with_repos(1, &src);
+    let repo = descriptor(ids[0]);
+    // Another process downloads this repo: it holds the entry's lock exclusively.
+    let other = std::fs::File::create(dir.0.join(format!("{}.lock", repo.cache_name())))
+        .expect("lock file");
+    other.lock().expect("exclusive lock");
+    let stop = Arc::new(AtomicBool::new(false));
+    let c = stoppable_cache(&dir, &stop);
+    let topurl = hub.topurl();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r = repo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(c.fetch(&topurl, &r).map(|_| ()));
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        rx.try_recv().is_err(),
+        "waits while the other download runs"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let err = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the wait ends soon after the stop request")
+        .expect_err("interrupted");
+    assert!(err.is_interrupted(), "{err:?}");
+    assert!(err.to_string().contains(".lock"), "{err}");
+    other.unlock().expect("unlock");
+    // Without a stop request the repo is fetched as usual.
+    cache(&dir, 100)
+        .fetch(&hub.topurl(), &repo)
+        .expect("fetched");
+}
+
+#[test]
+fn a_download_given_up_on_a_stop_request_leaves_nothing_in_the_cache() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, ids) = hub_with_repos(1, &src);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let c = stoppable_cache(&dir, &stop);
+    let err = c
+        .fetch(&hub.topurl(), &descriptor(ids[0]))
+        .expect_err("interrupted");
+    match &err {
+        Error::Interrupted { what } => assert!(what.starts_with("GET http"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.entries().expect("entries").is_empty());
+    let tmp: Vec<_> = std::fs::read_dir(dir.0.join(".tmp"))
+        .expect("tmp dir")
+        .collect();
+    assert!(tmp.is_empty(), "{tmp:?}");
+}

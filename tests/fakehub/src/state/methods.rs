@@ -53,10 +53,33 @@ impl State {
                     ]),
                 },
             ),
+            // The hub's `Session.logout(session_id=None)`: anonymous callers get `AuthError`;
+            // another session may be closed by its owner (or an admin) only.
             "logout" => {
-                if let Some(i) = sess {
-                    self.sessions[i].closed = true;
-                }
+                let Some(i) = sess else {
+                    return Err(fault(1002, "Not logged in"));
+                };
+                let target = match call.param(0, "session_id") {
+                    None | Some(Value::Nil) => i,
+                    Some(v) => {
+                        let id = v.as_i64().ok_or_else(|| param_error("session_id"))?;
+                        let owner = self.sessions[i].user;
+                        let admin = self
+                            .users
+                            .iter()
+                            .any(|u| u.id == owner && u.name == "kojiadmin");
+                        match self.sessions.iter().position(|s| s.id == id) {
+                            Some(t) if admin || self.sessions[t].user == owner => t,
+                            _ => {
+                                return Err(fault(
+                                    1004,
+                                    "only admins or owner may logout other session",
+                                ));
+                            }
+                        }
+                    }
+                };
+                self.sessions[target].closed = true;
                 Ok(Value::Nil)
             }
             "multiCall" | "system.multicall" => self.multicall(call, user, sess),
@@ -355,6 +378,7 @@ impl State {
                         .collect(),
                 ))
             }
+            "listTasks" => self.list_tasks(call),
             "getTaskResult" => {
                 let id = int_arg(call, 0, "taskId")?;
                 let raise = call
@@ -870,6 +894,7 @@ fn signature(method: &str) -> Option<&'static [&'static str]> {
         "build" => &["src", "target", "opts", "priority", "channel"],
         "getTaskInfo" | "getTaskChildren" => &["task_id", "request", "strict"],
         "getTaskResult" => &["taskId", "raise_fault"],
+        "listTasks" => &["opts", "queryOpts"],
         "cancelTask" => &["task_id", "recurse"],
         _ => return None,
     })
@@ -920,7 +945,7 @@ fn snake(method: &str) -> String {
     out
 }
 
-fn task_value(t: &Task, request: bool) -> Value {
+pub(super) fn task_value(t: &Task, request: bool) -> Value {
     let mut v = st([
         ("arch", Value::from(t.arch.as_str())),
         ("awaited", Value::Nil),

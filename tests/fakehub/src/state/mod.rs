@@ -8,6 +8,7 @@ use koschei_core::koji::{Fault, Value};
 
 use crate::http::{Reply, Request};
 
+mod list_tasks;
 mod methods;
 
 use methods::check_signature;

@@ -1,0 +1,13 @@
+-- The build whose installed dependencies a package's unapplied changes and dependency
+-- priority were computed against, in the collection's latest repo (docs/engine.md,
+-- "Unapplied changes after any order of events"). The repo resolver resolves a package again
+-- when its comparison build (spec 3.6 step 5) is no longer this one, e.g. once a newly
+-- completed build has its dependencies. NULL: computed against no build, or not computed.
+--
+-- No foreign key, like last_build_id: a deleted build's id is never reused, and a
+-- dangling id only differs from every comparison build, which is what it should do.
+--
+-- Existing packages start with NULL, so the first repo resolver pass after the upgrade
+-- resolves every package with a comparison build once in its collection's latest repo and
+-- recomputes its changes (changes lost before the upgrade come back).
+ALTER TABLE package ADD COLUMN changes_build_id integer;
