@@ -50,8 +50,13 @@ impl Location {
 /// Where a loaded repository came from, for summaries and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
-    /// A directory (canonical when it could be made so).
-    Dir(PathBuf),
+    /// A directory.
+    Dir {
+        /// As given.
+        given: PathBuf,
+        /// Canonical when it could be made so.
+        canonical: PathBuf,
+    },
     /// A URL.
     Url(String),
     /// A Koji repo.
@@ -69,17 +74,18 @@ impl Origin {
     /// `dir`, the URL, or `koji:TAG`: what `--previous` can load again.
     pub(crate) fn argument(&self) -> String {
         match self {
-            Origin::Dir(p) => p.display().to_string(),
+            Origin::Dir { canonical, .. } => canonical.display().to_string(),
             Origin::Url(u) => u.clone(),
             Origin::Koji { tag, .. } => format!("koji:{tag}"),
         }
     }
 
-    /// The argument, with the Koji repo id when there is one.
+    /// For people: the directory as given, the URL, or `koji:TAG (repo ID)`.
     pub(crate) fn label(&self) -> String {
         match self {
+            Origin::Dir { given, .. } => given.display().to_string(),
             Origin::Koji { tag, repo_id, .. } => format!("koji:{tag} (repo {repo_id})"),
-            other => other.argument(),
+            Origin::Url(u) => u.clone(),
         }
     }
 
@@ -198,7 +204,10 @@ impl<'a> Fetcher<'a> {
                 let repo = self.load_dir(dir, &dir_name(dir))?;
                 Ok(Loaded {
                     group: comps_group(&repo),
-                    origin: Origin::Dir(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())),
+                    origin: Origin::Dir {
+                        given: dir.clone(),
+                        canonical: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()),
+                    },
                     repo,
                 })
             }
