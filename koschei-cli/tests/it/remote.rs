@@ -461,7 +461,9 @@ fn koji_tags_and_side_tags_give_the_answers_of_the_same_data_as_directories() {
         "{files:?}"
     );
 
-    // resolve on the Koji repo and sources, against the directory run.
+    // resolve on the Koji repo and sources, against the directory run; the Koji repo is
+    // immutable, so the cached copy is used without downloading anything.
+    let gets = hub.file_requests().len();
     let by_koji = ok(cmd(
         &tmp,
         &cfg,
@@ -489,6 +491,11 @@ fn koji_tags_and_side_tags_give_the_answers_of_the_same_data_as_directories() {
         ],
     ));
     assert_eq!(packages(&by_koji), packages(&by_dir));
+    assert_eq!(
+        hub.file_requests().len(),
+        gets,
+        "a cached Koji repo is not downloaded again"
+    );
     assert_eq!(summary(&by_koji)["repo"].as_str(), Some("koji:f44-build"));
     assert!(summary(&by_koji)["koji_repo_id"].is_u64());
 }
