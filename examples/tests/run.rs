@@ -130,3 +130,41 @@ fn repo_resolver_pass_runs_embedded_and_stores_the_resolution() {
         ]
     );
 }
+
+#[test]
+fn package_priority_explains_each_term_and_the_skip_reasons() {
+    let db = TestDb::new().expect("test database");
+    let mut c = db.connect().expect("connect");
+    let mut new = NewCollection::new("demo", "Demo", scenario::TAG, scenario::BUILD_TAG);
+    new.dest_tag = scenario::TAG.to_owned();
+    let collection = coll::create(&mut c, &new).expect("collection");
+    let ids: Vec<_> = ["foo-cli", "legacy-app"]
+        .iter()
+        .map(|n| pkg::insert(&mut c, collection.id, n).expect("package"))
+        .collect();
+    pkg::set_tracked(&mut c, &ids, true).expect("track");
+    // What the engine would have stored: a resolved base buildroot, a complete build 34 hours
+    // ago for each package, one package resolved with a dependency update, one unresolved.
+    c.batch_execute(
+        "UPDATE collection SET latest_repo_id = 1, latest_repo_resolved = true;
+         INSERT INTO build (package_id, state, task_id, started, version, release, repo_id)
+         SELECT id, 3, 100 + id, now() - interval '34 hours', '1.0', '1', 1 FROM package;
+         UPDATE package SET resolved = true, dependency_priority = 256 WHERE name = 'foo-cli';
+         UPDATE package SET resolved = false WHERE name = 'legacy-app';",
+    )
+    .expect("engine state");
+    let url = db.url().expose().to_owned();
+    let out = run("package_priority", &[&url, "demo", "foo-cli"]);
+    assert_eq!(
+        out,
+        "foo-cli in Demo: priority 389.26 (threshold 256)\n\
+         = manual 0 + static 0 + coefficient 1 * (dependency 256 + build 0 + time 133.26 after 34.0 h)\n"
+    );
+    let out = run("package_priority", &[&url, "demo", "legacy-app"]);
+    assert_eq!(
+        out,
+        "legacy-app in Demo: not schedulable (threshold 256)\n\
+         = manual 0 + static 0 + coefficient 1 * (dependency 0 + build 0 + time 133.26 after 34.0 h)\n\
+         - Package dependencies are not resolvable\n"
+    );
+}

@@ -13,10 +13,10 @@
 //! | [`koji`] | the Koji XML-RPC client and the engine's Koji vocabulary: the [`koji::KojiApi`] trait, state enums, answer structs |
 //! | [`repo`] | `repomd.xml` parsing and checksums, and the verified, process-safe repodata cache |
 //! | [`resolve`] | the [`resolve::Resolver`] trait (implemented over libsolv by `koschei_solver::engine::SolverResolver`) and dependency changes |
-//! | [`priority`] | priority arithmetic: time, dependency, failed-build and current priority, and why a package is not schedulable |
+//! | [`priority`] | priority arithmetic: time, dependency, failed-build and current priority, term by term ([`priority::breakdown`], what the scheduler computes), and why a package is not schedulable ([`priority::SkipReason`], the texts users see) |
 //! | [`schedule`] | the scheduler's pure decisions: SRPM arches, Koji load, the candidate walk |
 //! | [`messaging`] | fedora-messaging bodies and headers, Koji message parsing; the broker, outbox and listener with the `messaging` feature |
-//! | [`db`] | PostgreSQL: pool, migrations, the private cluster, typed query functions (feature `postgres`); `db::testing` with the `testing` feature |
+//! | [`db`] | PostgreSQL: pool, migrations, the private cluster, typed query functions reading rows by name, one [`db::Error`] (feature `postgres`); `db::priority::inputs` for one package's priority inputs; `db::testing` with the `testing` feature |
 //! | [`service`] | the engine services and one pass of them: [`service::run_pass`], [`service::Engine`] (feature `postgres`) |
 //! | [`error`] | [`Error`], into which every module's error converts, and [`error::chain`] |
 //!

@@ -228,6 +228,38 @@ pub struct ParseError {
     pub reason: &'static str,
 }
 
+/// Why the scheduler last passed a package over, as stored in `package.scheduler_skip_reason`
+/// (the original's numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SchedulerSkip {
+    /// Koji has no SRPM for the last build (1); the scheduler leaves the package out until
+    /// the next polling pass ends the backoff.
+    NoSrpm,
+    /// None of the SRPM's arches is a configured build arch (2); the manual priority was
+    /// lowered by 1000.
+    NoBuildArch,
+}
+
+impl SchedulerSkip {
+    /// The database value (1 or 2).
+    pub fn to_db(self) -> i32 {
+        match self {
+            SchedulerSkip::NoSrpm => 1,
+            SchedulerSkip::NoBuildArch => 2,
+        }
+    }
+
+    /// From the database value.
+    pub fn from_db(v: i32) -> Option<Self> {
+        match v {
+            1 => Some(SchedulerSkip::NoSrpm),
+            2 => Some(SchedulerSkip::NoBuildArch),
+            _ => None,
+        }
+    }
+}
+
 /// State of a build as stored in `build.state` (the original's numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -1,11 +1,12 @@
-//! Priority scoring (spec section 4.1): time priority, current priority and its NULL cases,
-//! dependency priority and the failed-build bump.
+//! Priority scoring (spec section 4.1): time priority, current priority term by term
+//! ([`breakdown`]) with its skip reasons (the NULL cases), dependency priority and the
+//! failed-build bump.
 //!
 //! This module is pure: every function takes its data and the current time as arguments.
 
 use std::time::{Duration, SystemTime};
 
-use crate::model::BuildState;
+use crate::model::{BuildState, SchedulerSkip};
 
 /// The `priorities` settings (defaults are the original's).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,12 +99,21 @@ pub struct PriorityInput {
     pub dependency: i32,
     /// `package.build_priority`.
     pub build: i32,
+    /// `package.scheduler_skip_reason`: why the scheduler last passed the package over.
+    pub scheduler_skip: Option<SchedulerSkip>,
 }
 
-/// Why a package has no current priority (the original's skip texts).
+/// Why a package is not built now: the skip reasons of the package page and the API, in
+/// the original's words ([`SkipReason::text`]). This is the one list of them; the web shows
+/// these texts and the scheduler's choice follows [`SkipReason::blocks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum NotSchedulable {
+pub enum SkipReason {
+    /// Koji had no SRPM for the last build; the scheduler waits for the next polling pass.
+    NoSrpm,
+    /// None of the SRPM's arches may be built (the manual priority was lowered by 1000);
+    /// informative only: the package keeps its priority.
+    NoBuildArch,
     /// The package is not tracked.
     Untracked,
     /// The package is blocked in Koji.
@@ -122,54 +132,165 @@ pub enum NotSchedulable {
     BuildrootNotResolvedYet,
 }
 
-impl NotSchedulable {
-    /// The text shown to users.
-    pub fn as_str(self) -> &'static str {
+impl SkipReason {
+    /// The text shown to users (the original's); `collection` is the display name that the
+    /// buildroot reasons mention.
+    pub fn text(self, collection: &str) -> String {
         match self {
-            NotSchedulable::Untracked => "not tracked",
-            NotSchedulable::Blocked => "blocked in Koji",
-            NotSchedulable::RunningBuild => "has a running build",
-            NotSchedulable::Unresolved => "dependencies not resolvable",
-            NotSchedulable::NotResolvedYet => "dependencies not resolved yet",
-            NotSchedulable::NoBuild => "no known build",
-            NotSchedulable::BuildrootUnresolved => "base buildroot not resolvable",
-            NotSchedulable::BuildrootNotResolvedYet => "base buildroot not resolved yet",
+            SkipReason::NoSrpm => "No suitable SRPM was found".to_owned(),
+            SkipReason::NoBuildArch => "No build architecture allowed".to_owned(),
+            SkipReason::Untracked => "Package is not tracked".to_owned(),
+            SkipReason::Blocked => "Package is blocked in Koji".to_owned(),
+            SkipReason::RunningBuild => "Package has a running build".to_owned(),
+            SkipReason::Unresolved => "Package dependencies are not resolvable".to_owned(),
+            SkipReason::NotResolvedYet => "Package dependencies were not resolved yet".to_owned(),
+            SkipReason::NoBuild => "Package has no known build".to_owned(),
+            SkipReason::BuildrootUnresolved => {
+                format!("Base buildroot for {collection} is not resolvable")
+            }
+            SkipReason::BuildrootNotResolvedYet => {
+                format!("Base buildroot for {collection} was not resolved yet")
+            }
+        }
+    }
+
+    /// Whether the reason leaves the package without a current priority (every reason but
+    /// [`SkipReason::NoBuildArch`]).
+    pub fn blocks(self) -> bool {
+        !matches!(self, SkipReason::NoBuildArch)
+    }
+}
+
+/// Every skip reason of a package, in the order the package page lists them (the
+/// scheduler's own first, then the package's, then the collection's).
+pub fn skip_reasons(input: &PriorityInput) -> Vec<SkipReason> {
+    let mut out = Vec::new();
+    match input.scheduler_skip {
+        Some(SchedulerSkip::NoSrpm) => out.push(SkipReason::NoSrpm),
+        Some(SchedulerSkip::NoBuildArch) => out.push(SkipReason::NoBuildArch),
+        None => {}
+    }
+    if !input.tracked {
+        out.push(SkipReason::Untracked);
+    }
+    if input.blocked {
+        out.push(SkipReason::Blocked);
+    }
+    if input.running_build {
+        out.push(SkipReason::RunningBuild);
+    }
+    match (input.resolved, input.skip_resolution) {
+        (Some(false), _) => out.push(SkipReason::Unresolved),
+        (None, false) => out.push(SkipReason::NotResolvedYet),
+        _ => {}
+    }
+    if input.last_build_started.is_none() {
+        out.push(SkipReason::NoBuild);
+    }
+    match input.collection_resolved {
+        Some(true) => {}
+        Some(false) => out.push(SkipReason::BuildrootUnresolved),
+        None => out.push(SkipReason::BuildrootNotResolvedYet),
+    }
+    out
+}
+
+/// A package's current priority term by term, with the reasons it is not schedulable: the
+/// answer to "what is the priority of this package and why". [`current_priority`] and the
+/// scheduler use exactly this computation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakdown {
+    /// `manual_priority` (set by users; reset when a build is submitted or completes).
+    pub manual: i32,
+    /// `static_priority` (set by admins; permanent).
+    pub static_: i32,
+    /// `dependency_priority`: the dependency changes since the last build.
+    pub dependency: i32,
+    /// `build_priority`: the failed-build or unresolvable-build bump.
+    pub build: i32,
+    /// Hours since the last build started (`None`: no build).
+    pub hours: Option<f64>,
+    /// The time priority of those hours (`None`: no build).
+    pub time: Option<f64>,
+    /// The collection's coefficient, which multiplies dependency, build and time.
+    pub coefficient: f64,
+    /// `manual + static + coefficient * (dependency + build + time)`, whether or not the
+    /// package is schedulable (`None`: no build, so no time term).
+    pub total: Option<f64>,
+    /// The current priority: `total`, or the first reason that blocks it.
+    pub priority: Result<f64, SkipReason>,
+    /// Every skip reason, blocking or not ([`skip_reasons`]).
+    pub reasons: Vec<SkipReason>,
+    /// The `build_threshold` the priority must reach.
+    pub threshold: i32,
+}
+
+impl Breakdown {
+    /// Whether the scheduler would submit the package now (capacity and Koji load aside).
+    pub fn schedulable(&self) -> bool {
+        self.priority.is_ok_and(|p| p >= f64::from(self.threshold))
+    }
+}
+
+impl std::fmt::Display for Breakdown {
+    /// `priority 312.45 (threshold 256)` or `not schedulable (...)`, then one line with the
+    /// terms.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.priority {
+            Ok(p) => writeln!(f, "priority {p:.2} (threshold {})", self.threshold)?,
+            Err(_) => writeln!(f, "not schedulable (threshold {})", self.threshold)?,
+        }
+        write!(
+            f,
+            "= manual {} + static {} + coefficient {} * (dependency {} + build {} + time ",
+            self.manual, self.static_, self.coefficient, self.dependency, self.build
+        )?;
+        match (self.time, self.hours) {
+            (Some(t), Some(h)) => write!(f, "{t:.2} after {h:.1} h)"),
+            _ => f.write_str("none: no build)"),
         }
     }
 }
 
+/// The current priority of a package term by term, at time `now`.
+pub fn breakdown(input: &PriorityInput, settings: &Priorities, now: SystemTime) -> Breakdown {
+    let hours = input.last_build_started.map(|s| hours_between(s, now));
+    let time = hours.map(|h| time_priority(settings, h));
+    let total = time.map(|time| {
+        let dynamic = f64::from(input.dependency) + f64::from(input.build) + time;
+        f64::from(input.manual) + f64::from(input.static_) + dynamic * input.coefficient
+    });
+    let reasons = skip_reasons(input);
+    let priority = match (reasons.iter().find(|r| r.blocks()), total) {
+        (Some(r), _) => Err(*r),
+        (None, Some(t)) => Ok(t),
+        // No build is a blocking reason, so this arm is never taken.
+        (None, None) => Err(SkipReason::NoBuild),
+    };
+    Breakdown {
+        manual: input.manual,
+        static_: input.static_,
+        dependency: input.dependency,
+        build: input.build,
+        hours,
+        time,
+        coefficient: input.coefficient,
+        total,
+        priority,
+        reasons,
+        threshold: settings.build_threshold,
+    }
+}
+
 /// The current priority: `manual + static + coefficient * (dependency + build + time)`,
-/// or the reason why the package cannot be scheduled (the original's NULL).
+/// or the first reason why the package cannot be scheduled (the original's NULL); the
+/// `priority` of [`breakdown`].
 pub fn current_priority(
     input: &PriorityInput,
     settings: &Priorities,
     now: SystemTime,
-) -> Result<f64, NotSchedulable> {
-    if !input.tracked {
-        return Err(NotSchedulable::Untracked);
-    }
-    if input.blocked {
-        return Err(NotSchedulable::Blocked);
-    }
-    if input.running_build {
-        return Err(NotSchedulable::RunningBuild);
-    }
-    match (input.resolved, input.skip_resolution) {
-        (Some(false), _) => return Err(NotSchedulable::Unresolved),
-        (None, false) => return Err(NotSchedulable::NotResolvedYet),
-        _ => {}
-    }
-    let Some(started) = input.last_build_started else {
-        return Err(NotSchedulable::NoBuild);
-    };
-    match input.collection_resolved {
-        Some(true) => {}
-        Some(false) => return Err(NotSchedulable::BuildrootUnresolved),
-        None => return Err(NotSchedulable::BuildrootNotResolvedYet),
-    }
-    let time = time_priority(settings, hours_between(started, now));
-    let dynamic = f64::from(input.dependency) + f64::from(input.build) + time;
-    Ok(f64::from(input.manual) + f64::from(input.static_) + dynamic * input.coefficient)
+) -> Result<f64, SkipReason> {
+    breakdown(input, settings, now).priority
 }
 
 /// Dependency priority of a set of changes: `int(Σ package_update / (distance or 8))`.
@@ -274,6 +395,7 @@ mod tests {
             static_: 0,
             dependency: 0,
             build: 0,
+            scheduler_skip: None,
         }
     }
 
@@ -283,7 +405,7 @@ mod tests {
         // 2017-10-10 10:00 UTC, as in the original's model test.
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
         let base = input(now);
-        let check = |i: &PriorityInput, want: Result<f64, NotSchedulable>| {
+        let check = |i: &PriorityInput, want: Result<f64, SkipReason>| {
             let got = current_priority(i, &s, now);
             match (got, want) {
                 (Ok(g), Ok(w)) => assert!(close(g, w, 1e-9), "{i:?}: {g} != {w}"),
@@ -323,56 +445,56 @@ mod tests {
                     tracked: false,
                     ..base.clone()
                 },
-                NotSchedulable::Untracked,
+                SkipReason::Untracked,
             ),
             (
                 PriorityInput {
                     blocked: true,
                     ..base.clone()
                 },
-                NotSchedulable::Blocked,
+                SkipReason::Blocked,
             ),
             (
                 PriorityInput {
                     resolved: Some(false),
                     ..base.clone()
                 },
-                NotSchedulable::Unresolved,
+                SkipReason::Unresolved,
             ),
             (
                 PriorityInput {
                     running_build: true,
                     ..base.clone()
                 },
-                NotSchedulable::RunningBuild,
+                SkipReason::RunningBuild,
             ),
             (
                 PriorityInput {
                     last_build_started: None,
                     ..base.clone()
                 },
-                NotSchedulable::NoBuild,
+                SkipReason::NoBuild,
             ),
             (
                 PriorityInput {
                     resolved: None,
                     ..base.clone()
                 },
-                NotSchedulable::NotResolvedYet,
+                SkipReason::NotResolvedYet,
             ),
             (
                 PriorityInput {
                     collection_resolved: Some(false),
                     ..base.clone()
                 },
-                NotSchedulable::BuildrootUnresolved,
+                SkipReason::BuildrootUnresolved,
             ),
             (
                 PriorityInput {
                     collection_resolved: None,
                     ..base.clone()
                 },
-                NotSchedulable::BuildrootNotResolvedYet,
+                SkipReason::BuildrootNotResolvedYet,
             ),
         ];
         for (i, why) in nulls {
@@ -385,6 +507,94 @@ mod tests {
                 ..base.clone()
             },
             Ok(-30.0),
+        );
+    }
+
+    #[test]
+    fn skip_reasons_list_every_reason_and_the_first_blocking_one_wins() {
+        let s = Priorities::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let base = input(hours_before(now, 34.0));
+        // No SRPM: the scheduler leaves the package out until polling ends the backoff.
+        let no_srpm = PriorityInput {
+            scheduler_skip: Some(SchedulerSkip::NoSrpm),
+            ..base.clone()
+        };
+        assert_eq!(skip_reasons(&no_srpm), [SkipReason::NoSrpm]);
+        assert_eq!(current_priority(&no_srpm, &s, now), Err(SkipReason::NoSrpm));
+        // No build arch only explains the lowered manual priority.
+        let no_arch = PriorityInput {
+            scheduler_skip: Some(SchedulerSkip::NoBuildArch),
+            manual: -1000,
+            ..base.clone()
+        };
+        let b = breakdown(&no_arch, &s, now);
+        assert_eq!(b.reasons, [SkipReason::NoBuildArch]);
+        assert!((b.priority.expect("schedulable") - (133.26248998925 - 1000.0)).abs() < 1e-9);
+        assert!(!b.schedulable());
+        // Several reasons: all listed in the page's order, the first blocking one is the error.
+        let many = PriorityInput {
+            scheduler_skip: Some(SchedulerSkip::NoBuildArch),
+            tracked: false,
+            running_build: true,
+            resolved: None,
+            last_build_started: None,
+            collection_resolved: None,
+            ..base.clone()
+        };
+        let b = breakdown(&many, &s, now);
+        assert_eq!(
+            b.reasons,
+            [
+                SkipReason::NoBuildArch,
+                SkipReason::Untracked,
+                SkipReason::RunningBuild,
+                SkipReason::NotResolvedYet,
+                SkipReason::NoBuild,
+                SkipReason::BuildrootNotResolvedYet
+            ]
+        );
+        assert_eq!(b.priority, Err(SkipReason::Untracked));
+        assert_eq!((b.time, b.hours, b.total), (None, None, None));
+        assert_eq!(
+            SkipReason::BuildrootNotResolvedYet.text("Fedora Rawhide"),
+            "Base buildroot for Fedora Rawhide was not resolved yet"
+        );
+    }
+
+    #[test]
+    fn breakdown_shows_each_term_and_the_total() {
+        let s = Priorities::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let i = PriorityInput {
+            manual: 10,
+            static_: 20,
+            dependency: 40,
+            build: 50,
+            coefficient: 0.5,
+            ..input(hours_before(now, 10.0))
+        };
+        let b = breakdown(&i, &s, now);
+        let time = b.time.expect("a build");
+        assert!((time - 39.2446980024098).abs() < 1e-9);
+        assert!((b.hours.expect("a build") - 10.0).abs() < 1e-9);
+        let want = 10.0 + 20.0 + 0.5 * (40.0 + 50.0 + time);
+        assert_eq!(b.priority, Ok(want));
+        assert_eq!(b.total, Some(want));
+        assert_eq!(b.priority, current_priority(&i, &s, now));
+        assert_eq!(
+            b.to_string(),
+            "priority 94.62 (threshold 256)\n\
+             = manual 10 + static 20 + coefficient 0.5 * (dependency 40 + build 50 + time 39.24 after 10.0 h)"
+        );
+        // Not schedulable: the total is still shown, the priority is the reason.
+        let blocked = breakdown(&PriorityInput { blocked: true, ..i }, &s, now);
+        assert_eq!(blocked.total, Some(want));
+        assert_eq!(blocked.priority, Err(SkipReason::Blocked));
+        assert!(
+            blocked
+                .to_string()
+                .starts_with("not schedulable (threshold 256)\n")
         );
     }
 

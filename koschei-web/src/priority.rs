@@ -14,14 +14,9 @@ pub(crate) fn time_priority(p: &Priorities, now: SystemTime) -> TimePriority {
     TimePriority { a, b, now }
 }
 
-/// The current priority (the engine's formula, `koschei_core::priority`), or `None` when the
-/// package cannot be scheduled.
-pub(crate) fn current_priority(
-    flags: &PackageFlags,
-    w: &Priorities,
-    now: SystemTime,
-) -> Option<f64> {
-    let input = PriorityInput {
+/// The engine's priority inputs of a package as the web reads them.
+fn input(flags: &PackageFlags) -> PriorityInput {
+    PriorityInput {
         blocked: flags.blocked,
         tracked: flags.tracked,
         resolved: flags.resolved,
@@ -34,48 +29,27 @@ pub(crate) fn current_priority(
         static_: flags.static_priority,
         dependency: flags.dependency_priority,
         build: flags.build_priority,
-    };
-    priority::current_priority(&input, w, now).ok()
+        scheduler_skip: flags.scheduler_skip_reason,
+    }
 }
 
-/// Why a package is not schedulable, in the original's words; empty when it is.
+/// The current priority (the engine's formula, `koschei_core::priority`), or `None` when the
+/// package cannot be scheduled.
+pub(crate) fn current_priority(
+    flags: &PackageFlags,
+    w: &Priorities,
+    now: SystemTime,
+) -> Option<f64> {
+    priority::current_priority(&input(flags), w, now).ok()
+}
+
+/// Why a package is not schedulable, in the original's words (the texts are
+/// `koschei_core::priority::SkipReason`'s); empty when it is.
 pub(crate) fn skip_reasons(flags: &PackageFlags, collection: &CollectionRow) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    match flags.scheduler_skip_reason {
-        Some(1) => out.push("No suitable SRPM was found".into()),
-        Some(2) => out.push("No build architecture allowed".into()),
-        _ => {}
-    }
-    if !flags.tracked {
-        out.push("Package is not tracked".into());
-    }
-    if flags.blocked {
-        out.push("Package is blocked in Koji".into());
-    }
-    if flags.running {
-        out.push("Package has a running build".into());
-    }
-    if flags.resolved == Some(false) {
-        out.push("Package dependencies are not resolvable".into());
-    }
-    if flags.resolved.is_none() && !flags.skip_resolution {
-        out.push("Package dependencies were not resolved yet".into());
-    }
-    if flags.last_build_started.is_none() {
-        out.push("Package has no known build".into());
-    }
-    match collection.latest_repo_resolved {
-        Some(false) => out.push(format!(
-            "Base buildroot for {} is not resolvable",
-            collection.display_name
-        )),
-        None => out.push(format!(
-            "Base buildroot for {} was not resolved yet",
-            collection.display_name
-        )),
-        Some(true) => {}
-    }
-    out
+    priority::skip_reasons(&input(flags))
+        .into_iter()
+        .map(|r| r.text(&collection.display_name))
+        .collect()
 }
 
 #[cfg(test)]
@@ -83,7 +57,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use koschei_core::model::{BuildState, CollectionId};
+    use koschei_core::model::{BuildState, CollectionId, SchedulerSkip};
 
     fn flags(hours_ago: f64, now: SystemTime) -> PackageFlags {
         PackageFlags {
@@ -197,7 +171,14 @@ mod tests {
             skip_reasons(&f, &collection(Some(false))),
             ["Base buildroot for Fedora Rawhide is not resolvable"]
         );
-        f.scheduler_skip_reason = Some(2);
+        // Waiting for the no-SRPM backoff: the scheduler leaves the package out, so it has
+        // no priority here either (it used to show one).
+        let mut g = flags(10.0, now);
+        g.scheduler_skip_reason = Some(SchedulerSkip::NoSrpm);
+        assert_eq!(current_priority(&g, &w, now), None);
+        assert_eq!(skip_reasons(&g, &c), ["No suitable SRPM was found"]);
+        f.collection_resolved = None;
+        f.scheduler_skip_reason = Some(SchedulerSkip::NoBuildArch);
         assert_eq!(
             skip_reasons(&f, &collection(None)),
             [

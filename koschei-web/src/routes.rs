@@ -8,6 +8,7 @@ use postgres::Transaction;
 use tiny_http::Method;
 
 use koschei_core::config::Frontpage;
+use koschei_core::db;
 use koschei_core::db::web::{
     self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery,
 };
@@ -33,12 +34,12 @@ const FAVICON: &str = include_str!("../static/favicon.svg");
 enum Failure {
     NotFound(String),
     BadRequest(String),
-    Db(q::Error),
+    Db(db::Error),
     Pool(r2d2::Error),
 }
 
-impl From<q::Error> for Failure {
-    fn from(e: q::Error) -> Self {
+impl From<db::Error> for Failure {
+    fn from(e: db::Error) -> Self {
         Failure::Db(e)
     }
 }
@@ -51,8 +52,8 @@ impl From<BadParam> for Failure {
 
 impl From<postgres::Error> for Failure {
     fn from(source: postgres::Error) -> Self {
-        Failure::Db(q::Error::Query {
-            query: "transaction",
+        Failure::Db(db::Error::Query {
+            what: "transaction",
             source,
         })
     }
@@ -86,9 +87,9 @@ fn server_failure(f: &Failure) -> Option<Reply> {
 
 /// Whether a query failed because a table or column does not exist (an unmigrated or
 /// outdated database).
-fn schema_missing(e: &q::Error) -> bool {
+fn schema_missing(e: &db::Error) -> bool {
     match e {
-        q::Error::Query { source, .. } => source
+        db::Error::Query { source, .. } => source
             .code()
             .is_some_and(|c| matches!(c.code(), "42P01" | "42703")),
         _ => false,
@@ -103,29 +104,17 @@ fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// Whether a failed statement means the connection itself is gone (closed by the server,
-/// terminated by an administrator, a server restart) rather than a failure of the statement.
-fn connection_lost(e: &postgres::Error) -> bool {
-    e.is_closed()
-        || match e.code() {
-            None => true,
-            Some(code) => {
-                let c = code.code();
-                c.starts_with("08") || c.starts_with("57P")
-            }
-        }
-}
-
 /// Runs `f` in a read-only transaction on a pooled connection.
 ///
 /// Pooled connections are not tested on checkout; one that died while idle (the server
-/// restarted, `pg_terminate_backend`) fails at `START TRANSACTION`, before anything else was
-/// sent, so the transaction is started again on another connection. Dead connections are
-/// held until a live one is found, so that the pool cannot hand the same one out again, and
-/// at most `max_size + 1` connections are tried.
+/// restarted, `pg_terminate_backend`) fails at `START TRANSACTION`, and one that dies during
+/// the request (a failover, a backend terminated mid-query) fails in `f` or at the commit.
+/// Either way the transaction only read, so it is run again on another connection. Dead
+/// connections are held until a live one is found, so that the pool cannot hand the same
+/// one out again, and at most `max_size + 1` connections are tried.
 fn with_tx<T>(
     state: &AppState,
-    f: impl FnOnce(&mut Transaction<'_>) -> Result<T, Failure>,
+    mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let attempts = usize::try_from(state.pool.max_size())
         .unwrap_or(usize::MAX)
@@ -133,18 +122,21 @@ fn with_tx<T>(
     let mut dead = Vec::new();
     loop {
         let mut conn = state.pool.get().map_err(Failure::Pool)?;
-        let e = match conn.build_transaction().read_only(true).start() {
-            Ok(mut tx) => {
-                let out = f(&mut tx)?;
-                tx.commit()?;
-                return Ok(out);
-            }
-            Err(e) => e,
+        let failure = match conn.build_transaction().read_only(true).start() {
+            Ok(mut tx) => match f(&mut tx) {
+                Ok(out) => match tx.commit() {
+                    Ok(()) => return Ok(out),
+                    Err(e) => Failure::from(e),
+                },
+                Err(failure) => failure,
+            },
+            Err(e) => Failure::from(e),
         };
-        if !connection_lost(&e) || dead.len() + 1 >= attempts {
-            return Err(e.into());
+        let lost = matches!(&failure, Failure::Db(e) if e.is_unavailable()) || conn.is_closed();
+        if !lost || dead.len() + 1 >= attempts {
+            return Err(failure);
         }
-        tracing::debug!(error = %e, "pooled database connection was lost, trying another");
+        tracing::debug!(error = ?failure, "database connection was lost, trying another");
         dead.push(conn);
     }
 }

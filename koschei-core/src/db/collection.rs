@@ -4,7 +4,7 @@ use postgres::GenericClient;
 use postgres::Row;
 use serde::Serialize;
 
-use super::{Error, QueryContext};
+use super::{Error, QueryContext, column};
 use crate::model::{CollectionGroupId, CollectionId, CollectionState, RepoId};
 
 /// A `collection` row.
@@ -35,34 +35,35 @@ const COLUMNS: &str = "id, name, display_name, \"order\", secondary_mode, target
      latest_repo_resolved, poll_untracked";
 
 impl Collection {
-    fn from_row(r: &Row) -> Collection {
-        let resolved: Option<bool> = r.get(13);
-        Collection {
-            id: CollectionId(r.get(0)),
-            name: r.get(1),
-            display_name: r.get(2),
-            order: r.get(3),
-            secondary_mode: r.get(4),
-            target: r.get(5),
-            dest_tag: r.get(6),
-            build_tag: r.get(7),
-            bugzilla_product: r.get(8),
-            bugzilla_version: r.get(9),
-            priority_coefficient: r.get(10),
-            build_group: r.get(11),
-            latest_repo_id: r.get::<_, Option<i32>>(12).map(RepoId),
+    fn from_row(r: &Row, q: &'static str) -> Result<Collection, Error> {
+        let resolved: Option<bool> = column(r, q, "latest_repo_resolved")?;
+        Ok(Collection {
+            id: CollectionId(column(r, q, "id")?),
+            name: column(r, q, "name")?,
+            display_name: column(r, q, "display_name")?,
+            order: column(r, q, "order")?,
+            secondary_mode: column(r, q, "secondary_mode")?,
+            target: column(r, q, "target")?,
+            dest_tag: column(r, q, "dest_tag")?,
+            build_tag: column(r, q, "build_tag")?,
+            bugzilla_product: column(r, q, "bugzilla_product")?,
+            bugzilla_version: column(r, q, "bugzilla_version")?,
+            priority_coefficient: column(r, q, "priority_coefficient")?,
+            build_group: column(r, q, "build_group")?,
+            latest_repo_id: column::<Option<i32>>(r, q, "latest_repo_id")?.map(RepoId),
             latest_repo_resolved: resolved,
-            poll_untracked: r.get(14),
+            poll_untracked: column(r, q, "poll_untracked")?,
             state: CollectionState::from_resolved(resolved),
-        }
+        })
     }
 }
 
 /// All collections, default (highest `order`) first.
 pub fn list(client: &mut impl GenericClient) -> Result<Vec<Collection>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM collection ORDER BY \"order\" DESC, name");
-    let rows = client.query(&sql, &[]).ctx("list collections")?;
-    Ok(rows.iter().map(Collection::from_row).collect())
+    const Q: &str = "list collections";
+    let rows = client.query(&sql, &[]).ctx(Q)?;
+    rows.iter().map(|r| Collection::from_row(r, Q)).collect()
 }
 
 /// The collection called `name`, if any.
@@ -71,7 +72,9 @@ pub fn find(client: &mut impl GenericClient, name: &str) -> Result<Option<Collec
     let row = client
         .query_opt(&sql, &[&name])
         .ctx("look up a collection")?;
-    Ok(row.as_ref().map(Collection::from_row))
+    row.as_ref()
+        .map(|r| Collection::from_row(r, "look up a collection"))
+        .transpose()
 }
 
 /// The collection called `name`, or [`Error::NotFound`].
@@ -169,7 +172,7 @@ pub fn create(client: &mut impl GenericClient, c: &NewCollection) -> Result<Coll
             ],
         )
         .map_err(|e| map_write_err(e, "collection", &c.name, "create a collection"))?;
-    Ok(Collection::from_row(&row))
+    Collection::from_row(&row, "create a collection")
 }
 
 /// Changes to a collection; `None` leaves a field as it is. For the nullable Bugzilla
@@ -237,7 +240,7 @@ pub fn update(
             what: "collection",
             name: id.to_string(),
         })?;
-    Ok(Collection::from_row(&row))
+    Collection::from_row(&row, "update a collection")
 }
 
 /// Deletes a collection with everything in it.
@@ -252,11 +255,11 @@ pub fn delete(client: &mut impl GenericClient, id: CollectionId) -> Result<(), E
 pub fn package_count(client: &mut impl GenericClient, id: CollectionId) -> Result<i64, Error> {
     let row = client
         .query_one(
-            "SELECT count(*) FROM package WHERE collection_id = $1",
+            "SELECT count(*) AS n FROM package WHERE collection_id = $1",
             &[&id.0],
         )
         .ctx("count packages")?;
-    Ok(row.get(0))
+    column(&row, "count packages", "n")
 }
 
 /// Copies the contents of `source` into the (empty) collection `target`, as the
@@ -356,26 +359,29 @@ pub struct CollectionGroup {
 
 /// All collection groups with their members.
 pub fn list_groups(client: &mut impl GenericClient) -> Result<Vec<CollectionGroup>, Error> {
+    const Q: &str = "list collection groups";
     let rows = client
         .query(
             "SELECT g.id, g.name, g.display_name,
                     coalesce(array_agg(c.name ORDER BY c.\"order\" DESC, c.name) FILTER (WHERE c.id IS NOT NULL), '{}')
+                      AS collections
              FROM collection_group g
              LEFT JOIN collection_group_relation r ON r.group_id = g.id
              LEFT JOIN collection c ON c.id = r.collection_id
              GROUP BY g.id ORDER BY g.name",
             &[],
         )
-        .ctx("list collection groups")?;
-    Ok(rows
-        .iter()
-        .map(|r| CollectionGroup {
-            id: CollectionGroupId(r.get(0)),
-            name: r.get(1),
-            display_name: r.get(2),
-            collections: r.get(3),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(CollectionGroup {
+                id: CollectionGroupId(column(r, Q, "id")?),
+                name: column(r, Q, "name")?,
+                display_name: column(r, Q, "display_name")?,
+                collections: column(r, Q, "collections")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The collection group called `name`, or [`Error::NotFound`].
@@ -401,7 +407,11 @@ pub fn create_group(
             &[&name, &display_name],
         )
         .map_err(|e| map_write_err(e, "collection group", name, "create a collection group"))?;
-    Ok(CollectionGroupId(row.get(0)))
+    Ok(CollectionGroupId(column(
+        &row,
+        "create a collection group",
+        "id",
+    )?))
 }
 
 /// Sets the display name of a collection group.
@@ -432,8 +442,8 @@ pub fn set_group_contents(
         )
         .ctx("look up collections")?
         .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .map(|r| column(r, "look up collections", "name"))
+        .collect::<Result<_, Error>>()?;
     let missing: Vec<&str> = collections
         .iter()
         .filter(|c| !known.contains(c))

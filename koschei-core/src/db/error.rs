@@ -29,14 +29,33 @@ pub enum Error {
         #[source]
         source: r2d2::Error,
     },
-    /// A statement failed.
-    #[error("database error while trying to {what}")]
+    /// A statement failed (or the connection is gone).
+    #[error("database query `{what}` failed")]
     Query {
-        /// What was being done, e.g. `list collections`.
+        /// Which query, e.g. `list collections`.
         what: &'static str,
         /// The driver's error.
         #[source]
         source: postgres::Error,
+    },
+    /// A column of a query's row is missing or does not hold the type this code reads.
+    #[error("cannot read column `{column}` of query `{what}`")]
+    Column {
+        /// Which query.
+        what: &'static str,
+        /// The column's name.
+        column: &'static str,
+        /// The driver's error (the type mismatch or the unknown column).
+        #[source]
+        source: postgres::Error,
+    },
+    /// A row held a value this code does not know (for example a build state outside 2, 3, 5).
+    #[error("unexpected value {value} in column `{column}`")]
+    BadValue {
+        /// The column, `table.column`.
+        column: &'static str,
+        /// The value found.
+        value: i64,
     },
     /// A migration's SQL failed; its transaction was rolled back.
     #[error("migration {version} `{name}` failed and was rolled back")]
@@ -128,6 +147,28 @@ impl Error {
             _ => None,
         }
     }
+
+    /// Whether a query failed because the database is unreachable (connection refused,
+    /// closed, shutting down) rather than because of the query itself.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::Pool { .. } => true,
+            Error::Query { source, .. } => {
+                if source.is_closed() {
+                    return true;
+                }
+                match source.code() {
+                    // No SQLSTATE: an I/O or protocol error on the connection.
+                    None => true,
+                    Some(code) => {
+                        let c = code.code();
+                        c.starts_with("08") || c.starts_with("57P")
+                    }
+                }
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Adds the "what was being done" context to driver results.
@@ -142,6 +183,37 @@ impl<T> QueryContext<T> for Result<T, postgres::Error> {
     }
 }
 
+/// Reads the column called `column` of a row of the query `what`: a missing column or a
+/// value of another type is [`Error::Column`] (never a panic, unlike `Row::get`).
+pub(crate) fn column<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    what: &'static str,
+    column: &'static str,
+) -> Result<T, Error> {
+    row.try_get(column).map_err(|source| Error::Column {
+        what,
+        column,
+        source,
+    })
+}
+
+/// A stored build state (`column` names it in the error): `None` stays `None`, a number
+/// outside the known states is [`Error::BadValue`].
+pub(crate) fn build_state(
+    column: &'static str,
+    v: Option<i32>,
+) -> Result<Option<crate::model::BuildState>, Error> {
+    match v {
+        None => Ok(None),
+        Some(v) => crate::model::BuildState::from_db(v)
+            .map(Some)
+            .ok_or(Error::BadValue {
+                column,
+                value: i64::from(v),
+            }),
+    }
+}
+
 /// An error and its whole source chain on one line, `a: b: c` (for logs).
 pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
     let mut out = error.to_string();
@@ -151,4 +223,46 @@ pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_of_another_type_or_name_is_an_error_naming_query_and_column() {
+        let db = crate::db::testing::TestDb::empty().expect("test database");
+        let mut c = db.connect().expect("connect");
+        let row = c.query_one("SELECT 'x'::text AS id", &[]).expect("select");
+        // `Row::get::<_, i32>` panics here; `column` reports it.
+        let e = column::<i32>(&row, "read a test row", "id").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Column {
+                    what: "read a test row",
+                    column: "id",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot read column `id` of query `read a test row`"
+        );
+        let e = column::<String>(&row, "read a test row", "name").unwrap_err();
+        assert!(matches!(e, Error::Column { column: "name", .. }), "{e:?}");
+        assert_eq!(
+            column::<String>(&row, "read a test row", "id").expect("text"),
+            "x"
+        );
+        assert!(matches!(
+            build_state("build.state", Some(4)),
+            Err(Error::BadValue {
+                column: "build.state",
+                value: 4
+            })
+        ));
+    }
 }

@@ -3,7 +3,7 @@
 use postgres::GenericClient;
 use serde::Serialize;
 
-use super::{Error, QueryContext};
+use super::{Error, QueryContext, column};
 use crate::model::{BasePackageId, UserId};
 
 /// Where a log entry comes from (`log_environment`).
@@ -39,7 +39,7 @@ pub fn user_id(client: &mut impl GenericClient, name: &str) -> Result<UserId, Er
             &[&name],
         )
         .ctx("find or create a user")?;
-    Ok(UserId(row.get(0)))
+    Ok(UserId(column(&row, "find or create a user", "id")?))
 }
 
 /// Appends an entry to the admin log.
@@ -80,22 +80,25 @@ pub struct LogEntry {
 
 /// The newest `limit` entries, newest first.
 pub fn recent(client: &mut impl GenericClient, limit: i64) -> Result<Vec<LogEntry>, Error> {
+    const Q: &str = "read the admin log";
     let rows = client
         .query(
-            "SELECT l.environment::text, u.name,
-                    to_char(l.timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), l.message
+            "SELECT l.environment::text AS environment, u.name AS user_name,
+                    to_char(l.timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS timestamp,
+                    l.message
              FROM log_entry l LEFT JOIN users u ON u.id = l.user_id
              ORDER BY l.timestamp DESC, l.id DESC LIMIT $1",
             &[&limit],
         )
-        .ctx("read the admin log")?;
-    Ok(rows
-        .iter()
-        .map(|r| LogEntry {
-            environment: r.get(0),
-            user: r.get(1),
-            timestamp: r.get(2),
-            message: r.get(3),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(LogEntry {
+                environment: column(r, Q, "environment")?,
+                user: column(r, Q, "user_name")?,
+                timestamp: column(r, Q, "timestamp")?,
+                message: column(r, Q, "message")?,
+            })
         })
-        .collect())
+        .collect()
 }

@@ -10,7 +10,7 @@ use postgres::Client;
 use postgres::GenericClient;
 use sha2::{Digest, Sha256};
 
-use super::error::{Error, QueryContext};
+use super::error::{Error, QueryContext, column};
 
 /// One migration.
 #[derive(Debug, Clone, Copy)]
@@ -108,32 +108,37 @@ impl SchemaStatus {
 
 fn version_table_exists(client: &mut impl GenericClient) -> Result<bool, Error> {
     let row = client
-        .query_one("SELECT to_regclass('schema_migration') IS NOT NULL", &[])
+        .query_one(
+            "SELECT to_regclass('schema_migration') IS NOT NULL AS exists",
+            &[],
+        )
         .ctx("look for the schema_migration table")?;
-    Ok(row.get(0))
+    column(&row, "look for the schema_migration table", "exists")
 }
 
 fn applied(client: &mut impl GenericClient) -> Result<Vec<AppliedMigration>, Error> {
+    const Q: &str = "read the schema_migration table";
     if !version_table_exists(client)? {
         return Ok(Vec::new());
     }
     let rows = client
         .query(
             "SELECT version, name, checksum,
-                    to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                    to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS applied_at
              FROM schema_migration ORDER BY version",
             &[],
         )
-        .ctx("read the schema_migration table")?;
-    Ok(rows
-        .iter()
-        .map(|r| AppliedMigration {
-            version: r.get(0),
-            name: r.get(1),
-            checksum: r.get(2),
-            applied_at: r.get(3),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(AppliedMigration {
+                version: column(r, Q, "version")?,
+                name: column(r, Q, "name")?,
+                checksum: column(r, Q, "checksum")?,
+                applied_at: column(r, Q, "applied_at")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Compares the database with `migrations`; refuses unknown versions and changed SQL.
@@ -261,10 +266,9 @@ pub fn grant_access(client: &mut impl GenericClient, role: &str) -> Result<(), E
         "SELECT format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO %I', $1::text)",
     ];
     for build in statements {
-        let sql: String = client
-            .query_one(build, &[&role])
-            .ctx("quote the unprivileged role")?
-            .get(0);
+        const Q: &str = "quote the unprivileged role";
+        let row = client.query_one(build, &[&role]).ctx(Q)?;
+        let sql: String = column(&row, Q, "format")?;
         client.batch_execute(&sql).map_err(|source| Error::Query {
             what: "grant access to the unprivileged role",
             source,

@@ -4,7 +4,9 @@
 //! Repository functions take `&mut impl GenericClient`, so the same function runs on a
 //! plain [`postgres::Client`], a pooled connection or inside a [`postgres::Transaction`].
 //! They only use bound parameters; conversion between rows and [`crate::model`] types
-//! happens here and nowhere else.
+//! happens here and nowhere else, by column name (a private `column` helper: a missing
+//! column or a value of another type is [`Error::Column`], never a panic). Every failure is
+//! one [`Error`] whose variants name the query that failed.
 //!
 //! ```no_run
 //! use koschei_core::config::DatabaseUrl;
@@ -31,6 +33,7 @@ pub mod outbox;
 pub mod overview;
 pub mod package;
 pub mod package_group;
+pub mod priority;
 /// Test support (a throwaway database per test); behind the `testing` feature, not part of
 /// the production surface.
 #[cfg(feature = "testing")]
@@ -44,8 +47,8 @@ use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
 pub use cluster::{Cluster, ClusterError, ClusterOptions};
-pub(crate) use error::QueryContext;
 pub use error::{Error, report};
+pub(crate) use error::{QueryContext, build_state, column};
 
 use crate::config::{DatabaseConfig, DatabaseUrl};
 

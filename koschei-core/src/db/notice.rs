@@ -2,7 +2,7 @@
 
 use postgres::GenericClient;
 
-use super::{Error, QueryContext};
+use super::{Error, QueryContext, column};
 
 /// The key of the notice shown on every page.
 pub const GLOBAL: &str = "global_notice";
@@ -32,5 +32,6 @@ pub fn get(client: &mut impl GenericClient, key: &str) -> Result<Option<String>,
     let row = client
         .query_opt("SELECT content FROM admin_notice WHERE key = $1", &[&key])
         .ctx("read an admin notice")?;
-    Ok(row.map(|r| r.get(0)))
+    row.map(|r| column(&r, "read an admin notice", "content"))
+        .transpose()
 }

@@ -4,13 +4,12 @@
 
 use postgres::GenericClient;
 
-use super::engine::{Error, Result};
+use super::{Error, QueryContext, column};
 use crate::messaging::message::{Event, OutgoingMessage};
 use crate::model::{CollectionId, PackageId};
 
-fn ctx(query: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error { query, source }
-}
+/// Result of the outbox queries.
+type Result<T> = std::result::Result<T, Error>;
 
 /// Where messages come from: the publisher settings the services need to queue them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +26,7 @@ pub fn queue(c: &mut impl GenericClient, message: &OutgoingMessage) -> Result<()
         "INSERT INTO message_outbox (topic, schema_name, body) VALUES ($1, $2, $3)",
         &[&message.topic, &message.schema_name, &message.body],
     )
-    .map_err(ctx("queue a message"))?;
+    .ctx("queue a message")?;
     Ok(())
 }
 
@@ -39,28 +38,32 @@ pub fn package_event(
     old: &str,
     new: &str,
 ) -> Result<Option<Event>> {
+    const Q: &str = "load a package state change message";
     let row = c
         .query_opt(
-            "SELECT p.name, c.name, c.display_name,
+            "SELECT p.name, c.name AS collection, c.display_name,
                     ARRAY(SELECT CASE WHEN g.namespace IS NULL THEN g.name
                                       ELSE g.namespace || '/' || g.name END
                           FROM package_group_relation r
                           JOIN package_group g ON g.id = r.group_id
                           WHERE r.base_id = p.base_id
-                          ORDER BY g.name, g.namespace NULLS FIRST)
+                          ORDER BY g.name, g.namespace NULLS FIRST) AS groups
              FROM package p JOIN collection c ON c.id = p.collection_id
              WHERE p.id = $1",
             &[&package.0],
         )
-        .map_err(ctx("load a package state change message"))?;
-    Ok(row.map(|r| Event::PackageState {
-        name: r.get(0),
-        old: old.to_owned(),
-        new: new.to_owned(),
-        collection: r.get(1),
-        collection_name: r.get(2),
-        groups: r.get(3),
-    }))
+        .ctx(Q)?;
+    row.map(|r| {
+        Ok(Event::PackageState {
+            name: column(&r, Q, "name")?,
+            old: old.to_owned(),
+            new: new.to_owned(),
+            collection: column(&r, Q, "collection")?,
+            collection_name: column(&r, Q, "display_name")?,
+            groups: column(&r, Q, "groups")?,
+        })
+    })
+    .transpose()
 }
 
 /// The collection state change event of `collection`; `None` when it is gone.
@@ -70,20 +73,24 @@ pub fn collection_event(
     old: &str,
     new: &str,
 ) -> Result<Option<Event>> {
+    const Q: &str = "load a collection state change message";
     let row = c
         .query_opt(
-            "SELECT name, display_name, coalesce(latest_repo_id::text, '')
+            "SELECT name, display_name, coalesce(latest_repo_id::text, '') AS repo_id
              FROM collection WHERE id = $1",
             &[&collection.0],
         )
-        .map_err(ctx("load a collection state change message"))?;
-    Ok(row.map(|r| Event::CollectionState {
-        old: old.to_owned(),
-        new: new.to_owned(),
-        collection: r.get(0),
-        collection_name: r.get(1),
-        repo_id: r.get(2),
-    }))
+        .ctx(Q)?;
+    row.map(|r| {
+        Ok(Event::CollectionState {
+            old: old.to_owned(),
+            new: new.to_owned(),
+            collection: column(&r, Q, "name")?,
+            collection_name: column(&r, Q, "display_name")?,
+            repo_id: column(&r, Q, "repo_id")?,
+        })
+    })
+    .transpose()
 }
 
 /// Queues the message of a package state change when publishing is on (`publication` is
@@ -144,33 +151,36 @@ pub struct PendingMessage {
 
 /// The oldest `limit` queued messages, oldest first.
 pub fn pending(c: &mut impl GenericClient, limit: i64) -> Result<Vec<PendingMessage>> {
+    const Q: &str = "list queued messages";
     let rows = c
         .query(
-            "SELECT id, message_id::text, topic, schema_name, body,
-                    to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'),
+            "SELECT id, message_id::text AS message_id, topic, schema_name, body,
+                    to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')
+                      AS sent_at,
                     attempts
              FROM message_outbox ORDER BY id LIMIT $1",
             &[&limit],
         )
-        .map_err(ctx("list queued messages"))?;
-    Ok(rows
-        .iter()
-        .map(|r| PendingMessage {
-            id: r.get(0),
-            message_id: r.get(1),
-            topic: r.get(2),
-            schema_name: r.get(3),
-            body: r.get(4),
-            sent_at: r.get(5),
-            attempts: r.get(6),
+        .ctx(Q)?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingMessage {
+                id: column(r, Q, "id")?,
+                message_id: column(r, Q, "message_id")?,
+                topic: column(r, Q, "topic")?,
+                schema_name: column(r, Q, "schema_name")?,
+                body: column(r, Q, "body")?,
+                sent_at: column(r, Q, "sent_at")?,
+                attempts: column(r, Q, "attempts")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Removes a message the broker confirmed.
 pub fn delete(c: &mut impl GenericClient, id: i64) -> Result<()> {
     c.execute("DELETE FROM message_outbox WHERE id = $1", &[&id])
-        .map_err(ctx("delete a published message"))?;
+        .ctx("delete a published message")?;
     Ok(())
 }
 
@@ -181,7 +191,7 @@ pub fn record_failure(c: &mut impl GenericClient, id: i64, error: &str) -> Resul
                 last_error = $2 WHERE id = $1",
         &[&id, &error],
     )
-    .map_err(ctx("record a failed publication"))?;
+    .ctx("record a failed publication")?;
     Ok(())
 }
 
@@ -198,20 +208,22 @@ pub struct OutboxStatus {
 
 /// Counts the queued messages.
 pub fn status(c: &mut impl GenericClient) -> Result<OutboxStatus> {
+    const Q: &str = "count queued messages";
     let row = c
         .query_one(
-            "SELECT count(*),
-                    to_char(min(created) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+            "SELECT count(*) AS pending,
+                    to_char(min(created) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                      AS oldest,
                     (SELECT last_error FROM message_outbox WHERE last_error IS NOT NULL
-                     ORDER BY last_attempt DESC LIMIT 1)
+                     ORDER BY last_attempt DESC LIMIT 1) AS last_error
              FROM message_outbox",
             &[],
         )
-        .map_err(ctx("count queued messages"))?;
+        .ctx(Q)?;
     Ok(OutboxStatus {
-        pending: row.get(0),
-        oldest: row.get(1),
-        last_error: row.get(2),
+        pending: column(&row, Q, "pending")?,
+        oldest: column(&row, Q, "oldest")?,
+        last_error: column(&row, Q, "last_error")?,
     })
 }
 
@@ -223,11 +235,11 @@ pub const PUBLISHER_LOCK: (i32, i32) = (5, 0);
 pub fn try_lock_publisher(c: &mut impl GenericClient) -> Result<bool> {
     let row = c
         .query_one(
-            "SELECT pg_try_advisory_lock($1, $2)",
+            "SELECT pg_try_advisory_lock($1, $2) AS locked",
             &[&PUBLISHER_LOCK.0, &PUBLISHER_LOCK.1],
         )
-        .map_err(ctx("take the publisher lock"))?;
-    Ok(row.get(0))
+        .ctx("take the publisher lock")?;
+    column(&row, "take the publisher lock", "locked")
 }
 
 /// Releases the publisher's session lock.
@@ -236,6 +248,6 @@ pub fn unlock_publisher(c: &mut impl GenericClient) -> Result<()> {
         "SELECT pg_advisory_unlock($1, $2)",
         &[&PUBLISHER_LOCK.0, &PUBLISHER_LOCK.1],
     )
-    .map_err(ctx("release the publisher lock"))?;
+    .ctx("release the publisher lock")?;
     Ok(())
 }

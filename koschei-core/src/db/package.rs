@@ -4,7 +4,7 @@ use postgres::GenericClient;
 use postgres::Row;
 use serde::Serialize;
 
-use super::{Error, QueryContext};
+use super::{Error, QueryContext, build_state, column};
 use crate::model::{BasePackageId, BuildState, CollectionId, PackageId, PackageState};
 
 /// A package in one collection.
@@ -46,47 +46,53 @@ pub struct BuildSummary {
     pub version_release: Option<String>,
 }
 
-const SELECT: &str = "SELECT p.id, p.base_id, p.name, p.collection_id, c.name, p.arch_override,
-        p.skip_resolution, p.resolved, p.static_priority, p.manual_priority, p.build_priority,
-        p.dependency_priority, p.tracked, p.blocked, p.scheduler_skip_reason,
-        p.last_complete_build_state, b.task_id, b.state,
-        to_char(b.started AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-        b.version || '-' || b.release
+const SELECT: &str = "SELECT p.id, p.base_id, p.name, p.collection_id, c.name AS collection,
+        p.arch_override, p.skip_resolution, p.resolved, p.static_priority, p.manual_priority,
+        p.build_priority, p.dependency_priority, p.tracked, p.blocked, p.scheduler_skip_reason,
+        p.last_complete_build_state, b.task_id AS lb_task_id, b.state AS lb_state,
+        to_char(b.started AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS lb_started,
+        b.version || '-' || b.release AS lb_version_release
     FROM package p JOIN collection c ON c.id = p.collection_id
     LEFT JOIN build b ON b.id = p.last_build_id";
 
 impl Package {
-    fn from_row(r: &Row) -> Package {
-        let blocked: bool = r.get(13);
-        let tracked: bool = r.get(12);
-        let resolved: Option<bool> = r.get(7);
-        let lcbs = r.get::<_, Option<i32>>(15).and_then(BuildState::from_db);
-        let last_build = r.get::<_, Option<i32>>(16).map(|task_id| BuildSummary {
-            task_id,
-            state: r.get::<_, Option<i32>>(17).and_then(BuildState::from_db),
-            started: r.get(18),
-            version_release: r.get(19),
-        });
-        Package {
-            id: PackageId(r.get(0)),
-            base_id: BasePackageId(r.get(1)),
-            name: r.get(2),
-            collection_id: CollectionId(r.get(3)),
-            collection: r.get(4),
-            arch_override: r.get(5),
-            skip_resolution: r.get(6),
+    fn from_row(r: &Row, q: &'static str) -> Result<Package, Error> {
+        let blocked: bool = column(r, q, "blocked")?;
+        let tracked: bool = column(r, q, "tracked")?;
+        let resolved: Option<bool> = column(r, q, "resolved")?;
+        let lcbs = build_state(
+            "package.last_complete_build_state",
+            column(r, q, "last_complete_build_state")?,
+        )?;
+        let last_build = match column::<Option<i32>>(r, q, "lb_task_id")? {
+            Some(task_id) => Some(BuildSummary {
+                task_id,
+                state: build_state("build.state", column(r, q, "lb_state")?)?,
+                started: column(r, q, "lb_started")?,
+                version_release: column(r, q, "lb_version_release")?,
+            }),
+            None => None,
+        };
+        Ok(Package {
+            id: PackageId(column(r, q, "id")?),
+            base_id: BasePackageId(column(r, q, "base_id")?),
+            name: column(r, q, "name")?,
+            collection_id: CollectionId(column(r, q, "collection_id")?),
+            collection: column(r, q, "collection")?,
+            arch_override: column(r, q, "arch_override")?,
+            skip_resolution: column(r, q, "skip_resolution")?,
             resolved,
-            static_priority: r.get(8),
-            manual_priority: r.get(9),
-            build_priority: r.get(10),
-            dependency_priority: r.get(11),
+            static_priority: column(r, q, "static_priority")?,
+            manual_priority: column(r, q, "manual_priority")?,
+            build_priority: column(r, q, "build_priority")?,
+            dependency_priority: column(r, q, "dependency_priority")?,
             tracked,
             blocked,
-            scheduler_skip_reason: r.get(14),
+            scheduler_skip_reason: column(r, q, "scheduler_skip_reason")?,
             last_complete_build_state: lcbs,
             state: PackageState::from_flags(blocked, tracked, resolved, lcbs),
             last_build,
-        }
+        })
     }
 }
 
@@ -103,7 +109,9 @@ pub fn by_name(
     let rows = client
         .query(&sql, &[&name, &collection.map(|c| c.0)])
         .ctx("look up packages")?;
-    Ok(rows.iter().map(Package::from_row).collect())
+    rows.iter()
+        .map(|r| Package::from_row(r, "look up packages"))
+        .collect()
 }
 
 /// The packages of `collection` whose names are in `names`, and the names not found.
@@ -116,7 +124,10 @@ pub fn find_many(
     let rows = client
         .query(&sql, &[&collection.0, &names])
         .ctx("look up packages")?;
-    let found: Vec<Package> = rows.iter().map(Package::from_row).collect();
+    let found: Vec<Package> = rows
+        .iter()
+        .map(|r| Package::from_row(r, "look up packages"))
+        .collect::<Result<_, Error>>()?;
     let mut missing: Vec<String> = names
         .iter()
         .filter(|n| !found.iter().any(|p| &p.name == *n))
@@ -141,7 +152,7 @@ pub fn insert(
             &[&name],
         )
         .ctx("create a base package")?;
-    let base_id: i32 = base.get(0);
+    let base_id: i32 = column(&base, "create a base package", "id")?;
     let row = client
         .query_one(
             "INSERT INTO package (base_id, name, collection_id) VALUES ($1, $2, $3)
@@ -149,7 +160,7 @@ pub fn insert(
             &[&base_id, &name, &collection.0],
         )
         .ctx("create a package")?;
-    Ok(PackageId(row.get(0)))
+    Ok(PackageId(column(&row, "create a package", "id")?))
 }
 
 fn ids(packages: &[PackageId]) -> Vec<i32> {
@@ -258,7 +269,9 @@ pub fn in_global_group(
     let rows = client
         .query(&sql, &[&group, &collection.map(|c| c.0)])
         .ctx("list packages of a group")?;
-    Ok(rows.iter().map(Package::from_row).collect())
+    rows.iter()
+        .map(|r| Package::from_row(r, "list packages of a group"))
+        .collect()
 }
 
 #[cfg(test)]

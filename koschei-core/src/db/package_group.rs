@@ -3,7 +3,7 @@
 use postgres::GenericClient;
 use serde::Serialize;
 
-use super::{Error, QueryContext, log};
+use super::{Error, QueryContext, column, log};
 use crate::model::PackageGroupId;
 
 /// A group name split into namespace and name: `ns/name` or a global `name`.
@@ -72,7 +72,8 @@ pub fn find(
             &[&name.namespace, &name.name],
         )
         .ctx("look up a package group")?;
-    Ok(row.map(|r| PackageGroupId(r.get(0))))
+    row.map(|r| column(&r, "look up a package group", "id").map(PackageGroupId))
+        .transpose()
 }
 
 /// The id of group `name`, or [`Error::NotFound`].
@@ -97,7 +98,11 @@ pub fn create(client: &mut impl GenericClient, name: &GroupName) -> Result<Packa
             &[&name.namespace, &name.name],
         )
         .ctx("create a package group")?;
-    Ok(PackageGroupId(row.get(0)))
+    Ok(PackageGroupId(column(
+        &row,
+        "create a package group",
+        "id",
+    )?))
 }
 
 /// Renames a group (namespace and name).
@@ -137,8 +142,8 @@ pub fn set_content(
         )
         .ctx("look up packages")?
         .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .map(|r| column(r, "look up packages", "name"))
+        .collect::<Result<_, Error>>()?;
     let mut missing: Vec<&str> = names
         .iter()
         .filter(|n| !found.contains(n))
@@ -172,7 +177,7 @@ pub fn set_content(
 
 /// Names of the packages of a group, sorted.
 pub fn members(client: &mut impl GenericClient, id: PackageGroupId) -> Result<Vec<String>, Error> {
-    Ok(client
+    client
         .query(
             "SELECT b.name FROM package_group_relation r JOIN base_package b ON b.id = r.base_id
              WHERE r.group_id = $1 ORDER BY b.name",
@@ -180,8 +185,8 @@ pub fn members(client: &mut impl GenericClient, id: PackageGroupId) -> Result<Ve
         )
         .ctx("list a package group")?
         .iter()
-        .map(|r| r.get(0))
-        .collect())
+        .map(|r| column(r, "list a package group", "name"))
+        .collect()
 }
 
 /// Makes users (created on demand) maintainers of a group.

@@ -12,7 +12,7 @@
 //! use koschei_core::db::testing::TestDb;
 //! let db = TestDb::new()?;
 //! let mut client = db.connect()?;
-//! let n: i64 = client.query_one("SELECT count(*) FROM collection", &[])?.get(0);
+//! let n: i64 = client.query_one("SELECT count(*) AS n FROM collection", &[])?.try_get("n")?;
 //! assert_eq!(n, 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -86,7 +86,7 @@ pub enum Error {
     /// A database query failed.
     #[cfg(feature = "postgres")]
     #[error(transparent)]
-    Db(#[from] crate::db::engine::Error),
+    Db(#[from] crate::db::Error),
     /// The database connection was lost.
     #[error("the database connection was lost")]
     DbClosed,

@@ -31,7 +31,7 @@ pub mod scheduler;
 
 use std::time::Duration;
 
-use crate::db::engine as db;
+use crate::db;
 use crate::koji::KojiError;
 use crate::priority::Priorities;
 use crate::resolve::ResolveError;

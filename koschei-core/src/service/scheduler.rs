@@ -9,7 +9,7 @@ use super::{Error, Settings, tx_err};
 use crate::db::engine::{self as db, LockSpace};
 use crate::koji::{KojiApi, KojiError, ScratchBuild};
 use crate::model::{BuildId, CollectionId, Evr, KojiTaskId, PackageId};
-use crate::priority::current_priority;
+use crate::priority::{Priorities, breakdown};
 use crate::schedule::{ArchDecision, Candidate, candidates_to_try, decide_arches, koji_load};
 
 /// What one scheduler pass did.
@@ -88,17 +88,7 @@ fn pass(
     let rows = db::schedule_rows(client)?;
     // Compute.
     let threshold = f64::from(settings.priorities.build_threshold);
-    let candidates: Vec<Candidate> = rows
-        .iter()
-        .filter_map(|r| {
-            current_priority(&r.input, &settings.priorities, now)
-                .ok()
-                .map(|priority| Candidate {
-                    package_id: r.package_id,
-                    priority,
-                })
-        })
-        .collect();
+    let candidates = candidates(&rows, &settings.priorities, now);
     let picked = candidates_to_try(
         usize::try_from(running).unwrap_or(usize::MAX),
         usize::try_from(settings.max_builds).unwrap_or(0),
@@ -143,6 +133,26 @@ fn pass(
         }
     }
     Ok(Outcome::NothingToDo)
+}
+
+/// The packages of `rows` that have a current priority at `now`, with it: each priority is
+/// [`breakdown`]'s, the computation that explains a package's priority.
+pub fn candidates(
+    rows: &[db::ScheduleRow],
+    priorities: &Priorities,
+    now: SystemTime,
+) -> Vec<Candidate> {
+    rows.iter()
+        .filter_map(|r| {
+            breakdown(&r.input, priorities, now)
+                .priority
+                .ok()
+                .map(|priority| Candidate {
+                    package_id: r.package_id,
+                    priority,
+                })
+        })
+        .collect()
 }
 
 /// A package to try to submit.

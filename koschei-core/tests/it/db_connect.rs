@@ -40,7 +40,7 @@ fn query_errors_name_what_failed_and_the_server_message() {
     let e = db::collection::list(&mut c).unwrap_err();
     let chain = db::report(&e);
     assert!(
-        chain.starts_with("database error while trying to list collections"),
+        chain.starts_with("database query `list collections` failed"),
         "{chain}"
     );
     assert!(

@@ -350,6 +350,58 @@ fn access_log_cuts_long_urls() {
 }
 
 #[test]
+fn connections_terminated_while_requests_run_are_replaced_without_errors() {
+    let app = App::start_lazy(koschei_web::Options {
+        workers: 4,
+        cache_ttl: Duration::ZERO,
+        ..koschei_web::Options::default()
+    });
+    let url = app.server.url();
+    let mut admin = app.db.client();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Requests run while backends are terminated under them, at any point of a request.
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut statuses = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = try_request(&url, "GET", "/package/rnv", Duration::from_secs(10));
+                    statuses.push(r.map(|r| r.status).unwrap_or(0));
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut terminated = 0;
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(100));
+        terminated += admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&app.db.name()],
+            )
+            .unwrap()
+            .len();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let statuses: Vec<u16> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    assert!(terminated >= 5, "only {terminated} backends terminated");
+    assert!(statuses.len() >= 10, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "{} of {} requests failed after {terminated} terminations: {statuses:?}",
+        statuses.iter().filter(|s| **s != 200).count(),
+        statuses.len()
+    );
+}
+
+#[test]
 fn dead_pooled_connections_are_replaced_without_errors() {
     let app = App::start_lazy(koschei_web::Options {
         workers: 4,
@@ -381,7 +433,26 @@ fn dead_pooled_connections_are_replaced_without_errors() {
         .unwrap()
         .len();
     assert!(killed >= 1, "no pooled connection to terminate");
-    std::thread::sleep(Duration::from_millis(200));
+    // pg_terminate_backend only signals: wait until the backends are gone, so that no
+    // request races a backend that is still dying mid-query.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&app.db.name()],
+            )
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} backends still alive"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for i in 0..10 {
         let r = try_request(&url, "GET", "/package/rnv", Duration::from_secs(10)).unwrap();
         assert_eq!(

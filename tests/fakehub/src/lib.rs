@@ -19,6 +19,7 @@
 mod http;
 pub mod kdc;
 pub mod process;
+pub mod rng;
 pub mod rpmmd;
 pub mod scenario;
 pub mod scripted;

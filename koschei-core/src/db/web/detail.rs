@@ -5,8 +5,8 @@ use std::time::SystemTime;
 use postgres::GenericClient;
 
 use super::{
-    BuildSummary, Error, PackageFlags, Result, build_state, build_summary, flags, get, groups_of,
-    query,
+    BuildSummary, Error, PackageFlags, Result, build_state, build_summary, column, flags,
+    groups_of, query,
 };
 use crate::model::{
     BasePackageId, BuildId, CollectionId, Evr, KojiTaskId, PackageId, PackageState, TaskState,
@@ -61,8 +61,8 @@ pub fn package_detail(
     let Some(r) = rows.first() else {
         return Ok(None);
     };
-    let id = PackageId(get(r, N, "id")?);
-    let base_id = BasePackageId(get(r, N, "base_id")?);
+    let id = PackageId(column(r, N, "id")?);
+    let base_id = BasePackageId(column(r, N, "base_id")?);
     let last_build = build_summary(
         r,
         N,
@@ -94,9 +94,9 @@ pub fn package_detail(
     let mut detail = PackageDetail {
         id,
         base_id,
-        name: get(r, N, "name")?,
+        name: column(r, N, "name")?,
         collection_id: collection,
-        arch_override: get(r, N, "arch_override")?,
+        arch_override: column(r, N, "arch_override")?,
         flags: flags(r, N)?,
         last_build,
         last_complete_build,
@@ -118,17 +118,17 @@ pub fn package_detail(
     )? {
         let lcb = build_state(
             "package.last_complete_build_state",
-            get(&r, O, "last_complete_build_state")?,
+            column(&r, O, "last_complete_build_state")?,
         )?;
         detail.other_collections.push(OtherCollectionState {
-            collection_id: CollectionId(get(&r, O, "collection_id")?),
+            collection_id: CollectionId(column(&r, O, "collection_id")?),
             state: PackageState::from_flags(
-                get(&r, O, "blocked")?,
-                get(&r, O, "tracked")?,
-                get(&r, O, "resolved")?,
+                column(&r, O, "blocked")?,
+                column(&r, O, "tracked")?,
+                column(&r, O, "resolved")?,
                 lcb,
             ),
-            running: get(&r, O, "running")?,
+            running: column(&r, O, "running")?,
         });
     }
     detail.groups = groups_of(client, &[base_id])?
@@ -173,7 +173,7 @@ fn current_problems(client: &mut impl GenericClient, package: PackageId) -> Resu
          ORDER BY pr.problem",
         &[&package.0],
     )?;
-    rows.iter().map(|r| get(r, N, "problem")).collect()
+    rows.iter().map(|r| column(r, N, "problem")).collect()
 }
 
 /// A dependency change: an applied change of a build or an unapplied change of a package.
@@ -190,19 +190,19 @@ pub struct AppliedChange {
 }
 
 fn change(row: &postgres::Row, name: &'static str) -> Result<AppliedChange> {
-    let evr = |e: &str, v: &str, r: &str| -> Result<Option<Evr>> {
-        let v: Option<String> = get(row, name, v)?;
-        let r: Option<String> = get(row, name, r)?;
+    let evr = |e: &'static str, v: &'static str, r: &'static str| -> Result<Option<Evr>> {
+        let v: Option<String> = column(row, name, v)?;
+        let r: Option<String> = column(row, name, r)?;
         Ok(match (v, r) {
-            (Some(v), Some(r)) => Some(Evr::new(get(row, name, e)?, v, r)),
+            (Some(v), Some(r)) => Some(Evr::new(column(row, name, e)?, v, r)),
             _ => None,
         })
     };
     Ok(AppliedChange {
-        dep_name: get(row, name, "dep_name")?,
+        dep_name: column(row, name, "dep_name")?,
         prev: evr("e1", "v1", "r1")?,
         curr: evr("e2", "v2", "r2")?,
-        distance: get(row, name, "distance")?,
+        distance: column(row, name, "distance")?,
     })
 }
 
@@ -316,11 +316,11 @@ fn build_entry(row: &postgres::Row, name: &'static str) -> Result<BuildHistoryEn
     })?;
     Ok(BuildHistoryEntry {
         build,
-        real: get(row, name, "real")?,
-        untagged: get(row, name, "untagged")?,
-        deps_resolved: get(row, name, "deps_resolved")?,
-        repo_id: get(row, name, "repo_id")?,
-        cancel_requested: get(row, name, "cancel_requested")?,
+        real: column(row, name, "real")?,
+        untagged: column(row, name, "untagged")?,
+        deps_resolved: column(row, name, "deps_resolved")?,
+        repo_id: column(row, name, "repo_id")?,
+        cancel_requested: column(row, name, "cancel_requested")?,
         tasks: Vec::new(),
         changes: Vec::new(),
     })
@@ -343,19 +343,19 @@ fn attach_tasks_and_changes(
          WHERE build_id = ANY($1) ORDER BY arch, task_id",
         &[&ids],
     )? {
-        let bid = BuildId(get(&r, T, "build_id")?);
-        let state_v: i32 = get(&r, T, "state")?;
+        let bid = BuildId(column(&r, T, "build_id")?);
+        let state_v: i32 = column(&r, T, "state")?;
         let state = TaskState::from_koji(i64::from(state_v)).ok_or(Error::BadValue {
             column: "koji_task.state",
             value: i64::from(state_v),
         })?;
         if let Some(b) = builds.iter_mut().find(|b| b.build.id == bid) {
             b.tasks.push(KojiTaskRow {
-                task_id: KojiTaskId(get(&r, T, "task_id")?),
-                arch: get(&r, T, "arch")?,
+                task_id: KojiTaskId(column(&r, T, "task_id")?),
+                arch: column(&r, T, "arch")?,
                 state,
-                started: get(&r, T, "started")?,
-                finished: get(&r, T, "finished")?,
+                started: column(&r, T, "started")?,
+                finished: column(&r, T, "finished")?,
             });
         }
     }
@@ -370,7 +370,7 @@ fn attach_tasks_and_changes(
         "WHERE ch.build_id = ANY($1) ORDER BY ch.distance NULLS LAST, dep_name, ch.id"
     );
     for r in query(client, C, sql, &[&ids])? {
-        let bid = BuildId(get(&r, C, "build_id")?);
+        let bid = BuildId(column(&r, C, "build_id")?);
         let c = change(&r, C)?;
         if let Some(b) = builds.iter_mut().find(|b| b.build.id == bid) {
             b.changes.push(c);
@@ -414,9 +414,9 @@ pub fn package_history(
     )?;
     for r in &res_rows {
         entries.push(HistoryEntry::Resolution(ResolutionHistoryEntry {
-            resolved: get(r, R, "resolved")?,
-            timestamp: get(r, R, "timestamp")?,
-            problems: get(r, R, "problems")?,
+            resolved: column(r, R, "resolved")?,
+            timestamp: column(r, R, "timestamp")?,
+            problems: column(r, R, "problems")?,
         }));
     }
     // Stable sort keeps builds before resolution changes of the same instant.
@@ -466,8 +466,8 @@ pub fn build_detail(client: &mut impl GenericClient, id: BuildId) -> Result<Opti
     attach_tasks_and_changes(client, &mut [&mut entry])?;
     Ok(Some(BuildDetail {
         entry,
-        package_name: get(r, N, "package_name")?,
-        collection_id: CollectionId(get(r, N, "collection_id")?),
-        is_last_build: get::<Option<bool>>(r, N, "is_last")?.unwrap_or(false),
+        package_name: column(r, N, "package_name")?,
+        collection_id: CollectionId(column(r, N, "collection_id")?),
+        is_last_build: column::<Option<bool>>(r, N, "is_last")?.unwrap_or(false),
     }))
 }

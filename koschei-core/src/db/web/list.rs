@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use postgres::GenericClient;
 
-use super::{FLAG_COLUMNS, PackageFlags, Result, Sql, build_state, flags, get, groups_of};
+use super::{FLAG_COLUMNS, PackageFlags, Result, Sql, build_state, column, flags, groups_of};
 use crate::model::{
     BasePackageId, BuildId, CollectionId, KojiTaskId, PackageGroupId, PackageId, PackageState,
 };
@@ -139,6 +139,7 @@ fn push_current_priority(sql: &mut Sql, tp: &TimePriority) {
                    OR p.last_build_id IS DISTINCT FROM p.last_complete_build_id
                    OR p.resolved = false OR (p.resolved IS NULL AND NOT p.skip_resolution)
                    OR c.latest_repo_resolved IS NOT TRUE OR lb.id IS NULL
+                   OR p.scheduler_skip_reason = 1
               THEN NULL
               ELSE p.manual_priority + p.static_priority
                    + (p.dependency_priority + p.build_priority
@@ -225,17 +226,17 @@ pub fn package_list(client: &mut impl GenericClient, q: &ListQuery) -> Result<Pa
 
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let lb_id: Option<i32> = get(r, N, "lb_id")?;
-        let lb_task: Option<i32> = get(r, N, "lb_task_id")?;
-        let lb_started: Option<SystemTime> = get(r, N, "lb_started")?;
+        let lb_id: Option<i32> = column(r, N, "lb_id")?;
+        let lb_task: Option<i32> = column(r, N, "lb_task_id")?;
+        let lb_started: Option<SystemTime> = column(r, N, "lb_started")?;
         let last_build = match (lb_id, lb_task, lb_started) {
             (Some(id), Some(task), Some(started)) => Some((BuildId(id), KojiTaskId(task), started)),
             _ => None,
         };
         out.push(PackageListRow {
-            id: PackageId(get(r, N, "id")?),
-            base_id: BasePackageId(get(r, N, "base_id")?),
-            name: get(r, N, "name")?,
+            id: PackageId(column(r, N, "id")?),
+            base_id: BasePackageId(column(r, N, "base_id")?),
+            name: column(r, N, "name")?,
             flags: flags(r, N)?,
             last_build,
             groups: Vec::new(),
@@ -255,7 +256,7 @@ pub fn package_list(client: &mut impl GenericClient, q: &ListQuery) -> Result<Pa
         .push(")");
     push_filter(&mut count, &q.filter);
     let total = match count.query(client, C)?.first() {
-        Some(r) => get(r, C, "n")?,
+        Some(r) => column(r, C, "n")?,
         None => 0,
     };
     Ok(PackageListPage { total, rows: out })
@@ -418,12 +419,12 @@ pub fn unified_list(client: &mut impl GenericClient, q: &UnifiedQuery) -> Result
     let rows = sql.query(client, N)?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let cids: Vec<i32> = get(r, N, "cids")?;
-        let blocked: Vec<bool> = get(r, N, "blocked")?;
-        let tracked: Vec<bool> = get(r, N, "tracked")?;
-        let resolved: Vec<Option<bool>> = get(r, N, "resolved")?;
-        let lcbs: Vec<Option<i32>> = get(r, N, "lcbs")?;
-        let running: Vec<bool> = get(r, N, "running")?;
+        let cids: Vec<i32> = column(r, N, "cids")?;
+        let blocked: Vec<bool> = column(r, N, "blocked")?;
+        let tracked: Vec<bool> = column(r, N, "tracked")?;
+        let resolved: Vec<Option<bool>> = column(r, N, "resolved")?;
+        let lcbs: Vec<Option<i32>> = column(r, N, "lcbs")?;
+        let running: Vec<bool> = column(r, N, "running")?;
         let mut cells = Vec::with_capacity(cids.len());
         for (i, cid) in cids.iter().enumerate() {
             let lcb = build_state(
@@ -442,8 +443,8 @@ pub fn unified_list(client: &mut impl GenericClient, q: &UnifiedQuery) -> Result
             });
         }
         out.push(UnifiedRow {
-            base_id: BasePackageId(get(r, N, "base_id")?),
-            name: get(r, N, "name")?,
+            base_id: BasePackageId(column(r, N, "base_id")?),
+            name: column(r, N, "name")?,
             cells,
             groups: Vec::new(),
         });
@@ -454,7 +455,7 @@ pub fn unified_list(client: &mut impl GenericClient, q: &UnifiedQuery) -> Result
     let mut count = Sql::new("SELECT count(DISTINCT p.name) AS n");
     push_unified_where(&mut count, q);
     let total = match count.query(client, C)?.first() {
-        Some(r) => get(r, C, "n")?,
+        Some(r) => column(r, C, "n")?,
         None => 0,
     };
     Ok(UnifiedPage { total, rows: out })

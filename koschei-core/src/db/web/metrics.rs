@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use postgres::GenericClient;
 
-use super::{Result, build_state, get, query};
+use super::{Result, build_state, column, query};
 use crate::model::{CollectionId, PackageState};
 
 /// One collection's figures.
@@ -54,13 +54,13 @@ pub fn collection_metrics(client: &mut impl GenericClient) -> Result<Vec<Collect
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(CollectionMetrics {
-            id: CollectionId(get(r, C, "id")?),
-            name: get(r, C, "name")?,
+            id: CollectionId(column(r, C, "id")?),
+            name: column(r, C, "name")?,
             packages: PACKAGE_STATES.iter().map(|s| (s.as_str(), 0)).collect(),
-            running_builds: get(r, C, "running")?,
-            latest_repo_id: get(r, C, "latest_repo_id")?,
-            latest_repo_age_seconds: get(r, C, "repo_age")?,
-            latest_repo_resolved: get(r, C, "latest_repo_resolved")?,
+            running_builds: column(r, C, "running")?,
+            latest_repo_id: column(r, C, "latest_repo_id")?,
+            latest_repo_age_seconds: column(r, C, "repo_age")?,
+            latest_repo_resolved: column(r, C, "latest_repo_resolved")?,
         });
     }
     // The state is decided by PackageState::from_flags, as everywhere else.
@@ -75,18 +75,18 @@ pub fn collection_metrics(client: &mut impl GenericClient) -> Result<Vec<Collect
         &[],
     )?;
     for r in &rows {
-        let id = CollectionId(get(r, P, "collection_id")?);
+        let id = CollectionId(column(r, P, "collection_id")?);
         let state = PackageState::from_flags(
-            get(r, P, "blocked")?,
-            get(r, P, "tracked")?,
-            get(r, P, "resolved")?,
+            column(r, P, "blocked")?,
+            column(r, P, "tracked")?,
+            column(r, P, "resolved")?,
             build_state(
                 "package.last_complete_build_state",
-                get(r, P, "last_complete_build_state")?,
+                column(r, P, "last_complete_build_state")?,
             )?,
         );
         if let Some(c) = out.iter_mut().find(|c| c.id == id) {
-            *c.packages.entry(state.as_str()).or_insert(0) += get::<i64>(r, P, "n")?;
+            *c.packages.entry(state.as_str()).or_insert(0) += column::<i64>(r, P, "n")?;
         }
     }
     Ok(out)

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use postgres::GenericClient;
 
-use super::{Result, build_state, get, query};
+use super::{Result, build_state, column, query};
 use crate::model::{
     BuildId, CollectionGroupId, CollectionId, Evr, KojiTaskId, PackageGroupId, PackageState,
 };
@@ -35,7 +35,7 @@ pub fn healthcheck(client: &mut impl GenericClient) -> Result<SchemaVersion> {
         &[],
     )?;
     let has_table: bool = match rows.first() {
-        Some(row) => get(row, "healthcheck", "present")?,
+        Some(row) => column(row, "healthcheck", "present")?,
         None => false,
     };
     let found = if has_table {
@@ -46,7 +46,7 @@ pub fn healthcheck(client: &mut impl GenericClient) -> Result<SchemaVersion> {
             &[],
         )?;
         match rows.first() {
-            Some(row) => get(row, "healthcheck", "version")?,
+            Some(row) => column(row, "healthcheck", "version")?,
             None => None,
         }
     } else {
@@ -86,11 +86,11 @@ pub fn collection_groups(client: &mut impl GenericClient) -> Result<Vec<Collecti
     )?;
     rows.iter()
         .map(|r| {
-            let members: Vec<i32> = get(r, N, "members")?;
+            let members: Vec<i32> = column(r, N, "members")?;
             Ok(CollectionGroupRow {
-                id: CollectionGroupId(get(r, N, "id")?),
-                name: get(r, N, "name")?,
-                display_name: get(r, N, "display_name")?,
+                id: CollectionGroupId(column(r, N, "id")?),
+                name: column(r, N, "name")?,
+                display_name: column(r, N, "display_name")?,
                 collection_ids: members.into_iter().map(CollectionId).collect(),
             })
         })
@@ -129,10 +129,10 @@ const GROUP_SQL_HEAD: &str = "SELECT g.id, g.namespace, g.name,
 
 fn group_row(r: &postgres::Row, n: &'static str) -> Result<GroupRow> {
     Ok(GroupRow {
-        id: PackageGroupId(get(r, n, "id")?),
-        namespace: get(r, n, "namespace")?,
-        name: get(r, n, "name")?,
-        package_count: get(r, n, "package_count")?,
+        id: PackageGroupId(column(r, n, "id")?),
+        namespace: column(r, n, "namespace")?,
+        name: column(r, n, "name")?,
+        package_count: column(r, n, "package_count")?,
     })
 }
 
@@ -178,7 +178,7 @@ pub fn group_maintainers(
          WHERE a.group_id = $1 ORDER BY u.name",
         &[&group.0],
     )?;
-    rows.iter().map(|r| get(r, N, "name")).collect()
+    rows.iter().map(|r| column(r, N, "name")).collect()
 }
 
 /// The state of package `name` in a collection (for badges); `None` when absent.
@@ -200,12 +200,12 @@ pub fn package_state(
     };
     let lcb = build_state(
         "package.last_complete_build_state",
-        get(r, N, "last_complete_build_state")?,
+        column(r, N, "last_complete_build_state")?,
     )?;
     Ok(Some(PackageState::from_flags(
-        get(r, N, "blocked")?,
-        get(r, N, "tracked")?,
-        get(r, N, "resolved")?,
+        column(r, N, "blocked")?,
+        column(r, N, "tracked")?,
+        column(r, N, "resolved")?,
         lcb,
     )))
 }
@@ -243,13 +243,13 @@ pub fn scalar_stats(client: &mut impl GenericClient) -> Result<Option<ScalarStat
         return Ok(None);
     };
     Ok(Some(ScalarStats {
-        refresh_time: get(r, N, "refresh_time")?,
-        packages: get(r, N, "packages")?,
-        tracked_packages: get(r, N, "tracked_packages")?,
-        blocked_packages: get(r, N, "blocked_packages")?,
-        builds: get(r, N, "builds")?,
-        real_builds: get(r, N, "real_builds")?,
-        scratch_builds: get(r, N, "scratch_builds")?,
+        refresh_time: column(r, N, "refresh_time")?,
+        packages: column(r, N, "packages")?,
+        tracked_packages: column(r, N, "tracked_packages")?,
+        blocked_packages: column(r, N, "blocked_packages")?,
+        builds: column(r, N, "builds")?,
+        real_builds: column(r, N, "real_builds")?,
+        scratch_builds: column(r, N, "scratch_builds")?,
     }))
 }
 
@@ -286,10 +286,10 @@ pub fn resource_stats(
         .iter()
         .map(|r| {
             Ok(ResourceRow {
-                name: get(r, N, "name")?,
-                arch: get(r, N, "arch")?,
-                seconds: get(r, N, "seconds")?,
-                percentage: get(r, N, "percentage")?,
+                name: column(r, N, "name")?,
+                arch: column(r, N, "arch")?,
+                seconds: column(r, N, "seconds")?,
+                percentage: column(r, N, "percentage")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -302,7 +302,7 @@ pub fn resource_stats(
     )?
     .first()
     {
-        Some(r) => get(r, C, "n")?,
+        Some(r) => column(r, C, "n")?,
         None => 0,
     };
     Ok((total, list))
@@ -369,30 +369,31 @@ pub fn affected_by(
     )?;
     rows.iter()
         .map(|r| {
-            let evr = |e: &str, v: &str, rel: &str| -> Result<Option<Evr>> {
-                let v: Option<String> = get(r, N, v)?;
-                let rel: Option<String> = get(r, N, rel)?;
-                Ok(match (v, rel) {
-                    (Some(v), Some(rel)) => Some(Evr::new(get(r, N, e)?, v, rel)),
-                    _ => None,
-                })
-            };
+            let evr =
+                |e: &'static str, v: &'static str, rel: &'static str| -> Result<Option<Evr>> {
+                    let v: Option<String> = column(r, N, v)?;
+                    let rel: Option<String> = column(r, N, rel)?;
+                    Ok(match (v, rel) {
+                        (Some(v), Some(rel)) => Some(Evr::new(column(r, N, e)?, v, rel)),
+                        _ => None,
+                    })
+                };
             let lcb = build_state(
                 "package.last_complete_build_state",
-                get(r, N, "last_complete_build_state")?,
+                column(r, N, "last_complete_build_state")?,
             )?;
             Ok(AffectedByRow {
-                package_name: get(r, N, "name")?,
+                package_name: column(r, N, "name")?,
                 state: PackageState::from_flags(
-                    get(r, N, "blocked")?,
-                    get(r, N, "tracked")?,
-                    get(r, N, "resolved")?,
+                    column(r, N, "blocked")?,
+                    column(r, N, "tracked")?,
+                    column(r, N, "resolved")?,
                     lcb,
                 ),
-                build_id: BuildId(get(r, N, "build_id")?),
-                task_id: KojiTaskId(get(r, N, "task_id")?),
-                started: get(r, N, "started")?,
-                distance: get(r, N, "distance")?,
+                build_id: BuildId(column(r, N, "build_id")?),
+                task_id: KojiTaskId(column(r, N, "task_id")?),
+                started: column(r, N, "started")?,
+                distance: column(r, N, "distance")?,
                 prev: evr("e1", "v1", "r1")?,
                 curr: evr("e2", "v2", "r2")?,
             })
@@ -456,28 +457,28 @@ pub fn api_packages(
     for r in &rows {
         let lcb = build_state(
             "package.last_complete_build_state",
-            get(r, N, "last_complete_build_state")?,
+            column(r, N, "last_complete_build_state")?,
         )?;
-        let task: Option<i32> = get(r, N, "task_id")?;
-        let started: Option<SystemTime> = get(r, N, "started")?;
+        let task: Option<i32> = column(r, N, "task_id")?;
+        let started: Option<SystemTime> = column(r, N, "started")?;
         let last_complete_build = match (task, started) {
             (Some(task), Some(started)) => Some(ApiBuild {
                 task_id: KojiTaskId(task),
                 time_started: started,
-                time_finished: get(r, N, "finished")?,
-                epoch: get(r, N, "epoch")?,
-                version: get(r, N, "version")?,
-                release: get(r, N, "release")?,
+                time_finished: column(r, N, "finished")?,
+                epoch: column(r, N, "epoch")?,
+                version: column(r, N, "version")?,
+                release: column(r, N, "release")?,
             }),
             _ => None,
         };
         out.push(ApiPackage {
-            name: get(r, N, "name")?,
-            collection: get(r, N, "collection")?,
+            name: column(r, N, "name")?,
+            collection: column(r, N, "collection")?,
             state: PackageState::from_flags(
-                get(r, N, "blocked")?,
-                get(r, N, "tracked")?,
-                get(r, N, "resolved")?,
+                column(r, N, "blocked")?,
+                column(r, N, "tracked")?,
+                column(r, N, "resolved")?,
                 lcb,
             ),
             last_complete_build,
@@ -519,20 +520,20 @@ pub fn collection_diff(
     let mut out = Vec::new();
     for r in &rows {
         let s1 = PackageState::from_flags(
-            get(r, N, "b1")?,
-            get(r, N, "t1")?,
-            get(r, N, "r1")?,
-            build_state("package.last_complete_build_state", get(r, N, "s1")?)?,
+            column(r, N, "b1")?,
+            column(r, N, "t1")?,
+            column(r, N, "r1")?,
+            build_state("package.last_complete_build_state", column(r, N, "s1")?)?,
         );
         let s2 = PackageState::from_flags(
-            get(r, N, "b2")?,
-            get(r, N, "t2")?,
-            get(r, N, "r2")?,
-            build_state("package.last_complete_build_state", get(r, N, "s2")?)?,
+            column(r, N, "b2")?,
+            column(r, N, "t2")?,
+            column(r, N, "r2")?,
+            build_state("package.last_complete_build_state", column(r, N, "s2")?)?,
         );
         if s1 != s2 {
             out.push(StateDiffRow {
-                name: get(r, N, "name")?,
+                name: column(r, N, "name")?,
                 state1: s1,
                 state2: s2,
             });

@@ -10,11 +10,11 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use postgres::GenericClient;
-use postgres::types::{FromSql, ToSql, Type};
+use postgres::types::{ToSql, Type};
 
 use crate::model::{
     BasePackageId, BuildId, BuildState, CollectionId, CollectionState, Evr, KojiTaskId, PackageId,
-    PackageState,
+    PackageState, SchedulerSkip,
 };
 
 mod detail;
@@ -40,54 +40,10 @@ pub use misc::{
     scalar_stats,
 };
 
-/// An error from a web query.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The database refused or failed the query (or the connection is gone).
-    #[error("database query `{query}` failed")]
-    Query {
-        /// Which query failed.
-        query: &'static str,
-        /// The driver error.
-        #[source]
-        source: postgres::Error,
-    },
-    /// A row held a value this code does not know (for example a build state outside 2, 3, 5).
-    #[error("unexpected value {value} in column `{column}`")]
-    BadValue {
-        /// The column.
-        column: &'static str,
-        /// The value found.
-        value: i64,
-    },
-}
-
-impl Error {
-    /// Whether the error means the database is unreachable (connection refused, closed,
-    /// shutting down) rather than a problem with one query.
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            Error::Query { source, .. } => {
-                if source.is_closed() {
-                    return true;
-                }
-                match source.code() {
-                    // No SQLSTATE: an I/O or protocol error on the connection.
-                    None => true,
-                    Some(code) => {
-                        let c = code.code();
-                        c.starts_with("08") || c.starts_with("57P")
-                    }
-                }
-            }
-            Error::BadValue { .. } => false,
-        }
-    }
-}
+pub(crate) use crate::db::{Error, build_state, column};
 
 /// Result of the web queries.
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 /// SQL text built only from static fragments, with numbered parameters.
 ///
@@ -178,10 +134,7 @@ impl Sql {
         let params: Vec<&dyn Param> = self.params.iter().map(|p| p.as_ref()).collect();
         client
             .query_typed(self.text.as_str(), &typed(&params))
-            .map_err(|source| Error::Query {
-                query: name,
-                source,
-            })
+            .map_err(|source| Error::Query { what: name, source })
     }
 }
 
@@ -193,32 +146,7 @@ pub(crate) fn query(
 ) -> Result<Vec<postgres::Row>> {
     client
         .query_typed(sql, &typed(params))
-        .map_err(|source| Error::Query {
-            query: name,
-            source,
-        })
-}
-
-/// Reads column `idx` of `row`; a type mismatch is reported as a query error of `name`.
-pub(crate) fn get<'a, T: FromSql<'a>>(
-    row: &'a postgres::Row,
-    name: &'static str,
-    idx: &str,
-) -> Result<T> {
-    row.try_get(idx).map_err(|source| Error::Query {
-        query: name,
-        source,
-    })
-}
-
-pub(crate) fn build_state(column: &'static str, v: Option<i32>) -> Result<Option<BuildState>> {
-    match v {
-        None => Ok(None),
-        Some(v) => BuildState::from_db(v).map(Some).ok_or(Error::BadValue {
-            column,
-            value: i64::from(v),
-        }),
-    }
+        .map_err(|source| Error::Query { what: name, source })
 }
 
 /// A collection with all its attributes.
@@ -290,9 +218,9 @@ pub fn chrome(client: &mut impl GenericClient) -> Result<Chrome> {
     )?;
     let (notice, cids, problems): (Option<String>, Vec<i32>, Vec<String>) = match rows.first() {
         Some(r) => (
-            get(r, N, "notice")?,
-            get(r, N, "cids")?,
-            get(r, N, "problems")?,
+            column(r, N, "notice")?,
+            column(r, N, "cids")?,
+            column(r, N, "problems")?,
         ),
         None => (None, Vec::new(), Vec::new()),
     };
@@ -325,21 +253,21 @@ pub fn collections(client: &mut impl GenericClient) -> Result<Vec<CollectionRow>
     rows.iter()
         .map(|r| {
             Ok(CollectionRow {
-                id: CollectionId(get(r, N, "id")?),
-                name: get(r, N, "name")?,
-                display_name: get(r, N, "display_name")?,
-                order: get(r, N, "order")?,
-                secondary_mode: get(r, N, "secondary_mode")?,
-                target: get(r, N, "target")?,
-                dest_tag: get(r, N, "dest_tag")?,
-                build_tag: get(r, N, "build_tag")?,
-                bugzilla_product: get(r, N, "bugzilla_product")?,
-                bugzilla_version: get(r, N, "bugzilla_version")?,
-                priority_coefficient: get(r, N, "priority_coefficient")?,
-                build_group: get(r, N, "build_group")?,
-                latest_repo_id: get(r, N, "latest_repo_id")?,
-                latest_repo_resolved: get(r, N, "latest_repo_resolved")?,
-                poll_untracked: get(r, N, "poll_untracked")?,
+                id: CollectionId(column(r, N, "id")?),
+                name: column(r, N, "name")?,
+                display_name: column(r, N, "display_name")?,
+                order: column(r, N, "order")?,
+                secondary_mode: column(r, N, "secondary_mode")?,
+                target: column(r, N, "target")?,
+                dest_tag: column(r, N, "dest_tag")?,
+                build_tag: column(r, N, "build_tag")?,
+                bugzilla_product: column(r, N, "bugzilla_product")?,
+                bugzilla_version: column(r, N, "bugzilla_version")?,
+                priority_coefficient: column(r, N, "priority_coefficient")?,
+                build_group: column(r, N, "build_group")?,
+                latest_repo_id: column(r, N, "latest_repo_id")?,
+                latest_repo_resolved: column(r, N, "latest_repo_resolved")?,
+                poll_untracked: column(r, N, "poll_untracked")?,
             })
         })
         .collect()
@@ -370,8 +298,8 @@ pub struct PackageFlags {
     pub dependency_priority: i32,
     /// `build_priority`.
     pub build_priority: i32,
-    /// `scheduler_skip_reason` (1 = no SRPM, 2 = no allowed arch).
-    pub scheduler_skip_reason: Option<i32>,
+    /// `scheduler_skip_reason`: why the scheduler last passed the package over.
+    pub scheduler_skip_reason: Option<SchedulerSkip>,
     /// The collection's `priority_coefficient`.
     pub priority_coefficient: f64,
     /// The collection's `latest_repo_resolved`.
@@ -401,24 +329,34 @@ pub(crate) const FLAG_COLUMNS: &str = "p.blocked, p.tracked, p.resolved, p.skip_
 
 pub(crate) fn flags(row: &postgres::Row, name: &'static str) -> Result<PackageFlags> {
     Ok(PackageFlags {
-        blocked: get(row, name, "blocked")?,
-        tracked: get(row, name, "tracked")?,
-        resolved: get(row, name, "resolved")?,
-        skip_resolution: get(row, name, "skip_resolution")?,
+        blocked: column(row, name, "blocked")?,
+        tracked: column(row, name, "tracked")?,
+        resolved: column(row, name, "resolved")?,
+        skip_resolution: column(row, name, "skip_resolution")?,
         last_complete_build_state: build_state(
             "package.last_complete_build_state",
-            get(row, name, "last_complete_build_state")?,
+            column(row, name, "last_complete_build_state")?,
         )?,
-        running: get(row, name, "running")?,
-        last_build_started: get(row, name, "lb_started")?,
-        manual_priority: get(row, name, "manual_priority")?,
-        static_priority: get(row, name, "static_priority")?,
-        dependency_priority: get(row, name, "dependency_priority")?,
-        build_priority: get(row, name, "build_priority")?,
-        scheduler_skip_reason: get(row, name, "scheduler_skip_reason")?,
-        priority_coefficient: get(row, name, "priority_coefficient")?,
-        collection_resolved: get(row, name, "collection_resolved")?,
+        running: column(row, name, "running")?,
+        last_build_started: column(row, name, "lb_started")?,
+        manual_priority: column(row, name, "manual_priority")?,
+        static_priority: column(row, name, "static_priority")?,
+        dependency_priority: column(row, name, "dependency_priority")?,
+        build_priority: column(row, name, "build_priority")?,
+        scheduler_skip_reason: scheduler_skip(column(row, name, "scheduler_skip_reason")?)?,
+        priority_coefficient: column(row, name, "priority_coefficient")?,
+        collection_resolved: column(row, name, "collection_resolved")?,
     })
+}
+
+fn scheduler_skip(v: Option<i32>) -> Result<Option<SchedulerSkip>> {
+    v.map(|v| {
+        SchedulerSkip::from_db(v).ok_or(Error::BadValue {
+            column: "package.scheduler_skip_reason",
+            value: i64::from(v),
+        })
+    })
+    .transpose()
 }
 
 /// A build as shown in lists: ids, state, times and the SRPM EVR.
@@ -443,7 +381,7 @@ pub struct BuildSummary {
 pub(crate) fn build_summary(
     row: &postgres::Row,
     name: &'static str,
-    cols: [&str; 8],
+    cols: [&'static str; 8],
 ) -> Result<Option<BuildSummary>> {
     let [
         id,
@@ -455,26 +393,26 @@ pub(crate) fn build_summary(
         version,
         release,
     ] = cols;
-    let Some(id) = get::<Option<i32>>(row, name, id)? else {
+    let Some(id) = column::<Option<i32>>(row, name, id)? else {
         return Ok(None);
     };
-    let state_v: i32 = get(row, name, state)?;
+    let state_v: i32 = column(row, name, state)?;
     let state = build_state("build.state", Some(state_v))?.ok_or(Error::BadValue {
         column: "build.state",
         value: i64::from(state_v),
     })?;
-    let version: Option<String> = get(row, name, version)?;
-    let release: Option<String> = get(row, name, release)?;
+    let version: Option<String> = column(row, name, version)?;
+    let release: Option<String> = column(row, name, release)?;
     let evr = match (version, release) {
-        (Some(v), Some(r)) => Some(Evr::new(get(row, name, epoch)?, v, r)),
+        (Some(v), Some(r)) => Some(Evr::new(column(row, name, epoch)?, v, r)),
         _ => None,
     };
     Ok(Some(BuildSummary {
         id: BuildId(id),
-        task_id: KojiTaskId(get(row, name, task_id)?),
+        task_id: KojiTaskId(column(row, name, task_id)?),
         state,
-        started: get(row, name, started)?,
-        finished: get(row, name, finished)?,
+        started: column(row, name, started)?,
+        finished: column(row, name, finished)?,
         evr,
     }))
 }
@@ -509,13 +447,13 @@ pub fn groups_of(
     )?;
     rows.iter()
         .map(|r| {
-            let ns: Option<String> = get(r, N, "namespace")?;
-            let name: String = get(r, N, "name")?;
+            let ns: Option<String> = column(r, N, "namespace")?;
+            let name: String = column(r, N, "name")?;
             let full = match ns {
                 Some(ns) => format!("{ns}/{name}"),
                 None => name,
             };
-            Ok((BasePackageId(get(r, N, "base_id")?), full))
+            Ok((BasePackageId(column(r, N, "base_id")?), full))
         })
         .collect()
 }

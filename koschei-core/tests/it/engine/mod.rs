@@ -8,5 +8,6 @@ mod event_orders;
 mod lost_reply;
 mod pass;
 mod polling;
+mod priority;
 mod repo_resolver;
 mod scheduler;

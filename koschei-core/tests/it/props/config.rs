@@ -7,7 +7,7 @@ use std::path::Path;
 
 use koschei_core::config::{Config, Error, ErrorKind};
 
-use super::rng::{Rng, for_all};
+use koschei_fakehub::rng::{Rng, for_all};
 
 const CASES: u64 = 400;
 
