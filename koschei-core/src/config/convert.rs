@@ -52,6 +52,7 @@ impl KojiConfig {
             srpm_relative_path_root: self.srpm_relative_path_root.clone(),
             build_opts: self.build_opts_struct(),
             ca: self.hub_ca(),
+            proxies: self.proxies.clone(),
             ..ClientOptions::default()
         }
     }

@@ -8,7 +8,8 @@
 //! 2. every `/etc/koschei/config.d/*.toml`, in name order;
 //! 3. the files of `--config` or `KOSCHEI_CONFIG` ([`ConfigSources::extra_files`]).
 //!
-//! Then `KOSCHEI_DATABASE_URL` replaces `database.url`.
+//! Then `KOSCHEI_DATABASE_URL` replaces `database.url`, and the proxy variables
+//! (`https_proxy`, `NO_PROXY`, ...) become [`Config::proxies`].
 //! This module is the only place that reads environment variables ([`ConfigSources::from_env`],
 //! [`state_dir`], [`test_database_url`], [`invoking_user`]).
 //!
@@ -22,6 +23,7 @@
 
 mod convert;
 mod messaging;
+mod proxy;
 pub mod raw;
 mod secret;
 mod source;
@@ -32,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use messaging::{BrokerConfig, MessagingConfig, TlsFiles};
+pub use proxy::{PROXY_VARIABLES, Proxies, ProxyUrl};
 pub use raw::RawConfig;
 pub use secret::{DatabaseUrl, mask_url_password};
 
@@ -125,6 +128,9 @@ pub struct ConfigSources {
     pub extra_files: Vec<PathBuf>,
     /// Overrides `database.url` (`KOSCHEI_DATABASE_URL`).
     pub database_url: Option<String>,
+    /// The proxy variables that are set (name, value): [`PROXY_VARIABLES`], read into
+    /// [`Config::proxies`].
+    pub proxy_vars: Vec<(String, String)>,
 }
 
 /// The system configuration directory.
@@ -151,6 +157,10 @@ impl ConfigSources {
             database_url: std::env::var("KOSCHEI_DATABASE_URL")
                 .ok()
                 .filter(|s| !s.is_empty()),
+            proxy_vars: PROXY_VARIABLES
+                .iter()
+                .filter_map(|n| std::env::var(n).ok().map(|v| ((*n).to_owned(), v)))
+                .collect(),
         }
     }
 
@@ -245,6 +255,9 @@ pub struct Config {
     pub real_builds_insert_chunk: u32,
     /// `[fedmsg]`, `[fedmsg-publisher]` and `[fedora-messaging]`.
     pub messaging: MessagingConfig,
+    /// The HTTP(S) proxies of the environment (`https_proxy`, `NO_PROXY`, ...: see
+    /// [`Proxies`]), for repo downloads and Koji calls; none unless [`Config::load`] found some.
+    pub proxies: Proxies,
     raw: RawConfig,
     files: Vec<PathBuf>,
 }
@@ -329,6 +342,8 @@ pub struct KojiConfig {
     pub connect_timeout: Duration,
     /// Time for a whole response.
     pub timeout: Duration,
+    /// The environment's proxies ([`Config::proxies`]) for calls to this hub.
+    pub proxies: Proxies,
 }
 
 /// `[dependency]`, validated.
@@ -505,6 +520,16 @@ impl Config {
         let texts: Vec<(&Path, &str)> = texts.iter().map(|(p, t)| (*p, t.as_str())).collect();
         let mut config = Config::from_texts(&texts, sources.database_url.as_deref())?;
         config.files = files;
+        config.proxies = Proxies::from_vars(
+            sources
+                .proxy_vars
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )?;
+        config.koji.proxies = config.proxies.clone();
+        if let Some(secondary) = &mut config.secondary_koji {
+            secondary.proxies = config.proxies.clone();
+        }
         Ok(config)
     }
 
@@ -820,6 +845,7 @@ impl Validator<'_> {
                 self.positive(&key("connect_timeout"), k.connect_timeout)?,
             ),
             timeout: Duration::from_secs(self.positive(&key("timeout"), k.timeout)?),
+            proxies: Proxies::none(),
         })
     }
 }
@@ -1131,6 +1157,7 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
     )?;
     Ok(Config {
         messaging,
+        proxies: Proxies::none(),
         database: DatabaseConfig {
             url,
             unpriv_username: raw.database.unpriv_username.clone(),

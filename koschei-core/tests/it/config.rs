@@ -11,6 +11,7 @@ fn sources(dir: &TempDir, extra: &[&str]) -> ConfigSources {
         system_dir: Some(dir.path().join("etc")),
         extra_files: extra.iter().map(|f| dir.path().join(f)).collect(),
         database_url: None,
+        proxy_vars: Vec::new(),
     }
 }
 
@@ -91,6 +92,36 @@ fn environment_database_url_overrides_files() {
         c.database.url.as_ref().unwrap().expose(),
         "postgresql://b:pw@env/db"
     );
+}
+
+#[test]
+fn proxy_variables_become_the_proxies_and_a_bad_one_names_its_variable() {
+    let dir = TempDir::new("cfg-proxy");
+    let mut s = sources(&dir, &[]);
+    assert_eq!(
+        Config::load(&s).unwrap().proxies,
+        koschei_core::config::Proxies::none()
+    );
+    s.proxy_vars = vec![
+        (
+            "https_proxy".to_owned(),
+            "http://proxy.example:3128".to_owned(),
+        ),
+        ("NO_PROXY".to_owned(), ".example.org".to_owned()),
+    ];
+    let c = Config::load(&s).unwrap();
+    assert_eq!(
+        c.proxies
+            .for_url("https://kojipkgs.example/repos")
+            .map(|p| p.expose()),
+        Some("http://proxy.example:3128")
+    );
+    assert_eq!(c.proxies.for_url("https://copr.example.org/results"), None);
+    assert_eq!(c.proxies.for_url("http://kojipkgs.example/repos"), None);
+    s.proxy_vars = vec![("ALL_PROXY".to_owned(), "nonsense://x".to_owned())];
+    let e = Config::load(&s).unwrap_err();
+    assert!(matches!(e, Error::Value { .. }), "{e:?}");
+    assert!(e.to_string().contains("`ALL_PROXY`"), "{e}");
 }
 
 #[test]
