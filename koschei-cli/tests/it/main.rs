@@ -6,5 +6,6 @@ mod basic;
 mod edits;
 mod koji_lookup;
 mod offline;
+mod remote;
 mod restart;
 mod support;
