@@ -22,13 +22,13 @@ fn apply(
         let Some(changes) = pkg::edit(tx, p.id, edit)? else {
             anyhow::bail!("package `{}` disappeared meanwhile", p.name);
         };
-        if changes.is_empty() {
-            if let Some(why) = unchanged {
-                out.push(Entry::note(format!(
-                    "Package {} (collection {}): {why}",
-                    p.name, p.collection
-                )));
-            }
+        if changes.is_empty()
+            && let Some(why) = unchanged
+        {
+            out.push(Entry::note(format!(
+                "Package {} (collection {}): {why}",
+                p.name, p.collection
+            )));
         }
         out.extend(changes.iter().map(|c| entry(p, c)));
     }
