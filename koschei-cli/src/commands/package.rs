@@ -158,7 +158,8 @@ fn print_text(
     }
     match &p.last_build {
         Some(lb) => outln!(
-            "  last build: task {} {} started {}{}",
+            "  last build: build {}, task {} {} started {}{}",
+            lb.id.0,
             lb.task_id,
             lb.state.map_or("?", |s| s.as_str()),
             lb.started,

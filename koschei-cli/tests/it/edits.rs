@@ -533,9 +533,14 @@ fn cancel_build_records_the_request_once_for_running_builds() {
         "{err}"
     );
 
+    let running = id(102);
+    let shown = ok(&db, &["package", "show", "bash"]);
+    assert!(
+        shown.contains(&format!("last build: build {running}, task 102 running")),
+        "{shown}"
+    );
     let n = log_messages(&db).len();
     let out = ok(&db, &["cancel-build", "-c", "f40", "bash"]);
-    let running = id(102);
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         [

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Error, QueryContext, build_state, column};
 use crate::model::{
-    BasePackageId, BuildState, CollectionId, PackageGroupId, PackageId, PackageState,
+    BasePackageId, BuildId, BuildState, CollectionId, PackageGroupId, PackageId, PackageState,
 };
 
 /// A package in one collection.
@@ -47,6 +47,8 @@ pub struct Package {
 /// A short view of a build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BuildSummary {
+    /// The build (`koschei cancel-build` takes it).
+    pub id: BuildId,
     /// Koji task.
     pub task_id: i32,
     /// State.
@@ -63,7 +65,7 @@ const SELECT: &str = "SELECT p.id, p.base_id, p.name, p.collection_id, c.name AS
         p.last_complete_build_state, p.min_rebuild_interval_hours,
         to_char(p.suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS suspended_until,
         to_char(p.last_submitted AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_submitted,
-        b.task_id AS lb_task_id, b.state AS lb_state,
+        b.id AS lb_id, b.task_id AS lb_task_id, b.state AS lb_state,
         to_char(b.started AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS lb_started,
         b.version || '-' || b.release AS lb_version_release
     FROM package p JOIN collection c ON c.id = p.collection_id
@@ -80,6 +82,7 @@ impl Package {
         )?;
         let last_build = match column::<Option<i32>>(r, q, "lb_task_id")? {
             Some(task_id) => Some(BuildSummary {
+                id: BuildId(column(r, q, "lb_id")?),
                 task_id,
                 state: build_state("build.state", column(r, q, "lb_state")?)?,
                 started: column(r, q, "lb_started")?,
