@@ -150,6 +150,57 @@ pub fn parse_utc(input: &str) -> Result<SystemTime, ParseError> {
     Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
+/// A time's UTC civil fields (proleptic Gregorian; times before 1970 included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    /// Year.
+    pub year: i64,
+    /// Month, 1 to 12.
+    pub month: u32,
+    /// Day of the month, 1 to 31.
+    pub day: u32,
+    /// Hour, 0 to 23.
+    pub hour: u32,
+    /// Minute, 0 to 59.
+    pub minute: u32,
+    /// Second, 0 to 59.
+    pub second: u32,
+    /// Microseconds of the second (truncated).
+    pub micros: u32,
+}
+
+/// Splits `t` into UTC civil fields: the one calendar conversion the crates share (the web's
+/// times, Koji's `createdAfter` option, the CLI's dates).
+pub fn civil(t: SystemTime) -> Civil {
+    let (secs, micros) = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2),
+            d.subsec_micros(),
+        ),
+        Err(e) => {
+            let d = e.duration();
+            let s = i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2);
+            if d.subsec_micros() == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, 1_000_000 - d.subsec_micros())
+            }
+        }
+    };
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    let to_u32 = |v: i64| u32::try_from(v).unwrap_or(0);
+    Civil {
+        year,
+        month,
+        day,
+        hour: to_u32(rem / 3600),
+        minute: to_u32(rem % 3600 / 60),
+        second: to_u32(rem % 60),
+        micros,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
