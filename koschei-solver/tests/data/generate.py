@@ -403,9 +403,11 @@ def edge_cases_case():
             requires=["libfoo(x86-32) = 1.0-1"]),
         # Only the 32-bit build exists.
         pkg("only32", arch="i686", provides=["only32(x86-32) = 1.0-1"]),
-        # Both arches, but not of the same version.
-        pkg("libbar", ver="2.0", provides=["libbar(x86-64) = 2.0-1"]),
+        # Both arches, but not of the same version (so a reused solver could
+        # answer differently from a fresh one).
+        pkg("libbar", ver="2.0", provides=["libbar(x86-64) = 2.0-1"], requires=["base"]),
         pkg("libbar", arch="i686", provides=["libbar(x86-32) = 1.0-1"]),
+        pkg("needs-libbar32", arch="noarch", requires=["libbar(x86-32)"]),
         # Directories, owned (type="dir") in filelists only and in primary.
         pkg("tool", fl_files=[("/usr/share/tool", "dir"), "/usr/share/tool/data"]),
         pkg("etc-tool", arch="noarch", files=[("/etc/tool.d", "dir"), "/etc/tool.d/tool.conf"]),
@@ -418,6 +420,9 @@ def edge_cases_case():
         ("isa64", "1", ["libfoo(x86-64)"]),
         ("isa32-only", "1", ["only32(x86-32)"]),
         ("isa32-skewed", "1", ["libbar(x86-32)"]),
+        ("isa64-skewed", "1", ["libbar(x86-64)"]),
+        ("needs-isa32-skewed", "1", ["needs-libbar32"]),
+        ("isa-skewed-both", "1", ["libbar(x86-64)", "needs-libbar32"]),
         ("dir-slash", "1", ["/usr/share/tool/"]),
         ("dir", "1", ["/usr/share/tool"]),
         ("etc-dir-slash", "1", ["/etc/tool.d/"]),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use koschei_solver::{ResolveOptions, read_source_packages, resolve_all};
+use koschei_solver::{ResolveOptions, Resolver, read_source_packages, resolve_all};
 use serde_json::Value;
 
 use crate::support::{TempDir, fixture, load, manifest_dir, shared_data};
@@ -256,5 +256,41 @@ fn missing_build_require_listed_twice_is_stored_once() {
         assert_eq!(theirs[name]["listed_problems"], serde_json::json!(listed), "{name}");
         assert_eq!(theirs[name]["problems"], serde_json::json!(stored), "{name}");
         assert_eq!(ours[name], serde_json::json!([false, [], stored]), "{name}");
+    }
+}
+
+#[test]
+fn answers_do_not_depend_on_what_the_solver_solved_before() {
+    // `libbar` is x86_64 2.0 and i686 1.0: after a solve that added the
+    // x86_64 build, a reused libsolv solver's infarch rules would block the
+    // i686 one that `needs-libbar32` needs; hawkey solves each goal afresh.
+    let case = fixture("edge-cases");
+    let theirs = hawkey_answers(&case.join("binary"), &case.join("source"), false);
+    let cache = TempDir::new("fresh-solver");
+    let repo = load(&case.join("binary"), cache.path());
+    let group = repo.build_group().unwrap_or_default().to_vec();
+    let mut resolver = Resolver::new(&[&repo], ResolveOptions::default()).expect("resolver");
+    assert!(!resolver.reuses_solver(), "a pool with a lock-step gap");
+    for name in ["isa64-skewed", "needs-isa32-skewed", "isa-skewed-both"] {
+        let brs = match name {
+            "isa64-skewed" => vec!["libbar(x86-64)".to_owned()],
+            "needs-isa32-skewed" => vec!["needs-libbar32".to_owned()],
+            _ => vec!["libbar(x86-64)".to_owned(), "needs-libbar32".to_owned()],
+        };
+        let r = resolver.resolve(&group, &brs);
+        assert_eq!(
+            serde_json::json!([r.resolved, r.installs, r.problems]),
+            theirs[name],
+            "{name}"
+        );
+    }
+    assert_eq!(theirs["needs-isa32-skewed"][0], true);
+    assert_eq!(theirs["isa-skewed-both"][0], false);
+
+    // Without such a gap the fast path stays: one solver for all solves.
+    for data in [fixture("problems").join("binary"), shared_data("small").join("binary")] {
+        let repo = load(&data, cache.path());
+        let resolver = Resolver::new(&[&repo], ResolveOptions::default()).expect("resolver");
+        assert!(resolver.reuses_solver(), "{}", data.display());
     }
 }
