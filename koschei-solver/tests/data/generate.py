@@ -353,6 +353,13 @@ def incremental_case():
         pkg("bumped-lib", ver="1.0", rel="1"),
         pkg("gone-lib"),
         pkg("richpkg", requires=["(ra or rb)"]),
+        # Multilib: only the i686 build of mlib-a; both builds of mlib-b and
+        # mlib-c, of one version.
+        pkg("mlib-a", arch="i686", provides=["mlib-a(x86-32) = 1.0-1"]),
+        pkg("mlib-b", provides=["mlib-b(x86-64) = 1.0-1"]),
+        pkg("mlib-b", arch="i686", provides=["mlib-b(x86-32) = 1.0-1"]),
+        pkg("mlib-c", provides=["mlib-c(x86-64) = 1.0-1"]),
+        pkg("mlib-c", arch="i686", provides=["mlib-c(x86-32) = 1.0-1"]),
     ]
     new = common + [
         pkg("ref1", rel="2", requires=["impl-b"]),
@@ -367,6 +374,16 @@ def incremental_case():
         pkg("impl-a", provides=["virt"]),
         # The same operands, another operator.
         pkg("richpkg", rel="2", requires=["(ra and rb)"]),
+        # The x86_64 build of mlib-a appears (the i686 one now needs it in
+        # lock-step); only the x86_64 build of mlib-b is rebuilt (the i686
+        # one has no x86_64 build of its version left); both builds of
+        # mlib-c are rebuilt together.
+        pkg("mlib-a", provides=["mlib-a(x86-64) = 1.0-1"]),
+        pkg("mlib-a", arch="i686", provides=["mlib-a(x86-32) = 1.0-1"]),
+        pkg("mlib-b", rel="2", provides=["mlib-b(x86-64) = 1.0-2"]),
+        pkg("mlib-b", arch="i686", provides=["mlib-b(x86-32) = 1.0-1"]),
+        pkg("mlib-c", rel="2", provides=["mlib-c(x86-64) = 1.0-2"]),
+        pkg("mlib-c", arch="i686", rel="2", provides=["mlib-c(x86-32) = 1.0-2"]),
     ]
     for sub, pkgs in (("old", old), ("new", new)):
         write_repo(os.path.join(root, sub), [
@@ -384,6 +401,9 @@ def incremental_case():
         ("rich-operator", "1", ["richpkg"]),
         ("stable", "1", ["stable-user"]),
         ("bumped", "1", ["bumped-user"]),
+        ("multilib-mate-added", "1", ["mlib-a(x86-32)"]),
+        ("multilib-mate-rebuilt", "1", ["mlib-b(x86-32)"]),
+        ("multilib-rebuilt", "1", ["mlib-c(x86-32)"]),
     ]
     srcs = [pkg(n, ver=v, rel="1", arch="src", requires=brs) for n, v, brs in sources]
     write_repo(os.path.join(root, "source"), [
