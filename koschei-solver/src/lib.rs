@@ -49,6 +49,12 @@ mod repository;
 mod resolver;
 mod wrapper;
 
+/// The version of the resolver's answers: raised whenever the answer to the
+/// same repository and request changes (2: multilib lock-step and one
+/// trailing slash dropped from file lookups, as hawkey). Remembered or
+/// previous answers of another version are never carried over.
+pub const ANSWERS_VERSION: u32 = 2;
+
 pub use batch::{BatchStats, Resolved, resolve_all, run_batch, run_batch_carrying};
 pub use diff::{bfs_distances, nevra_name, split_nevra};
 pub use error::SolverError;

@@ -273,7 +273,8 @@ impl Resolver {
         }
         let mut out = Vec::new();
         if dep.starts_with('/') {
-            self.pool.select_file(file_lookup_path(dep), &mut self.scratch);
+            self.pool
+                .select_file(file_lookup_path(dep), &mut self.scratch);
             for pair in self.scratch.as_slice().chunks_exact(2) {
                 out.extend(self.pool.selection_solvables(pair[0], pair[1]));
             }
@@ -314,7 +315,8 @@ impl Resolver {
             return true;
         }
         if dep.starts_with('/') {
-            self.pool.select_file(file_lookup_path(dep), &mut self.scratch);
+            self.pool
+                .select_file(file_lookup_path(dep), &mut self.scratch);
             let sel = self.scratch.as_slice().to_vec();
             if sel.is_empty() {
                 return false;
@@ -455,7 +457,8 @@ impl Resolver {
             }
         }
         if dep.starts_with('/') {
-            self.pool.select_file(file_lookup_path(dep), &mut self.scratch);
+            self.pool
+                .select_file(file_lookup_path(dep), &mut self.scratch);
             let sel = self.scratch.as_slice().to_vec();
             let mut out = Vec::new();
             for pair in sel.chunks_exact(2) {

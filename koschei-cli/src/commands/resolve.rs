@@ -168,6 +168,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "ignore_weak_deps": a.ignore_weak_deps,
         "group": a.group,
         "arch": a.arch,
+        "answers_version": koschei_solver::ANSWERS_VERSION,
     });
     if previous.is_some() {
         summary["incremental"] = incremental.clone().into();

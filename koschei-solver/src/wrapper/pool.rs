@@ -719,9 +719,9 @@ impl Pool {
                 return false;
             }
             let evr = self.solvable_ids(p).1;
-            !mates.iter().any(|&(q, b)| {
-                b > 1 && b & CLASS == best & CLASS && self.solvable_ids(q).1 == evr
-            })
+            !mates
+                .iter()
+                .any(|&(q, b)| b > 1 && b & CLASS == best & CLASS && self.solvable_ids(q).1 == evr)
         })
     }
 

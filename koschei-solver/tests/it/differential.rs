@@ -253,8 +253,16 @@ fn missing_build_require_listed_twice_is_stored_once() {
     ] {
         // run_goal lists the problem once per listing; the repo resolver
         // stores `set(problems)`, one row per text, and so do we.
-        assert_eq!(theirs[name]["listed_problems"], serde_json::json!(listed), "{name}");
-        assert_eq!(theirs[name]["problems"], serde_json::json!(stored), "{name}");
+        assert_eq!(
+            theirs[name]["listed_problems"],
+            serde_json::json!(listed),
+            "{name}"
+        );
+        assert_eq!(
+            theirs[name]["problems"],
+            serde_json::json!(stored),
+            "{name}"
+        );
         assert_eq!(ours[name], serde_json::json!([false, [], stored]), "{name}");
     }
 }
@@ -288,7 +296,10 @@ fn answers_do_not_depend_on_what_the_solver_solved_before() {
     assert_eq!(theirs["isa-skewed-both"][0], false);
 
     // Without such a gap the fast path stays: one solver for all solves.
-    for data in [fixture("problems").join("binary"), shared_data("small").join("binary")] {
+    for data in [
+        fixture("problems").join("binary"),
+        shared_data("small").join("binary"),
+    ] {
         let repo = load(&data, cache.path());
         let resolver = Resolver::new(&[&repo], ResolveOptions::default()).expect("resolver");
         assert!(resolver.reuses_solver(), "{}", data.display());

@@ -318,6 +318,22 @@ fn a_missing_corrupt_or_mismatching_file_means_a_full_run() {
         false,
     );
     only(&truncated, "memory-file-unusable");
+    // A whole file of format version 1 holds answers of the rules before
+    // issue 16 (no multilib lock-step, no trailing-slash lookup).
+    let version_1 = second_process(
+        |p| {
+            use sha2::Digest;
+            let mut bytes = std::fs::read(p).expect("read");
+            let at = b"koschei-memory\n".len();
+            bytes[at..at + 4].copy_from_slice(&1u32.to_le_bytes());
+            let body = bytes.len() - 32;
+            let digest = sha2::Sha256::digest(&bytes[..body]);
+            bytes[body..].copy_from_slice(&digest);
+            std::fs::write(p, bytes).expect("write");
+        },
+        false,
+    );
+    only(&version_1, "memory-file-unusable");
     // The previous repo as loaded now is not the one the answers were made for.
     let other_repo = second_process(|_| {}, true);
     only(&other_repo, "previous-repo-unavailable");
