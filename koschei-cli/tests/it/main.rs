@@ -5,5 +5,6 @@ mod admin;
 mod basic;
 mod koji_lookup;
 mod offline;
+mod remote;
 mod restart;
 mod support;
