@@ -3,6 +3,7 @@
 
 mod admin;
 mod basic;
+mod edits;
 mod koji_lookup;
 mod offline;
 mod remote;

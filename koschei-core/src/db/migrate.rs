@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "changes_build",
         sql: include_str!("migrations/0005_changes_build.sql"),
     },
+    Migration {
+        version: 6,
+        name: "suspension_rate_limit",
+        sql: include_str!("migrations/0006_suspension_rate_limit.sql"),
+    },
 ];
 
 /// The schema version this binary works with.
