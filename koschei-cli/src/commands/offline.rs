@@ -146,6 +146,7 @@ pub(crate) struct PreviousRun {
     ignore_weak_deps: Option<bool>,
     group: Option<String>,
     arch: Option<String>,
+    answers_version: Option<u64>,
 }
 
 fn string_list(v: &serde_json::Value, key: &str) -> Option<Vec<String>> {
@@ -169,6 +170,7 @@ impl PreviousRun {
             ignore_weak_deps: None,
             group: None,
             arch: None,
+            answers_version: None,
         };
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
             let at = || format!("`{}` line {}", path.display(), n + 1);
@@ -185,6 +187,7 @@ impl PreviousRun {
                 run.group = text("group");
                 run.arch = text("arch");
                 run.ignore_weak_deps = s.get("ignore_weak_deps").and_then(|x| x.as_bool());
+                run.answers_version = s.get("answers_version").and_then(|x| x.as_u64());
                 continue;
             }
             let parsed = (|| {
@@ -235,6 +238,20 @@ impl PreviousRun {
                 ));
             }
             Some(_) => {}
+        }
+        let current = u64::from(koschei_solver::ANSWERS_VERSION);
+        match self.answers_version {
+            Some(v) if v == current => {}
+            Some(v) => {
+                return Some(format!(
+                    "it holds answers version {v}, this resolver gives answers version {current}"
+                ));
+            }
+            None => {
+                return Some(format!(
+                    "it records no answers version (made before version {current})"
+                ));
+            }
         }
         if self.ignore_weak_deps != Some(args.ignore_weak_deps) {
             return Some("it was made with another --ignore-weak-deps setting".to_owned());

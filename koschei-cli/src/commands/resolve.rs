@@ -161,6 +161,7 @@ pub(crate) fn run(config: &koschei_core::Config, args: &Args) -> anyhow::Result<
         "ignore_weak_deps": a.ignore_weak_deps,
         "group": a.group,
         "arch": a.arch,
+        "answers_version": koschei_solver::ANSWERS_VERSION,
     });
     if let Some(id) = loaded.origin.koji_repo_id() {
         summary["koji_repo_id"] = id.0.into();
