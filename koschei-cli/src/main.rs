@@ -103,7 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Collection(c) => commands::collection::run(&ctx, c).map(|()| 0),
         Command::Package(c) => commands::package::run(&ctx, c).map(|()| 0),
         Command::Admin(c) => commands::admin::run(&ctx, c).map(|()| 0),
-        Command::Resolve(a) => commands::resolve::run(&a),
+        Command::Resolve(a) => commands::resolve::run(&ctx.config, &a),
         Command::Impact(a) => commands::impact::run(&ctx.config, &a),
         Command::Run(a) => commands::run::run_once(&ctx, a),
         Command::Service(c) => commands::run::service(&ctx, c),

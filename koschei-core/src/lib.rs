@@ -9,6 +9,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`config`] | loading, merging and validating the TOML configuration (the only module that reads environment variables) |
+//! | [`calendar`] | UTC dates and times as users type and read them (`2025-06-01 12:30`) |
 //! | [`model`] | plain domain types: ids (Koschei's rows and Koji's, 32 bits), EVR/NEVRA with RPM order, states |
 //! | [`koji`] | the Koji XML-RPC client and the engine's Koji vocabulary: the [`koji::KojiApi`] trait, state enums, answer structs |
 //! | [`repo`] | `repomd.xml` parsing and checksums, and the verified, process-safe repodata cache |
@@ -41,6 +42,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod config;
 #[cfg(feature = "postgres")]
 pub mod db;

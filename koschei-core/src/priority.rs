@@ -6,6 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::calendar::format_utc;
 use crate::model::{BuildState, SchedulerSkip};
 
 /// The `priorities` settings (defaults are the original's).
@@ -101,6 +102,23 @@ pub struct PriorityInput {
     pub build: i32,
     /// `package.scheduler_skip_reason`: why the scheduler last passed the package over.
     pub scheduler_skip: Option<SchedulerSkip>,
+    /// `package.suspended_until`: an admin suspended scheduling until then (#128, #326).
+    pub suspended_until: Option<SystemTime>,
+    /// `package.last_submitted`: when Koschei last submitted a scratch build of the package
+    /// (kept when the build is deleted, canceled or killed by a Koji fault).
+    pub last_submitted: Option<SystemTime>,
+    /// `package.min_rebuild_interval_hours`: the least time between two submissions (#310).
+    pub min_rebuild_interval: Option<Duration>,
+}
+
+impl PriorityInput {
+    /// When the rebuild interval allows the next submission, if it does not yet at `now`.
+    pub fn rebuild_not_before(&self, now: SystemTime) -> Option<SystemTime> {
+        let next = self
+            .last_submitted?
+            .checked_add(self.min_rebuild_interval?)?;
+        (next > now).then_some(next)
+    }
 }
 
 /// Why a package is not built now: the skip reasons of the package page and the API, in
@@ -130,6 +148,16 @@ pub enum SkipReason {
     BuildrootUnresolved,
     /// The collection's base buildroot was not resolved yet.
     BuildrootNotResolvedYet,
+    /// An admin suspended scheduling of the package until this time (`koschei suspend`).
+    Suspended {
+        /// The end of the suspension.
+        until: SystemTime,
+    },
+    /// The package's minimum rebuild interval has not passed since its last submission.
+    RebuildInterval {
+        /// The earliest time of the next submission.
+        next: SystemTime,
+    },
 }
 
 impl SkipReason {
@@ -151,6 +179,13 @@ impl SkipReason {
             SkipReason::BuildrootNotResolvedYet => {
                 format!("Base buildroot for {collection} was not resolved yet")
             }
+            SkipReason::Suspended { until } => {
+                format!("Scheduling is suspended until {}", format_utc(until))
+            }
+            SkipReason::RebuildInterval { next } => format!(
+                "Minimum rebuild interval not elapsed: no build before {}",
+                format_utc(next)
+            ),
         }
     }
 
@@ -161,9 +196,9 @@ impl SkipReason {
     }
 }
 
-/// Every skip reason of a package, in the order the package page lists them (the
+/// Every skip reason of a package at `now`, in the order the package page lists them (the
 /// scheduler's own first, then the package's, then the collection's).
-pub fn skip_reasons(input: &PriorityInput) -> Vec<SkipReason> {
+pub fn skip_reasons(input: &PriorityInput, now: SystemTime) -> Vec<SkipReason> {
     let mut out = Vec::new();
     match input.scheduler_skip {
         Some(SchedulerSkip::NoSrpm) => out.push(SkipReason::NoSrpm),
@@ -186,6 +221,12 @@ pub fn skip_reasons(input: &PriorityInput) -> Vec<SkipReason> {
     }
     if input.last_build_started.is_none() {
         out.push(SkipReason::NoBuild);
+    }
+    if let Some(until) = input.suspended_until.filter(|u| *u > now) {
+        out.push(SkipReason::Suspended { until });
+    }
+    if let Some(next) = input.rebuild_not_before(now) {
+        out.push(SkipReason::RebuildInterval { next });
     }
     match input.collection_resolved {
         Some(true) => {}
@@ -260,7 +301,7 @@ pub fn breakdown(input: &PriorityInput, settings: &Priorities, now: SystemTime) 
         let dynamic = f64::from(input.dependency) + f64::from(input.build) + time;
         f64::from(input.manual) + f64::from(input.static_) + dynamic * input.coefficient
     });
-    let reasons = skip_reasons(input);
+    let reasons = skip_reasons(input, now);
     let priority = match (reasons.iter().find(|r| r.blocks()), total) {
         (Some(r), _) => Err(*r),
         (None, Some(t)) => Ok(t),
@@ -396,6 +437,9 @@ mod tests {
             dependency: 0,
             build: 0,
             scheduler_skip: None,
+            suspended_until: None,
+            last_submitted: None,
+            min_rebuild_interval: None,
         }
     }
 
@@ -520,7 +564,7 @@ mod tests {
             scheduler_skip: Some(SchedulerSkip::NoSrpm),
             ..base.clone()
         };
-        assert_eq!(skip_reasons(&no_srpm), [SkipReason::NoSrpm]);
+        assert_eq!(skip_reasons(&no_srpm, now), [SkipReason::NoSrpm]);
         assert_eq!(current_priority(&no_srpm, &s, now), Err(SkipReason::NoSrpm));
         // No build arch only explains the lowered manual priority.
         let no_arch = PriorityInput {
@@ -560,6 +604,88 @@ mod tests {
             SkipReason::BuildrootNotResolvedYet.text("Fedora Rawhide"),
             "Base buildroot for Fedora Rawhide was not resolved yet"
         );
+    }
+
+    #[test]
+    fn suspension_and_rebuild_interval_block_until_their_time() {
+        let s = Priorities::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_507_629_600);
+        let base = PriorityInput {
+            dependency: 1000,
+            ..input(hours_before(now, 34.0))
+        };
+        assert!(breakdown(&base, &s, now).schedulable());
+        let hour = Duration::from_secs(3600);
+        // Suspended until tomorrow: no priority, the reason names the date.
+        let until = now + 24 * hour;
+        let suspended = PriorityInput {
+            suspended_until: Some(until),
+            ..base.clone()
+        };
+        let b = breakdown(&suspended, &s, now);
+        assert_eq!(b.priority, Err(SkipReason::Suspended { until }));
+        assert!(!b.schedulable());
+        assert_eq!(
+            SkipReason::Suspended { until }.text("x"),
+            "Scheduling is suspended until 2017-10-11 10:00 UTC"
+        );
+        // A suspension that has ended (or ends now) no longer counts.
+        for ended in [now, now - hour] {
+            let b = breakdown(
+                &PriorityInput {
+                    suspended_until: Some(ended),
+                    ..base.clone()
+                },
+                &s,
+                now,
+            );
+            assert!(b.schedulable(), "{ended:?}");
+            assert!(b.reasons.is_empty());
+        }
+        // Submitted 2 h ago with a 24 h interval: no build for 22 h more.
+        let limited = PriorityInput {
+            last_submitted: Some(now - 2 * hour),
+            min_rebuild_interval: Some(24 * hour),
+            ..base.clone()
+        };
+        let next = now + 22 * hour;
+        assert_eq!(limited.rebuild_not_before(now), Some(next));
+        let b = breakdown(&limited, &s, now);
+        assert_eq!(b.priority, Err(SkipReason::RebuildInterval { next }));
+        assert_eq!(
+            SkipReason::RebuildInterval { next }.text("x"),
+            "Minimum rebuild interval not elapsed: no build before 2017-10-11 08:00 UTC"
+        );
+        // After the interval, or without one, or never submitted: schedulable.
+        let later = now + 23 * hour;
+        assert!(breakdown(&limited, &s, later).schedulable());
+        for i in [
+            PriorityInput {
+                min_rebuild_interval: None,
+                ..limited.clone()
+            },
+            PriorityInput {
+                last_submitted: None,
+                ..limited.clone()
+            },
+        ] {
+            assert_eq!(i.rebuild_not_before(now), None);
+            assert!(breakdown(&i, &s, now).schedulable());
+        }
+        // Both: listed in order, the suspension wins.
+        let both = PriorityInput {
+            suspended_until: Some(until),
+            ..limited
+        };
+        let b = breakdown(&both, &s, now);
+        assert_eq!(
+            b.reasons,
+            [
+                SkipReason::Suspended { until },
+                SkipReason::RebuildInterval { next }
+            ]
+        );
+        assert_eq!(b.priority, Err(SkipReason::Suspended { until }));
     }
 
     #[test]

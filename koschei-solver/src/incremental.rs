@@ -16,7 +16,9 @@
 //!    dependency (required, recommended, conflicting, obsoleted,
 //!    supplemented or enhanced) whose set of providers changed, or whose
 //!    providers' names now sort differently (libsolv breaks ties between
-//!    names by their string ids, which a `.solv` file renumbers);
+//!    names by their string ids, which a `.solv` file renumbers), or whose
+//!    lock-step relatives (the same-version builds of its name in a better
+//!    arch or noarch, which libsolv's multilib rules tie it to) changed;
 //! 3. one of its job entries (build group names and BuildRequires) matches
 //!    other packages than before, in another order, or a tainted one;
 //! 4. a new or tainted package supplements or enhances a package of its
@@ -443,6 +445,25 @@ impl Delta {
             let partner = new_to_old[xi];
             if partner == 0 {
                 tainted[xi] = true;
+            }
+            // libsolv's multilib lock-step rules tie an inferior-arch package
+            // to the same-version builds of its name: they join its solve
+            // like the candidates of a dependency, so they must be the images
+            // of the old package's, and their taint spreads to it.
+            let relatives = np.lock_step_relatives(x);
+            for &y in &relatives {
+                dependents[y as usize].push(x);
+            }
+            if partner != 0 && !tainted[xi] {
+                let mut images: Vec<ffi::Id> = op
+                    .lock_step_relatives(partner)
+                    .into_iter()
+                    .map(|o| pairing.image(o))
+                    .collect();
+                images.sort_unstable();
+                if images != relatives {
+                    tainted[xi] = true;
+                }
             }
             for kind in DepKind::ALL {
                 if kind == DepKind::Provides {

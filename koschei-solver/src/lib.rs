@@ -5,8 +5,9 @@
 //!   filelists, comps), verifies every file's checksum and keeps the packages
 //!   in a `.solv` cache keyed by the repomd checksum. Answers always come
 //!   from a pool loaded from that cache, as deployed Koschei's do.
-//! * [`Resolver`] owns one libsolv pool and a reused solver (one per thread)
-//!   and turns a build group plus BuildRequires into a [`Resolution`]:
+//! * [`Resolver`] owns one libsolv pool and a reused solver (one per thread;
+//!   a fresh one per solve where reuse could change an answer) and turns a
+//!   build group plus BuildRequires into a [`Resolution`]:
 //!   resolved flag, install set as NEVRA strings, problem texts in libdnf's
 //!   words.
 //! * [`resolve_all`] resolves many packages on several threads and streams
@@ -48,6 +49,12 @@ mod metadata;
 mod repository;
 mod resolver;
 mod wrapper;
+
+/// The version of the resolver's answers: raised whenever the answer to the
+/// same repository and request changes (2: multilib lock-step and one
+/// trailing slash dropped from file lookups, as hawkey). Remembered or
+/// previous answers of another version are never carried over.
+pub const ANSWERS_VERSION: u32 = 2;
 
 pub use batch::{BatchStats, Resolved, resolve_all, run_batch, run_batch_carrying};
 pub use diff::{bfs_distances, nevra_name, split_nevra};

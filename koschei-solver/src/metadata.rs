@@ -4,8 +4,9 @@
 //! No I/O happens here: callers pass bytes and get plain values or a message
 //! saying what is wrong (the caller adds which file).
 
+use koschei_core::repo::repomd::xml_reference;
 use quick_xml::Reader;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 
 /// A source package read from a `src` repository's `primary`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,22 +40,6 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>, String> {
         Ok(None) => Ok(None),
         Err(err) => Err(err.to_string()),
     }
-}
-
-fn entity(r: &BytesRef<'_>) -> Result<String, String> {
-    if let Some(c) = r.resolve_char_ref().map_err(|e| e.to_string())? {
-        return Ok(c.to_string());
-    }
-    let name = r.decode().map_err(|e| e.to_string())?;
-    Ok(match name.as_ref() {
-        "lt" => "<",
-        "gt" => ">",
-        "amp" => "&",
-        "quot" => "\"",
-        "apos" => "'",
-        other => return Err(format!("unknown entity `&{other};`")),
-    }
-    .to_owned())
 }
 
 fn position_err(reader: &Reader<&[u8]>, err: impl std::fmt::Display) -> String {
@@ -95,7 +80,7 @@ pub(crate) fn parse_comps_group(xml: &[u8], group_id: &str) -> Result<Option<Vec
                 stack.push(name);
             }
             Event::Text(t) => text.push_str(&t.decode().map_err(|e| position_err(&reader, e))?),
-            Event::GeneralRef(r) => text.push_str(&entity(&r)?),
+            Event::GeneralRef(r) => text.push_str(&xml_reference(&r)?),
             Event::End(_) => {
                 let name = stack.pop().unwrap_or_default();
                 let parent = stack.last().map(Vec::as_slice);
@@ -230,7 +215,7 @@ pub(crate) fn parse_source_primary(xml: &[u8]) -> Result<Vec<SourcePackage>, Str
         } else {
             match ev {
                 Event::Text(t) => text.push_str(&t.decode().map_err(|e| position_err(&reader, e))?),
-                Event::GeneralRef(r) => text.push_str(&entity(&r)?),
+                Event::GeneralRef(r) => text.push_str(&xml_reference(&r)?),
                 Event::End(_) => {
                     let name = stack.pop().unwrap_or_default();
                     match name.as_slice() {

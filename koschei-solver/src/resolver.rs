@@ -33,12 +33,19 @@ pub struct Resolution {
 /// A solver over one pool loaded from one or more repositories.
 ///
 /// Not `Send`: create one per thread (loading from the `.solv` cache is
-/// cheap). The libsolv solver is reused for successive resolutions.
+/// cheap). The libsolv solver is reused for successive resolutions, except
+/// in a pool where that could change an answer (see
+/// [`Resolver::reuses_solver`]).
 pub struct Resolver {
     // Field order matters: the solver must be dropped before the pool.
     solver: Solver<'static>,
     job: Queue,
     scratch: Queue,
+    /// False when every resolution needs a fresh solver.
+    reuse_solver: bool,
+    /// Whether `solver` has solved a job already.
+    solver_used: bool,
+    ignore_weak_deps: bool,
     pool: Box<Pool>,
 }
 
@@ -163,6 +170,23 @@ fn describe_rule(pool: &Pool, solver: &mut Solver<'_>, info: [ffi::Id; 4]) -> St
     }
 }
 
+/// The resolver's pool with the lifetime of the resolver's solver.
+///
+/// The solver borrows the pool for as long as the Resolver lives: the borrow
+/// checker cannot express a struct borrowing its own field, so the lifetime
+/// is extended by hand.
+///
+/// # Safety
+/// `pool` must be the content of a Resolver's `pool` box, and the result may
+/// only go into that Resolver's `solver` field: the box is never moved out of
+/// or replaced, and `solver` is declared before `pool`, so it is dropped
+/// first.
+unsafe fn extend(pool: &Pool) -> &'static Pool {
+    let p: *const Pool = pool;
+    // SAFETY: guaranteed by the caller: the pool outlives the solver.
+    unsafe { &*p }
+}
+
 /// `name-epoch:version-release.arch` from libsolv's name, EVR and arch.
 pub(crate) fn nevra(name: &str, evr: &str, arch: &str) -> String {
     let (epoch, vr) = match evr.split_once(':') {
@@ -170,6 +194,17 @@ pub(crate) fn nevra(name: &str, evr: &str, arch: &str) -> String {
         _ => ("0", evr),
     };
     format!("{name}-{epoch}:{vr}.{arch}")
+}
+
+/// The path a file BuildRequire is looked up by in the file lists: libdnf's
+/// query filter drops one trailing slash from a file match longer than one
+/// character (`copyFilterChar`), so `/usr/share/tool/` finds the directory
+/// `/usr/share/tool`. The provides lookup before it uses the string as it is.
+fn file_lookup_path(dep: &str) -> &str {
+    match dep.strip_suffix('/') {
+        Some(path) if !path.is_empty() => path,
+        _ => dep,
+    }
 }
 
 /// Relation flags for a comparison operator, as libdnf's dependency splitter.
@@ -196,23 +231,29 @@ impl Resolver {
             pool.exclude_all_but_highest_evr();
         }
         pool.make_provides_ready();
-        // The solver borrows the pool for as long as the Resolver lives: the
-        // borrow checker cannot express a struct borrowing its own field, so
-        // the lifetime is extended by hand.
-        let pool_ref: &'static Pool = {
-            let p: *const Pool = &*pool;
-            // SAFETY: `p` points into the box owned by the returned Resolver;
-            // the box is never moved out of or replaced, and `solver` is
-            // declared before `pool`, so it is dropped first.
-            unsafe { &*p }
-        };
-        let solver = Solver::new(pool_ref, options.ignore_weak_deps);
+        let reuse_solver = !pool.has_lock_step_gap();
+        // SAFETY: `pool` is the box the returned Resolver owns; the solver
+        // goes into its `solver` field.
+        let solver = Solver::new(unsafe { extend(&pool) }, options.ignore_weak_deps);
         Ok(Resolver {
             solver,
             job: Queue::new(),
             scratch: Queue::new(),
+            reuse_solver,
+            solver_used: false,
+            ignore_weak_deps: options.ignore_weak_deps,
             pool,
         })
+    }
+
+    /// Whether successive resolutions share one libsolv solver (the fast
+    /// path). Not in a pool with a multilib package whose best-arch build is
+    /// of another version (an i686 `libbar-1.0` beside an x86_64
+    /// `libbar-2.0`): libsolv's infarch rules of a reused solver look at the
+    /// packages of every earlier solve, so there an answer could depend on
+    /// what was solved before, while hawkey solves each goal afresh.
+    pub fn reuses_solver(&self) -> bool {
+        self.reuse_solver
     }
 
     /// The pool this resolver solves in.
@@ -232,7 +273,8 @@ impl Resolver {
         }
         let mut out = Vec::new();
         if dep.starts_with('/') {
-            self.pool.select_file(dep, &mut self.scratch);
+            self.pool
+                .select_file(file_lookup_path(dep), &mut self.scratch);
             for pair in self.scratch.as_slice().chunks_exact(2) {
                 out.extend(self.pool.selection_solvables(pair[0], pair[1]));
             }
@@ -273,7 +315,8 @@ impl Resolver {
             return true;
         }
         if dep.starts_with('/') {
-            self.pool.select_file(dep, &mut self.scratch);
+            self.pool
+                .select_file(file_lookup_path(dep), &mut self.scratch);
             let sel = self.scratch.as_slice().to_vec();
             if sel.is_empty() {
                 return false;
@@ -302,6 +345,11 @@ impl Resolver {
                 problems.push(format!("No package found for: {dep}"));
             }
         }
+        if self.solver_used && !self.reuse_solver {
+            // SAFETY: this Resolver's own pool, for its `solver` field.
+            self.solver = Solver::new(unsafe { extend(&self.pool) }, self.ignore_weak_deps);
+        }
+        self.solver_used = true;
         let count = self.solver.solve(&mut self.job);
         for rules in self.problem_rules(count) {
             let mut it = rules.into_iter();
@@ -409,7 +457,8 @@ impl Resolver {
             }
         }
         if dep.starts_with('/') {
-            self.pool.select_file(dep, &mut self.scratch);
+            self.pool
+                .select_file(file_lookup_path(dep), &mut self.scratch);
             let sel = self.scratch.as_slice().to_vec();
             let mut out = Vec::new();
             for pair in sel.chunks_exact(2) {
@@ -427,6 +476,15 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_lookup_drops_one_trailing_slash_as_libdnf() {
+        assert_eq!(file_lookup_path("/usr/share/tool/"), "/usr/share/tool");
+        assert_eq!(file_lookup_path("/usr/share/tool//"), "/usr/share/tool/");
+        assert_eq!(file_lookup_path("/usr/bin/tool"), "/usr/bin/tool");
+        assert_eq!(file_lookup_path("/"), "/");
+        assert_eq!(file_lookup_path("//"), "/");
+    }
 
     #[test]
     fn nevra_always_has_an_epoch() {

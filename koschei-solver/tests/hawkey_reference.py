@@ -4,14 +4,18 @@
 Reference for koschei-solver's differential test and benchmark.  Prints one
 JSON object per source package (in source-repo order) and a final summary:
 
-    {"name", "evr": "E:V-R", "resolved", "installs": [sorted NEVRAs], "problems": [sorted]}
+    {"name", "evr": "E:V-R", "resolved", "installs": [sorted NEVRAs], "problems": [sorted],
+     "listed_problems": [as run_goal lists them]}
     {"summary": {"packages", "resolved", "unresolved", "load_xml_s", "load_cache_s",
                  "solve_s", "mean_ms", "p95_ms", "max_rss_kib"}}
 
 The binary repo is loaded the way deployed Koschei loads it: a hawkey Sack with
 a cachedir and ``build_cache=True``, then loaded a second time so that every
 answer comes from libdnf's own ``.solv`` cache (spec/solver-facts.md, section 2).
-Resolution follows koschei/backend/depsolve.py ``run_goal``.
+Resolution follows koschei/backend/depsolve.py ``run_goal``.  ``problems`` is
+what Koschei's repo resolver stores (``set(problems)``, one row per text);
+``listed_problems`` is run_goal's list before that, with one
+``No package found for`` per listing of a missing BuildRequire.
 
 Run with the system interpreter: /usr/bin/python3 hawkey_reference.py --repo DIR --sources DIR
 """
@@ -131,7 +135,8 @@ def selector(sack, dep):
     return sltr
 
 
-def run_goal(sack, br, group, ignore_weak_deps):
+def run_goal_listed(sack, br, group, ignore_weak_deps):
+    """run_goal's (resolved, problems as it lists them, sorted installs)."""
     goal = hawkey.Goal(sack)
     problems = []
     for name in group:
@@ -160,7 +165,13 @@ def run_goal(sack, br, group, ignore_weak_deps):
             installs.append(
                 "%s-%d:%s-%s.%s" % (pkg.name, pkg.epoch, pkg.version, pkg.release, pkg.arch)
             )
-    return resolved, sorted(set(problems)), sorted(installs)
+    return resolved, problems, sorted(installs)
+
+
+def run_goal(sack, br, group, ignore_weak_deps):
+    """(resolved, problems as Koschei stores them: a set, here sorted, sorted installs)."""
+    resolved, listed, installs = run_goal_listed(sack, br, group, ignore_weak_deps)
+    return resolved, sorted(set(listed)), installs
 
 
 def main():
@@ -196,7 +207,7 @@ def main():
     out = sys.stdout
     for src_name, evr, brs in sources:
         s0 = time.monotonic()
-        resolved, problems, installs = run_goal(sack, brs, group, args.ignore_weak_deps)
+        resolved, listed, installs = run_goal_listed(sack, brs, group, args.ignore_weak_deps)
         times.append(time.monotonic() - s0)
         n_resolved += resolved
         out.write(
@@ -206,7 +217,8 @@ def main():
                     "evr": evr,
                     "resolved": resolved,
                     "installs": installs,
-                    "problems": problems,
+                    "problems": sorted(set(listed)),
+                    "listed_problems": listed,
                 }
             )
             + "\n"

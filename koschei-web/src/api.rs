@@ -135,7 +135,7 @@ pub(crate) fn package_detail(
         "resolved": d.flags.resolved,
         "running": d.flags.running,
         "current_priority": current_priority(&d.flags, weights, now),
-        "skip_reasons": skip_reasons(&d.flags, c),
+        "skip_reasons": skip_reasons(&d.flags, c, now),
         "manual_priority": d.flags.manual_priority,
         "static_priority": d.flags.static_priority,
         "dependency_priority": d.flags.dependency_priority,

@@ -7,44 +7,8 @@ use koschei_core::model::{Evr, KojiTaskId};
 
 /// Splits a time into UTC civil fields `(year, month, day, hour, min, sec, micros)`.
 fn civil(t: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
-    let (secs, micros) = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => (
-            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            d.subsec_micros(),
-        ),
-        Err(e) => {
-            let d = e.duration();
-            let s = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-            if d.subsec_micros() == 0 {
-                (-s, 0)
-            } else {
-                (-s - 1, 1_000_000 - d.subsec_micros())
-            }
-        }
-    };
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    let to_u32 = |v: i64| u32::try_from(v).unwrap_or(0);
-    (
-        y,
-        to_u32(m),
-        to_u32(d),
-        to_u32(rem / 3600),
-        to_u32(rem % 3600 / 60),
-        to_u32(rem % 60),
-        micros,
-    )
+    let c = koschei_core::calendar::civil(t);
+    (c.year, c.month, c.day, c.hour, c.minute, c.second, c.micros)
 }
 
 /// ISO 8601 in UTC without a zone, as PostgreSQL's `row_to_json` writes a `timestamp`:

@@ -30,6 +30,9 @@ fn input(flags: &PackageFlags) -> PriorityInput {
         dependency: flags.dependency_priority,
         build: flags.build_priority,
         scheduler_skip: flags.scheduler_skip_reason,
+        suspended_until: flags.suspended_until,
+        last_submitted: flags.last_submitted,
+        min_rebuild_interval: flags.min_rebuild_interval,
     }
 }
 
@@ -43,10 +46,14 @@ pub(crate) fn current_priority(
     priority::current_priority(&input(flags), w, now).ok()
 }
 
-/// Why a package is not schedulable, in the original's words (the texts are
+/// Why a package is not schedulable at `now`, in the original's words (the texts are
 /// `koschei_core::priority::SkipReason`'s); empty when it is.
-pub(crate) fn skip_reasons(flags: &PackageFlags, collection: &CollectionRow) -> Vec<String> {
-    priority::skip_reasons(&input(flags))
+pub(crate) fn skip_reasons(
+    flags: &PackageFlags,
+    collection: &CollectionRow,
+    now: SystemTime,
+) -> Vec<String> {
+    priority::skip_reasons(&input(flags), now)
         .into_iter()
         .map(|r| r.text(&collection.display_name))
         .collect()
@@ -75,6 +82,9 @@ mod tests {
             scheduler_skip_reason: None,
             priority_coefficient: 1.0,
             collection_resolved: Some(true),
+            suspended_until: None,
+            last_submitted: None,
+            min_rebuild_interval: None,
         }
     }
 
@@ -156,19 +166,19 @@ mod tests {
             let mut f = flags(10.0, now);
             change(&mut f);
             assert_eq!(current_priority(&f, &w, now), None, "{reason}");
-            assert_eq!(skip_reasons(&f, &c), [reason]);
+            assert_eq!(skip_reasons(&f, &c, now), [reason]);
         }
         let mut f = flags(0.0, now);
         f.resolved = None;
         f.skip_resolution = true;
         assert_eq!(current_priority(&f, &w, now), Some(-30.0));
-        assert!(skip_reasons(&f, &c).is_empty());
+        assert!(skip_reasons(&f, &c, now).is_empty());
 
         let mut f = flags(0.0, now);
         f.collection_resolved = Some(false);
         assert_eq!(current_priority(&f, &w, now), None);
         assert_eq!(
-            skip_reasons(&f, &collection(Some(false))),
+            skip_reasons(&f, &collection(Some(false)), now),
             ["Base buildroot for Fedora Rawhide is not resolvable"]
         );
         // Waiting for the no-SRPM backoff: the scheduler leaves the package out, so it has
@@ -176,11 +186,11 @@ mod tests {
         let mut g = flags(10.0, now);
         g.scheduler_skip_reason = Some(SchedulerSkip::NoSrpm);
         assert_eq!(current_priority(&g, &w, now), None);
-        assert_eq!(skip_reasons(&g, &c), ["No suitable SRPM was found"]);
+        assert_eq!(skip_reasons(&g, &c, now), ["No suitable SRPM was found"]);
         f.collection_resolved = None;
         f.scheduler_skip_reason = Some(SchedulerSkip::NoBuildArch);
         assert_eq!(
-            skip_reasons(&f, &collection(None)),
+            skip_reasons(&f, &collection(None), now),
             [
                 "No build architecture allowed",
                 "Base buildroot for Fedora Rawhide was not resolved yet"

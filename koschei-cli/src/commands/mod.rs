@@ -11,6 +11,7 @@ pub(crate) mod messaging;
 mod offline;
 pub(crate) mod package;
 pub(crate) mod psql;
+mod remote;
 pub(crate) mod resolve;
 pub(crate) mod run;
 pub(crate) mod status;

@@ -8,23 +8,26 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use koschei_solver::{
-    LoadOptions, Repository, Resolution, ResolveOptions, SourcePackage, read_source_packages,
-};
+use koschei_core::Config;
+use koschei_solver::{LoadOptions, Repository, Resolution, ResolveOptions, SourcePackage};
+
+use super::remote::{FetchSettings, Fetcher};
 
 /// Arguments shared by `koschei resolve` and `koschei impact`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SolveArgs {
-    /// Source repository (rpm-md of `src` packages; requires = BuildRequires).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) sources: PathBuf,
+    /// Source packages: an rpm-md repository of `src` packages (directory or http(s) URL;
+    /// requires = BuildRequires), or `koji:TAG` (the tag's latest builds and their BuildRequires
+    /// from Koji, as the engine gets them).
+    #[arg(long, value_name = "DIR|URL|koji:TAG")]
+    pub(crate) sources: String,
     /// Only these source packages (repeatable).
     #[arg(long = "package", value_name = "NAME")]
     pub(crate) packages: Vec<String>,
     /// Comps group used as the build group.
     #[arg(long, default_value = "build")]
     pub(crate) group: String,
-    /// Architecture to resolve for.
+    /// Architecture to resolve for (and of `koji:` repos).
     #[arg(long, default_value = "x86_64")]
     pub(crate) arch: String,
     /// Ignore weak dependencies (Recommends, Supplements).
@@ -36,9 +39,14 @@ pub(crate) struct SolveArgs {
     /// One JSON object per source package, then a summary object.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Directory for the `.solv` cache (default: a `koschei-solv-cache` directory in the temp dir).
+    /// Cache directory: `.solv` files, and downloaded repositories under `repodata/`
+    /// (default: a `koschei-solv-cache` directory in the temp dir).
     #[arg(long, value_name = "DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
+    /// PEM CA bundle verifying https repositories instead of the system roots (`koji:`
+    /// repositories use the Koji hub's CA of the configuration unless this is given).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
     /// An earlier `koschei resolve --json` output for the old repository:
     /// solve again only the packages the repository change can affect.
     #[arg(long, value_name = "FILE")]
@@ -46,37 +54,31 @@ pub(crate) struct SolveArgs {
 }
 
 impl SolveArgs {
-    /// Loads one repository (from its `.solv` cache when present).
-    pub(crate) fn load(&self, dir: &str) -> anyhow::Result<Repository> {
-        let path = PathBuf::from(dir);
-        let mut options = LoadOptions {
-            name: path
-                .file_name()
-                .map_or_else(|| "build".to_owned(), |n| n.to_string_lossy().into_owned()),
-            arch: self.arch.clone(),
-            group: self.group.clone(),
-            ..LoadOptions::default()
-        };
-        if let Some(c) = &self.cache_dir {
-            options.cache_dir = c.clone();
-        }
-        Repository::load(&path, &options).with_context(|| format!("cannot load repository `{dir}`"))
+    /// What loads the repositories and sources these arguments name.
+    pub(crate) fn fetcher<'a>(&self, config: &'a Config) -> Fetcher<'a> {
+        Fetcher::new(
+            config,
+            FetchSettings {
+                cache_dir: self
+                    .cache_dir
+                    .clone()
+                    .unwrap_or_else(|| LoadOptions::default().cache_dir),
+                ca: self.ca.clone(),
+                arch: self.arch.clone(),
+                group: self.group.clone(),
+            },
+        )
     }
 
     /// The source packages, restricted to `--package` names (each must exist).
-    pub(crate) fn sources(&self) -> anyhow::Result<Vec<SourcePackage>> {
-        let mut sources = read_source_packages(&self.sources).with_context(|| {
-            format!(
-                "cannot read source packages from `{}`",
-                self.sources.display()
-            )
-        })?;
+    pub(crate) fn sources(&self, fetcher: &mut Fetcher<'_>) -> anyhow::Result<Vec<SourcePackage>> {
+        let mut sources = fetcher.sources(&self.sources)?;
         if !self.packages.is_empty() {
             for wanted in &self.packages {
                 anyhow::ensure!(
                     sources.iter().any(|s| &s.name == wanted),
                     "no source package `{wanted}` in `{}`",
-                    self.sources.display()
+                    self.sources
                 );
             }
             sources.retain(|s| self.packages.contains(&s.name));
@@ -97,13 +99,6 @@ impl SolveArgs {
             ..ResolveOptions::default()
         }
     }
-}
-
-/// The build group of a repository (empty when it has none).
-pub(crate) fn group_of(repo: &Repository) -> Vec<String> {
-    repo.build_group()
-        .map(<[String]>::to_vec)
-        .unwrap_or_default()
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
@@ -151,6 +146,7 @@ pub(crate) struct PreviousRun {
     ignore_weak_deps: Option<bool>,
     group: Option<String>,
     arch: Option<String>,
+    answers_version: Option<u64>,
 }
 
 fn string_list(v: &serde_json::Value, key: &str) -> Option<Vec<String>> {
@@ -174,6 +170,7 @@ impl PreviousRun {
             ignore_weak_deps: None,
             group: None,
             arch: None,
+            answers_version: None,
         };
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
             let at = || format!("`{}` line {}", path.display(), n + 1);
@@ -190,6 +187,7 @@ impl PreviousRun {
                 run.group = text("group");
                 run.arch = text("arch");
                 run.ignore_weak_deps = s.get("ignore_weak_deps").and_then(|x| x.as_bool());
+                run.answers_version = s.get("answers_version").and_then(|x| x.as_u64());
                 continue;
             }
             let parsed = (|| {
@@ -240,6 +238,20 @@ impl PreviousRun {
                 ));
             }
             Some(_) => {}
+        }
+        let current = u64::from(koschei_solver::ANSWERS_VERSION);
+        match self.answers_version {
+            Some(v) if v == current => {}
+            Some(v) => {
+                return Some(format!(
+                    "it holds answers version {v}, this resolver gives answers version {current}"
+                ));
+            }
+            None => {
+                return Some(format!(
+                    "it records no answers version (made before version {current})"
+                ));
+            }
         }
         if self.ignore_weak_deps != Some(args.ignore_weak_deps) {
             return Some("it was made with another --ignore-weak-deps setting".to_owned());

@@ -6,17 +6,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use koschei_solver::{Resolved, States, resolve_all, resolve_incremental};
 
-use super::offline::{PreviousRun, Progress, SolveArgs, group_of};
+use super::offline::{PreviousRun, Progress, SolveArgs};
 
 /// Arguments of `koschei resolve`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Binary build repository (rpm-md directory with comps).
-    #[arg(long, value_name = "DIR_OR_URL")]
+    /// Binary build repository: an rpm-md directory or http(s) URL (with comps for the build
+    /// group), or `koji:TAG` (the tag's latest repo; build group from Koji).
+    #[arg(long, value_name = "DIR|URL|koji:TAG")]
     repo: String,
     /// With `--previous`: the repository the previous output was made for
     /// (default: the one its summary names).
-    #[arg(long, value_name = "DIR", requires = "previous")]
+    #[arg(long, value_name = "DIR|URL|koji:TAG", requires = "previous")]
     old_repo: Option<String>,
     #[command(flatten)]
     solve: SolveArgs,
@@ -27,12 +28,13 @@ fn seconds(d: Duration) -> f64 {
 }
 
 /// Runs the command; returns the exit code.
-pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
+pub(crate) fn run(config: &koschei_core::Config, args: &Args) -> anyhow::Result<u8> {
     let started = Instant::now();
     let a = &args.solve;
-    let repo = a.load(&args.repo)?;
-    let sources = a.sources()?;
-    let group = group_of(&repo);
+    let mut fetcher = a.fetcher(config);
+    let loaded = fetcher.load(&args.repo)?;
+    let sources = a.sources(&mut fetcher)?;
+    let (repo, group) = (&loaded.repo, &loaded.group);
     let requests: Vec<Vec<String>> = sources.iter().map(|s| s.build_requires.clone()).collect();
 
     // An incremental run needs the previous answers and the old repository.
@@ -44,8 +46,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         let old_dir = args.old_repo.as_deref().or(prev.repo_dir());
         let fallback = match old_dir {
             None => Some("it names no repository (give --old-repo)".to_owned()),
-            Some(dir) => match a.load(dir) {
-                Ok(old) => prev.mismatch(&old, a).or_else(|| {
+            Some(dir) => match fetcher.load(dir) {
+                Ok(old) => prev.mismatch(&old.repo, a).or_else(|| {
                     old_state = Some(old);
                     None
                 }),
@@ -105,19 +107,18 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     };
     let stats = match (&previous, &old_state) {
         (Some(prev), Some(old)) => {
-            let old_group = group_of(old);
             let states = States {
-                old: &[old],
-                new: &[&repo],
+                old: &[&old.repo],
+                new: &[repo],
                 old_options: a.options(),
                 new_options: a.options(),
-                old_group: &old_group,
-                new_group: &group,
+                old_group: &old.group,
+                new_group: group,
             };
             let answers = prev.answers_for(&sources);
             let (plan, stats) =
                 resolve_incremental(&states, &requests, &answers, a.jobs(), on_result)?;
-            incremental.insert("old_repo_checksum".into(), old.checksum().into());
+            incremental.insert("old_repo_checksum".into(), old.repo.checksum().into());
             incremental.insert("solved_again".into(), plan.solved_again.into());
             incremental.insert("reused".into(), stats.reused.into());
             incremental.insert("reasons".into(), serde_json::json!(plan.reasons));
@@ -125,14 +126,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             incremental.insert("delta".into(), serde_json::json!(plan.delta));
             stats
         }
-        _ => resolve_all(
-            &[&repo],
-            &group,
-            &requests,
-            a.options(),
-            a.jobs(),
-            on_result,
-        )?,
+        _ => resolve_all(&[repo], group, &requests, a.options(), a.jobs(), on_result)?,
     };
     if let Some(e) = write_err {
         return Err(e).context("cannot write output");
@@ -154,8 +148,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "unresolved": sources.len() - n_resolved,
         "solves": stats.solves,
         "threads": stats.threads,
-        "repo": std::fs::canonicalize(&args.repo)
-            .map_or_else(|_| args.repo.clone(), |p| p.display().to_string()),
+        "repo": loaded.origin.argument(),
         "repo_checksum": repo.checksum(),
         "repo_packages": repo.package_count(),
         "repo_from_cache": repo.loaded_from_cache(),
@@ -168,7 +161,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "ignore_weak_deps": a.ignore_weak_deps,
         "group": a.group,
         "arch": a.arch,
+        "answers_version": koschei_solver::ANSWERS_VERSION,
     });
+    if let Some(id) = loaded.origin.koji_repo_id() {
+        summary["koji_repo_id"] = id.0.into();
+    }
     if previous.is_some() {
         summary["incremental"] = incremental.clone().into();
     }

@@ -20,6 +20,9 @@ pub(crate) struct Args {
     /// One pass of each service, then exit (required: cron mode).
     #[arg(long)]
     once: bool,
+    /// Print the pass as JSON (every service's status, duration, figures and error).
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -116,15 +119,45 @@ pub(crate) fn run_once(ctx: &Context, args: Args) -> anyhow::Result<u8> {
             only,
         },
     );
-    for line in report.lines() {
-        crate::exit::outln!("{line}")?;
+    if !args.json {
+        for line in report.lines() {
+            crate::exit::outln!("{line}")?;
+        }
     }
     let mut outbox = OutboxSender::new(&ctx.config);
-    if let Some(result) = outbox.flush(&mut client) {
-        crate::exit::outln!("messages: {}", messaging::summary(&result))?;
-    }
+    let published = outbox.flush(&mut client);
     outbox.close();
+    if args.json {
+        super::print_json(&RunJson {
+            pass: report.summary(),
+            messages: published.as_ref().map(|r| MessagesJson {
+                published: r.as_ref().ok().map(|r| r.published),
+                pending: r.as_ref().ok().map(|r| r.pending),
+                error: r.as_ref().err().cloned(),
+                summary: messaging::summary(r),
+            }),
+        })?;
+    } else if let Some(result) = &published {
+        crate::exit::outln!("messages: {}", messaging::summary(result))?;
+    }
     Ok(u8::from(!report.is_success()))
+}
+
+/// `run --once --json`: the pass, then what the outbox publication did.
+#[derive(Debug, serde::Serialize)]
+struct RunJson {
+    #[serde(flatten)]
+    pass: koschei_core::service::PassSummary,
+    /// `null` when publishing is disabled.
+    messages: Option<MessagesJson>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct MessagesJson {
+    published: Option<usize>,
+    pending: Option<i64>,
+    error: Option<String>,
+    summary: String,
 }
 
 /// The service loop.

@@ -53,9 +53,16 @@ pub(crate) fn run(ctx: &Context, args: Args) -> anyhow::Result<u8> {
                 failed = true;
                 format!("Not submitted {} in {}: {why}", p.name, collection.name)
             }
-            other => {
+            Attempt::KojiBusy => {
                 failed = true;
-                format!("Not submitted {} in {}: {other:?}", p.name, collection.name)
+                format!(
+                    "Not submitted {} in {}: Koji is over the load threshold",
+                    p.name, collection.name
+                )
+            }
+            _ => {
+                failed = true;
+                format!("Not submitted {} in {}", p.name, collection.name)
             }
         };
         log::record(&mut client, Environment::Admin, Some(user), &message, None)?;

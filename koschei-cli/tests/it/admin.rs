@@ -5,7 +5,7 @@ use koschei_core::db::{collection, package};
 
 use crate::support::{fails, ok};
 
-fn with_collection(db: &TestDb, name: &str, packages: &[&str]) {
+pub(crate) fn with_collection(db: &TestDb, name: &str, packages: &[&str]) {
     ok(
         db,
         &[
@@ -26,11 +26,11 @@ fn with_collection(db: &TestDb, name: &str, packages: &[&str]) {
     }
 }
 
-fn scalar<T: for<'a> postgres::types::FromSql<'a>>(db: &TestDb, sql: &str) -> T {
+pub(crate) fn scalar<T: for<'a> postgres::types::FromSql<'a>>(db: &TestDb, sql: &str) -> T {
     db.connect().unwrap().query_one(sql, &[]).unwrap().get(0)
 }
 
-fn log_messages(db: &TestDb) -> Vec<String> {
+pub(crate) fn log_messages(db: &TestDb) -> Vec<String> {
     db.connect()
         .unwrap()
         .query(
@@ -88,10 +88,7 @@ fn create_and_edit_collection_are_logged_and_listed() {
         ],
     );
     assert!(out.contains("order 100 -> 7"), "{out}");
-    assert!(
-        out.contains("bugzilla version Some(\"40\") -> None"),
-        "{out}"
-    );
+    assert!(out.contains("bugzilla version 40 -> none"), "{out}");
     let log = log_messages(&db);
     assert_eq!(log.len(), 2);
     assert!(
@@ -135,7 +132,30 @@ fn add_pkg_refuses_unknown_names_and_changes_nothing() {
     );
 
     let out = ok(&db, &["add-pkg", "-c", "f40", "bash", "rpm"]);
-    assert!(out.contains("Package bash in f40 is now tracked"), "{out}");
+    assert_eq!(
+        out.trim(),
+        "Package bash (collection f40): tracked set from False to True\n\
+         Package rpm (collection f40): tracked set from False to True"
+    );
+    // The original logs only the newly tracked package.
+    let out = ok(&db, &["add-pkg", "-c", "f40", "bash", "zsh"]);
+    assert_eq!(
+        out.trim(),
+        "Package bash (collection f40): already tracked\n\
+         Package zsh (collection f40): tracked set from False to True"
+    );
+    assert_eq!(
+        log_messages(&db)[1..],
+        [
+            "tester: Package bash (collection f40): tracked set from False to True",
+            "tester: Package rpm (collection f40): tracked set from False to True",
+            "tester: Package zsh (collection f40): tracked set from False to True",
+        ]
+    );
+    ok(
+        &db,
+        &["edit-package", "-c", "f40", "zsh", "--tracked", "false"],
+    );
     assert_eq!(
         scalar::<i64>(&db, "SELECT count(*) FROM package WHERE tracked"),
         2
@@ -177,7 +197,7 @@ fn set_priority_is_all_or_nothing() {
     assert!(
         log_messages(&db)
             .iter()
-            .any(|m| m.ends_with("Set static priority of rpm in f40 to 7"))
+            .any(|m| m.ends_with("Package rpm (collection f40): static_priority set from 0 to 7"))
     );
 }
 
@@ -191,16 +211,19 @@ fn set_arch_override_validates_and_says_where() {
 
     let out = ok(&db, &["set-arch-override", "bash", "x86_64 ^i686"]);
     assert!(
-        out.contains("Set arch override of bash in f40 to x86_64 ^i686"),
+        out.contains("Package bash (collection f40): arch_override set from None to x86_64 ^i686"),
         "{out}"
     );
     assert!(
-        out.contains("Set arch override of bash in f41 to x86_64 ^i686"),
+        out.contains("Package bash (collection f41): arch_override set from None to x86_64 ^i686"),
         "{out}"
     );
 
     let out = ok(&db, &["set-arch-override", "bash", "", "-c", "f41"]);
-    assert_eq!(out.trim(), "Set arch override of bash in f41 to none");
+    assert_eq!(
+        out.trim(),
+        "Package bash (collection f41): arch_override set from x86_64 ^i686 to None"
+    );
     let p: serde_json::Value =
         serde_json::from_str(&ok(&db, &["package", "show", "bash", "--json"])).unwrap();
     let by_coll = |c: &str| {
@@ -232,7 +255,10 @@ fn set_arch_override_validates_and_says_where() {
             "f40",
         ],
     );
-    assert_eq!(out.trim(), "Set arch override of bash in f40 to noarch");
+    assert_eq!(
+        out.trim(),
+        "Package bash (collection f40): arch_override set from x86_64 ^i686 to noarch"
+    );
 }
 
 #[test]
@@ -251,7 +277,12 @@ fn package_groups_create_edit_and_add() {
             file_arg,
         ],
     );
-    assert_eq!(out.trim(), "Created group alice/shells with 2 packages");
+    assert_eq!(
+        out.trim(),
+        "Created group alice/shells with 2 packages\n\
+         Group alice/shells modified: package bash added\n\
+         Group alice/shells modified: package rpm added"
+    );
     let err = fails(&db, &["create-group", "alice/shells"], 1);
     assert!(
         err.contains("package group `alice/shells` already exists"),
@@ -286,7 +317,11 @@ fn package_groups_create_edit_and_add() {
         ],
     );
     assert!(out.contains("Renamed group alice/shells to sh"), "{out}");
-    assert!(out.contains("now 3 packages"), "{out}");
+    assert!(
+        out.contains("Group sh modified: package zsh added"),
+        "{out}"
+    );
+    assert!(out.contains("Group sh now has 3 packages"), "{out}");
     std::fs::remove_file(&file).unwrap();
 
     // add-group (broken in the original) creates or extends a group with maintainers.
@@ -296,10 +331,18 @@ fn package_groups_create_edit_and_add() {
     );
     assert_eq!(
         out.trim(),
-        "Created group bob/tools: now 1 packages, maintainers bob, carol"
+        "Created group bob/tools\n\
+         Group bob/tools modified: package rpm added\n\
+         Group bob/tools modified: maintainer bob added\n\
+         Group bob/tools modified: maintainer carol added\n\
+         Group bob/tools now has 1 packages"
     );
     let out = ok(&db, &["add-group", "bob/tools", "bash"]);
-    assert_eq!(out.trim(), "Extended group bob/tools: now 2 packages");
+    assert_eq!(
+        out.trim(),
+        "Group bob/tools modified: package bash added\n\
+         Group bob/tools now has 2 packages"
+    );
     assert_eq!(scalar::<i64>(&db, "SELECT count(*) FROM group_acl"), 2);
     let err = fails(&db, &["add-group", "bad name!", "bash"], 1);
     assert!(err.contains("invalid group name"), "{err}");
@@ -350,7 +393,7 @@ fn collection_groups_and_delete_collection() {
     );
 }
 
-fn add_build(db: &TestDb, coll: &str, pkg: &str, task: i32, age: &str, state: i32) {
+pub(crate) fn add_build(db: &TestDb, coll: &str, pkg: &str, task: i32, age: &str, state: i32) {
     db.connect()
         .unwrap()
         .execute(

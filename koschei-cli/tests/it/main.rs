@@ -3,7 +3,9 @@
 
 mod admin;
 mod basic;
+mod edits;
 mod koji_lookup;
 mod offline;
+mod remote;
 mod restart;
 mod support;

@@ -112,7 +112,10 @@ fn resolve_with_previous_equals_a_full_run_and_says_what_it_solved() {
     let solved = incremental["solved_again"].as_u64().unwrap();
     let reused = incremental["reused"].as_u64().unwrap();
     assert_eq!(solved + reused, full_lines.len() as u64);
-    assert_eq!(reused, 2, "stable and bumped are carried over: {summary}");
+    assert_eq!(
+        reused, 3,
+        "stable, bumped and multilib-rebuilt are carried over: {summary}"
+    );
     // The old repository is found through the path the previous summary records.
     let (old_lines, old_summary) = split(&s.old_out);
     let canonical = std::fs::canonicalize(&s.old).unwrap();
@@ -134,6 +137,43 @@ fn previous_output_for_another_repository_means_a_full_run_and_says_so() {
     let why = summary["incremental"]["fallback"].as_str().unwrap();
     assert!(why.contains("checksum"), "{why}");
     assert_eq!(summary["solves"].as_u64(), Some(lines.len() as u64));
+}
+
+#[test]
+fn previous_output_of_another_answers_version_means_a_full_run_and_says_so() {
+    let tmp = Tmp::new("answers-version");
+    let s = setup(&tmp);
+    let (full, _) = resolve_json(&tmp, &s.new, &s.src, &[]);
+    // An output of a resolver with other rules: an older one records no
+    // version, a newer one a higher number.
+    let (lines, summary) = split(&s.old_out);
+    for version in [None, Some(99)] {
+        let mut summary = summary.clone();
+        match version {
+            None => summary.as_object_mut().unwrap().remove("answers_version"),
+            Some(v) => summary
+                .as_object_mut()
+                .unwrap()
+                .insert("answers_version".into(), v.into()),
+        };
+        let mut text = String::new();
+        for l in lines
+            .iter()
+            .chain([&serde_json::json!({ "summary": summary })])
+        {
+            text.push_str(&l.to_string());
+            text.push('\n');
+        }
+        let prev = tmp.0.join("other-version.json");
+        std::fs::write(&prev, text).unwrap();
+        let (out, err) = resolve_json(&tmp, &s.new, &s.src, &["--previous", path(&prev)]);
+        assert!(err.contains("cannot use previous output"), "{err}");
+        let (new_lines, new_summary) = split(&out);
+        assert_eq!(new_lines, split(&full).0);
+        let why = new_summary["incremental"]["fallback"].as_str().unwrap();
+        assert!(why.contains("answers version"), "{why}");
+        assert_eq!(new_summary["solves"].as_u64(), Some(new_lines.len() as u64));
+    }
 }
 
 #[test]

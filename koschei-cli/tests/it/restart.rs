@@ -2,29 +2,14 @@
 //! stops and starts again under the running service (issue 14 item 7: before, the service
 //! exited with code 4 at the first failed reconnect).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use koschei_core::db::cluster::{Cluster, ClusterOptions};
 
 use crate::support::{koschei, run};
-
-/// Collects a child's stderr lines in the background.
-fn capture(child: &mut Child) -> Arc<Mutex<String>> {
-    let log = Arc::new(Mutex::new(String::new()));
-    let stderr = child.stderr.take().expect("piped stderr");
-    let sink = Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let mut l = sink.lock().expect("log lock");
-            l.push_str(&line);
-            l.push('\n');
-        }
-    });
-    log
-}
+use koschei_fakehub::process::capture_stderr;
 
 fn wait_for(log: &Mutex<String>, what: &str, limit: Duration) {
     let start = Instant::now();
@@ -64,7 +49,7 @@ fn service_run_keeps_running_across_a_database_restart() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("service run");
-    let log = capture(&mut child);
+    let log = capture_stderr(&mut child);
     wait_for(&log, "services started", Duration::from_secs(10));
 
     cluster.stop().expect("stop the cluster");

@@ -14,6 +14,10 @@ pub(crate) fn koschei(db: Option<&TestDb>) -> Command {
         .env_remove("KOSCHEI_DATABASE_URL")
         .env_remove("RUST_LOG")
         .env("SUDO_USER", "tester");
+    // Tests talk to loopback servers only: no proxy of the machine running them.
+    for v in koschei_core::config::PROXY_VARIABLES {
+        c.env_remove(v);
+    }
     if let Some(db) = db {
         c.env("KOSCHEI_DATABASE_URL", db.url().expose());
     }

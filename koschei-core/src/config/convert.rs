@@ -46,11 +46,13 @@ impl KojiConfig {
             weburl: self.weburl.clone(),
             max_retries: self.retries,
             timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
             multicall_chunk_size: self.multicall_chunk_size,
             login,
             srpm_relative_path_root: self.srpm_relative_path_root.clone(),
             build_opts: self.build_opts_struct(),
             ca: self.hub_ca(),
+            proxies: self.proxies.clone(),
             ..ClientOptions::default()
         }
     }

@@ -8,7 +8,8 @@
 //! 2. every `/etc/koschei/config.d/*.toml`, in name order;
 //! 3. the files of `--config` or `KOSCHEI_CONFIG` ([`ConfigSources::extra_files`]).
 //!
-//! Then `KOSCHEI_DATABASE_URL` replaces `database.url`.
+//! Then `KOSCHEI_DATABASE_URL` replaces `database.url`, and the proxy variables
+//! (`https_proxy`, `NO_PROXY`, ...) become [`Config::proxies`].
 //! This module is the only place that reads environment variables ([`ConfigSources::from_env`],
 //! [`state_dir`], [`test_database_url`], [`invoking_user`]).
 //!
@@ -22,6 +23,7 @@
 
 mod convert;
 mod messaging;
+mod proxy;
 pub mod raw;
 mod secret;
 mod source;
@@ -32,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use messaging::{BrokerConfig, MessagingConfig, TlsFiles};
+pub use proxy::{PROXY_VARIABLES, Proxies, ProxyUrl};
 pub use raw::RawConfig;
 pub use secret::{DatabaseUrl, mask_url_password};
 
@@ -125,6 +128,9 @@ pub struct ConfigSources {
     pub extra_files: Vec<PathBuf>,
     /// Overrides `database.url` (`KOSCHEI_DATABASE_URL`).
     pub database_url: Option<String>,
+    /// The proxy variables that are set (name, value): [`PROXY_VARIABLES`], read into
+    /// [`Config::proxies`].
+    pub proxy_vars: Vec<(String, String)>,
 }
 
 /// The system configuration directory.
@@ -151,6 +157,10 @@ impl ConfigSources {
             database_url: std::env::var("KOSCHEI_DATABASE_URL")
                 .ok()
                 .filter(|s| !s.is_empty()),
+            proxy_vars: PROXY_VARIABLES
+                .iter()
+                .filter_map(|n| std::env::var(n).ok().map(|v| ((*n).to_owned(), v)))
+                .collect(),
         }
     }
 
@@ -245,6 +255,9 @@ pub struct Config {
     pub real_builds_insert_chunk: u32,
     /// `[fedmsg]`, `[fedmsg-publisher]` and `[fedora-messaging]`.
     pub messaging: MessagingConfig,
+    /// The HTTP(S) proxies of the environment (`https_proxy`, `NO_PROXY`, ...: see
+    /// [`Proxies`]), for repo downloads and Koji calls; none unless [`Config::load`] found some.
+    pub proxies: Proxies,
     raw: RawConfig,
     files: Vec<PathBuf>,
 }
@@ -329,6 +342,8 @@ pub struct KojiConfig {
     pub connect_timeout: Duration,
     /// Time for a whole response.
     pub timeout: Duration,
+    /// The environment's proxies ([`Config::proxies`]) for calls to this hub.
+    pub proxies: Proxies,
 }
 
 /// `[dependency]`, validated.
@@ -374,11 +389,12 @@ pub struct PriorityConfig {
 pub struct ServiceConfig {
     /// Pause between two cycles.
     pub interval: Duration,
-    /// Resident memory limit in KiB.
+    /// Resident memory limit in KiB: always `None` (the key is refused; systemd limits
+    /// memory).
     pub memory_limit: Option<u64>,
-    /// Virtual memory limit in KiB.
+    /// Virtual memory limit in KiB: always `None` (refused, as `memory_limit`).
     pub virtual_memory_limit: Option<u64>,
-    /// Watchdog enabled.
+    /// Watchdog: always false (refused; systemd restarts failed services).
     pub watchdog: bool,
 }
 
@@ -504,6 +520,16 @@ impl Config {
         let texts: Vec<(&Path, &str)> = texts.iter().map(|(p, t)| (*p, t.as_str())).collect();
         let mut config = Config::from_texts(&texts, sources.database_url.as_deref())?;
         config.files = files;
+        config.proxies = Proxies::from_vars(
+            sources
+                .proxy_vars
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )?;
+        config.koji.proxies = config.proxies.clone();
+        if let Some(secondary) = &mut config.secondary_koji {
+            secondary.proxies = config.proxies.clone();
+        }
         Ok(config)
     }
 
@@ -571,6 +597,112 @@ impl Config {
         let value = secret::masked_value(&self.raw);
         serde_json::to_value(&value).unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// The `[services.<name>]` names (the engine's services).
+const SERVICE_NAMES: [&str; 4] = ["polling", "repo_resolver", "build_resolver", "scheduler"];
+
+/// The longest service interval accepted: a week.
+const MAX_SERVICE_INTERVAL_SECS: f64 = 604_800.0;
+
+/// Refuses the original's keys that would do nothing here when they are given a value other
+/// than the default (a default changes nothing, so a copied original configuration loads):
+/// every key either works or is refused.
+fn refuse_inert(v: &Validator<'_>, raw: &RawConfig) -> Result<(), Error> {
+    if let Some(plugin) = raw.plugins.first() {
+        return Err(v.err(
+            "plugins",
+            format!(
+                "plugin `{plugin}` is not available: this version has no plugins (fedmsg is built in as `[fedmsg-publisher]`, Copr repositories are `--add-repo` URLs of `koschei impact`)"
+            ),
+        ));
+    }
+    let defaults = RawConfig::default();
+    let mut inert: Vec<(&str, bool, &str)> = vec![
+        (
+            "real_builds_insert_chunk",
+            raw.real_builds_insert_chunk != defaults.real_builds_insert_chunk,
+            "real builds are inserted in one statement per pass",
+        ),
+        (
+            "dependency.dependency_cache_capacity",
+            raw.dependency.dependency_cache_capacity
+                != defaults.dependency.dependency_cache_capacity,
+            "the resolver keeps no dependency object cache (`cache_l2_capacity` bounds the repo cache)",
+        ),
+        (
+            "dependency.resolver_queue_size",
+            raw.dependency.resolver_queue_size != defaults.dependency.resolver_queue_size,
+            "the resolver has no queue; it solves a whole pass at once",
+        ),
+        (
+            "dependency.resolve_for_arch",
+            raw.dependency.resolve_for_arch != defaults.dependency.resolve_for_arch,
+            "the repo is resolved for `dependency.repo_arch`",
+        ),
+        (
+            "koji.repo_url",
+            raw.koji.repo_url.is_some(),
+            "repos are always `{topurl}/repos/{build tag}/{repo id}/{arch}`",
+        ),
+        (
+            "secondary_koji.repo_url",
+            raw.secondary_koji.repo_url.is_some(),
+            "repos are always `{topurl}/repos/{build tag}/{repo id}/{arch}`",
+        ),
+    ];
+    let d = &defaults.directories;
+    let r = &raw.directories;
+    for (key, changed) in [
+        ("directories.datadir", r.datadir != d.datadir),
+        ("directories.templates", r.templates != d.templates),
+        (
+            "directories.static_folder",
+            r.static_folder != d.static_folder,
+        ),
+        ("directories.static_url", r.static_url != d.static_url),
+    ] {
+        inert.push((
+            key,
+            changed,
+            "the web's templates and static files are built into koschei-web",
+        ));
+    }
+    if let Some((key, _, why)) = inert.into_iter().find(|(_, changed, _)| *changed) {
+        return Err(v.err(
+            key,
+            format!("has no effect in this version ({why}); remove it"),
+        ));
+    }
+    check_log_filter(v, &raw.logging.filter)
+}
+
+/// `logging.filter`: comma-separated directives, each `LEVEL`, `TARGET` or `TARGET=LEVEL`
+/// (the subset of tracing's `EnvFilter` syntax without span filters).
+fn check_log_filter(v: &Validator<'_>, filter: &str) -> Result<(), Error> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let is_level = |s: &str| LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s));
+    let is_target = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'))
+    };
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let ok = match directive.split_once('=') {
+            Some((target, level)) => is_target(target) && is_level(level),
+            None => is_level(directive) || is_target(directive),
+        };
+        if !ok {
+            return Err(v.err(
+                "logging.filter",
+                format!(
+                    "`{directive}` is not a log directive: use LEVEL, TARGET or TARGET=LEVEL, with LEVEL one of {}",
+                    LEVELS.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 struct Validator<'a> {
@@ -713,6 +845,7 @@ impl Validator<'_> {
                 self.positive(&key("connect_timeout"), k.connect_timeout)?,
             ),
             timeout: Duration::from_secs(self.positive(&key("timeout"), k.timeout)?),
+            proxies: Proxies::none(),
         })
     }
 }
@@ -942,25 +1075,67 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
         t0: p.t0,
         t1: p.t1,
     };
+    refuse_inert(&v, &raw)?;
     let mut services = BTreeMap::new();
     for (name, s) in &raw.services {
+        if !SERVICE_NAMES.contains(&name.as_str()) {
+            let hint = match name.as_str() {
+                "watcher" => {
+                    " (the original's watcher is `koschei messaging listen`, which waits for messages and has no interval)"
+                }
+                _ => "",
+            };
+            return Err(v.err(
+                &format!("services.{name}"),
+                format!(
+                    "unknown service `{name}`{hint}: the services are {}",
+                    SERVICE_NAMES.join(", ")
+                ),
+            ));
+        }
         let interval = match s.interval {
             None => DEFAULT_SERVICE_INTERVAL,
-            Some(i) if i.is_finite() && i >= 0.0 => Duration::from_secs_f64(i),
+            Some(i) if i.is_finite() && (0.0..=MAX_SERVICE_INTERVAL_SECS).contains(&i) => {
+                Duration::from_secs_f64(i)
+            }
             Some(_) => {
                 return Err(v.err(
                     &format!("services.{name}.interval"),
-                    "must be a number of seconds ≥ 0",
+                    format!("must be a number of seconds from 0 to {MAX_SERVICE_INTERVAL_SECS}"),
                 ));
             }
         };
+        let systemd = |key: &str, instead: &str| {
+            v.err(
+                &format!("services.{name}.{key}"),
+                format!("is not supported here: {instead}; remove this key"),
+            )
+        };
+        if s.memory_limit.is_some() {
+            return Err(systemd(
+                "memory_limit",
+                "limit the memory with systemd's MemoryHigh=/MemoryMax= (the packaged units of the resolvers set them)",
+            ));
+        }
+        if s.virtual_memory_limit.is_some() {
+            return Err(systemd(
+                "virtual_memory_limit",
+                "limit the memory with systemd's MemoryMax= or LimitAS=",
+            ));
+        }
+        if s.watchdog == Some(true) {
+            return Err(systemd(
+                "watchdog",
+                "systemd restarts a service that fails (Restart=on-failure in the packaged units), and `service run` never hangs in a wait (a stop request ends any wait)",
+            ));
+        }
         services.insert(
             name.clone(),
             ServiceConfig {
                 interval,
-                memory_limit: s.memory_limit,
-                virtual_memory_limit: s.virtual_memory_limit,
-                watchdog: s.watchdog.unwrap_or(false),
+                memory_limit: None,
+                virtual_memory_limit: None,
+                watchdog: false,
             },
         );
     }
@@ -982,6 +1157,7 @@ fn validate(raw: RawConfig, origins: &Origins) -> Result<Config, Error> {
     )?;
     Ok(Config {
         messaging,
+        proxies: Proxies::none(),
         database: DatabaseConfig {
             url,
             unpriv_username: raw.database.unpriv_username.clone(),
@@ -1028,7 +1204,10 @@ mod tests {
         assert_eq!(c.priorities.newly_added, 3000);
         assert_eq!(c.priorities.t1, 168.0);
         assert_eq!(c.service("polling").interval, Duration::from_secs(1200));
-        assert!(c.service("watcher").watchdog);
+        assert!(
+            !c.services.contains_key("watcher"),
+            "the original's watcher is refused here"
+        );
         assert_eq!(c.service("scheduler").interval, DEFAULT_SERVICE_INTERVAL);
         assert_eq!(c.links.len(), 5);
         assert_eq!(c.links[0].name, "Packages");

@@ -57,22 +57,13 @@ impl Default for RawConfig {
             secondary_koji: RawSecondaryKoji::default(),
             dependency: RawDependency::default(),
             priorities: RawPriorities::default(),
-            services: BTreeMap::from([
-                (
-                    "polling".to_owned(),
-                    RawService {
-                        interval: Some(1200.0),
-                        ..RawService::default()
-                    },
-                ),
-                (
-                    "watcher".to_owned(),
-                    RawService {
-                        watchdog: Some(true),
-                        ..RawService::default()
-                    },
-                ),
-            ]),
+            services: BTreeMap::from([(
+                "polling".to_owned(),
+                RawService {
+                    interval: Some(1200.0),
+                    ..RawService::default()
+                },
+            )]),
             directories: RawDirectories::default(),
             frontend: RawFrontend::default(),
             links: default_links(),

@@ -277,10 +277,10 @@ pub fn copy_contents(
         .execute(
             "INSERT INTO package (base_id, name, collection_id, arch_override, skip_resolution, resolved,
                  static_priority, manual_priority, build_priority, dependency_priority, tracked, blocked,
-                 scheduler_skip_reason)
+                 scheduler_skip_reason, suspended_until, min_rebuild_interval_hours, last_submitted)
              SELECT base_id, name, $2, arch_override, skip_resolution, resolved,
                  static_priority, manual_priority, build_priority, dependency_priority, tracked, blocked,
-                 scheduler_skip_reason
+                 scheduler_skip_reason, suspended_until, min_rebuild_interval_hours, last_submitted
              FROM package WHERE collection_id = $1",
             &[&source.0, &target.0],
         )

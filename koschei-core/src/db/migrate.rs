@@ -61,6 +61,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0005_changes_build.sql"),
     },
     Migration {
+        version: 6,
+        name: "suspension_rate_limit",
+        sql: include_str!("migrations/0006_suspension_rate_limit.sql"),
+    },
+    Migration {
         version: 7,
         name: "web_list",
         sql: include_str!("migrations/0007_web_list.sql"),

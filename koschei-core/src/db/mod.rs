@@ -21,6 +21,7 @@
 //! # Ok::<(), db::Error>(())
 //! ```
 
+pub mod build;
 pub mod cluster;
 pub mod collection;
 pub mod engine;

@@ -1,11 +1,16 @@
 //! Packages (`base_package`, `package`) and their admin settings.
 
+use std::time::SystemTime;
+
 use postgres::GenericClient;
 use postgres::Row;
+use postgres::types::ToSql;
 use serde::Serialize;
 
 use super::{Error, QueryContext, build_state, column};
-use crate::model::{BasePackageId, BuildState, CollectionId, PackageId, PackageState};
+use crate::model::{
+    BasePackageId, BuildId, BuildState, CollectionId, PackageGroupId, PackageId, PackageState,
+};
 
 /// A package in one collection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +31,12 @@ pub struct Package {
     pub tracked: bool,
     pub blocked: bool,
     pub scheduler_skip_reason: Option<i32>,
+    /// Scheduling suspended until then (UTC, ISO 8601), if ever suspended.
+    pub suspended_until: Option<String>,
+    /// The least hours between two submissions, if limited.
+    pub min_rebuild_interval_hours: Option<i32>,
+    /// The last scratch build submission (UTC, ISO 8601).
+    pub last_submitted: Option<String>,
     pub last_complete_build_state: Option<BuildState>,
     /// Derived with the original's precedence.
     pub state: PackageState,
@@ -36,6 +47,8 @@ pub struct Package {
 /// A short view of a build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BuildSummary {
+    /// The build (`koschei cancel-build` takes it).
+    pub id: BuildId,
     /// Koji task.
     pub task_id: i32,
     /// State.
@@ -49,7 +62,10 @@ pub struct BuildSummary {
 const SELECT: &str = "SELECT p.id, p.base_id, p.name, p.collection_id, c.name AS collection,
         p.arch_override, p.skip_resolution, p.resolved, p.static_priority, p.manual_priority,
         p.build_priority, p.dependency_priority, p.tracked, p.blocked, p.scheduler_skip_reason,
-        p.last_complete_build_state, b.task_id AS lb_task_id, b.state AS lb_state,
+        p.last_complete_build_state, p.min_rebuild_interval_hours,
+        to_char(p.suspended_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS suspended_until,
+        to_char(p.last_submitted AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_submitted,
+        b.id AS lb_id, b.task_id AS lb_task_id, b.state AS lb_state,
         to_char(b.started AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS lb_started,
         b.version || '-' || b.release AS lb_version_release
     FROM package p JOIN collection c ON c.id = p.collection_id
@@ -66,6 +82,7 @@ impl Package {
         )?;
         let last_build = match column::<Option<i32>>(r, q, "lb_task_id")? {
             Some(task_id) => Some(BuildSummary {
+                id: BuildId(column(r, q, "lb_id")?),
                 task_id,
                 state: build_state("build.state", column(r, q, "lb_state")?)?,
                 started: column(r, q, "lb_started")?,
@@ -89,6 +106,9 @@ impl Package {
             tracked,
             blocked,
             scheduler_skip_reason: column(r, q, "scheduler_skip_reason")?,
+            suspended_until: column(r, q, "suspended_until")?,
+            min_rebuild_interval_hours: column(r, q, "min_rebuild_interval_hours")?,
+            last_submitted: column(r, q, "last_submitted")?,
             last_complete_build_state: lcbs,
             state: PackageState::from_flags(blocked, tracked, resolved, lcbs),
             last_build,
@@ -181,43 +201,265 @@ pub fn set_tracked(
         .ctx("set tracked")
 }
 
-/// Which priority an admin sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PriorityKind {
-    /// `manual_priority`: reset when a build is submitted or completes.
-    Manual,
-    /// `static_priority`: kept until changed.
-    Static,
+/// What an admin changes on a package (the original's web form and admin commands, plus
+/// suspension and the rebuild interval); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageEdit {
+    /// `tracked`.
+    pub tracked: Option<bool>,
+    /// `skip_resolution`; turning it on also sets `resolved` to NULL, deletes the unapplied
+    /// changes and zeroes the dependency priority computed from them.
+    pub skip_resolution: Option<bool>,
+    /// `manual_priority`.
+    pub manual_priority: Option<i32>,
+    /// `static_priority`.
+    pub static_priority: Option<i32>,
+    /// `arch_override` (`Some(None)` removes it); checked with [`parse_arch_override`].
+    pub arch_override: Option<Option<String>>,
+    /// `min_rebuild_interval_hours` (`Some(None)` removes the limit; values must be positive).
+    pub min_rebuild_interval_hours: Option<Option<i32>>,
+    /// `suspended_until` (`Some(None)` resumes).
+    pub suspended_until: Option<Option<SystemTime>>,
+    /// Set `resolved` to NULL, so that the repo resolver resolves the package again at its
+    /// next pass (`koschei resolve-now`); nothing for a package that skips resolution.
+    pub reset_resolution: bool,
 }
 
-/// Sets the manual or static priority of packages.
-pub fn set_priority(
-    client: &mut impl GenericClient,
-    packages: &[PackageId],
-    kind: PriorityKind,
-    value: i32,
-) -> Result<u64, Error> {
-    let sql = match kind {
-        PriorityKind::Manual => "UPDATE package SET manual_priority = $2 WHERE id = ANY($1)",
-        PriorityKind::Static => "UPDATE package SET static_priority = $2 WHERE id = ANY($1)",
-    };
-    client
-        .execute(sql, &[&ids(packages), &value])
-        .ctx("set priorities")
+impl PackageEdit {
+    /// Whether the edit changes nothing whatever the package.
+    pub fn is_empty(&self) -> bool {
+        *self == PackageEdit::default()
+    }
 }
 
-/// Sets (or with `None` clears) the arch override of packages.
-pub fn set_arch_override(
-    client: &mut impl GenericClient,
-    packages: &[PackageId],
-    arch_override: Option<&str>,
-) -> Result<u64, Error> {
-    client
-        .execute(
-            "UPDATE package SET arch_override = $2 WHERE id = ANY($1)",
-            &[&ids(packages), &arch_override],
+/// One attribute changed by [`edit`]: its column name and its old and new values as the
+/// original logged them (`True`, `None`, `2000`, `x86_64 i686`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttributeChange {
+    /// The column (`manual_priority`).
+    pub attribute: &'static str,
+    /// The value before.
+    pub old: String,
+    /// The value after.
+    pub new: String,
+}
+
+impl AttributeChange {
+    /// The admin log's words, as the original's `set_package_attribute`:
+    /// `Package rnv (collection f29): manual_priority set from 0 to 2000`.
+    pub fn message(&self, package: &str, collection: &str) -> String {
+        format!(
+            "Package {package} (collection {collection}): {} set from {} to {}",
+            self.attribute, self.old, self.new
         )
-        .ctx("set arch overrides")
+    }
+}
+
+/// A value as Python's `format` printed it in the original's log messages.
+trait LogValue {
+    fn log_value(&self) -> String;
+}
+
+impl LogValue for bool {
+    fn log_value(&self) -> String {
+        if *self { "True" } else { "False" }.to_owned()
+    }
+}
+
+impl LogValue for i32 {
+    fn log_value(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl LogValue for String {
+    fn log_value(&self) -> String {
+        self.clone()
+    }
+}
+
+impl LogValue for SystemTime {
+    fn log_value(&self) -> String {
+        crate::calendar::format_utc(*self)
+    }
+}
+
+impl<T: LogValue> LogValue for Option<T> {
+    fn log_value(&self) -> String {
+        self.as_ref()
+            .map_or_else(|| "None".to_owned(), LogValue::log_value)
+    }
+}
+
+fn change<T: LogValue + PartialEq>(
+    out: &mut Vec<AttributeChange>,
+    attribute: &'static str,
+    old: &T,
+    new: Option<&T>,
+) -> bool {
+    match new {
+        Some(new) if new != old => {
+            out.push(AttributeChange {
+                attribute,
+                old: old.log_value(),
+                new: new.log_value(),
+            });
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Applies `e` to package `package` (locking its row) and returns the attributes that
+/// changed, in the order of [`PackageEdit`]'s fields; an attribute set to its current value
+/// is no change. `None` when there is no such package.
+pub fn edit(
+    client: &mut impl GenericClient,
+    package: PackageId,
+    e: &PackageEdit,
+) -> Result<Option<Vec<AttributeChange>>, Error> {
+    const Q: &str = "lock a package for an edit";
+    let Some(row) = client
+        .query_opt(
+            "SELECT tracked, skip_resolution, manual_priority, static_priority, arch_override,
+                    min_rebuild_interval_hours, suspended_until, resolved
+             FROM package WHERE id = $1 FOR UPDATE",
+            &[&package.0],
+        )
+        .ctx(Q)?
+    else {
+        return Ok(None);
+    };
+    let tracked: bool = column(&row, Q, "tracked")?;
+    let skip_resolution: bool = column(&row, Q, "skip_resolution")?;
+    let manual: i32 = column(&row, Q, "manual_priority")?;
+    let static_: i32 = column(&row, Q, "static_priority")?;
+    let arch_override: Option<String> = column(&row, Q, "arch_override")?;
+    let interval: Option<i32> = column(&row, Q, "min_rebuild_interval_hours")?;
+    let suspended: Option<SystemTime> = column(&row, Q, "suspended_until")?;
+    let resolved: Option<bool> = column(&row, Q, "resolved")?;
+    if let Some(Some(h)) = e.min_rebuild_interval_hours
+        && h <= 0
+    {
+        return Err(Error::Invalid {
+            what: "minimum rebuild interval",
+            message: format!("{h} hours: it must be at least 1"),
+        });
+    }
+    let mut out = Vec::new();
+    let id = &package.0;
+    let set = |client: &mut _, sql: &str, what: &'static str, value: &(dyn ToSql + Sync)| {
+        GenericClient::execute(client, sql, &[id, value]).ctx(what)
+    };
+    if change(&mut out, "tracked", &tracked, e.tracked.as_ref()) {
+        set(
+            client,
+            "UPDATE package SET tracked = $2 WHERE id = $1",
+            "set tracked",
+            &e.tracked,
+        )?;
+    }
+    if change(
+        &mut out,
+        "skip_resolution",
+        &skip_resolution,
+        e.skip_resolution.as_ref(),
+    ) {
+        if e.skip_resolution == Some(true) {
+            // The original's side effects (the check constraint wants resolved NULL in the
+            // same statement), plus the dependency priority those changes gave.
+            client
+                .execute(
+                    "UPDATE package SET skip_resolution = true, resolved = NULL,
+                            dependency_priority = 0, changes_build_id = NULL
+                     WHERE id = $1",
+                    &[id],
+                )
+                .ctx("skip resolution")?;
+            client
+                .execute("DELETE FROM unapplied_change WHERE package_id = $1", &[id])
+                .ctx("delete unapplied changes")?;
+        } else {
+            set(
+                client,
+                "UPDATE package SET skip_resolution = $2 WHERE id = $1",
+                "resume resolution",
+                &false,
+            )?;
+        }
+    }
+    if change(
+        &mut out,
+        "manual_priority",
+        &manual,
+        e.manual_priority.as_ref(),
+    ) {
+        set(
+            client,
+            "UPDATE package SET manual_priority = $2 WHERE id = $1",
+            "set manual priority",
+            &e.manual_priority,
+        )?;
+    }
+    if change(
+        &mut out,
+        "static_priority",
+        &static_,
+        e.static_priority.as_ref(),
+    ) {
+        set(
+            client,
+            "UPDATE package SET static_priority = $2 WHERE id = $1",
+            "set static priority",
+            &e.static_priority,
+        )?;
+    }
+    let arch = match &e.arch_override {
+        Some(Some(a)) => Some(parse_arch_override(a)?),
+        Some(None) => Some(None),
+        None => None,
+    };
+    if change(&mut out, "arch_override", &arch_override, arch.as_ref()) {
+        set(
+            client,
+            "UPDATE package SET arch_override = $2 WHERE id = $1",
+            "set arch override",
+            &arch.flatten(),
+        )?;
+    }
+    if change(
+        &mut out,
+        "min_rebuild_interval_hours",
+        &interval,
+        e.min_rebuild_interval_hours.as_ref(),
+    ) {
+        set(
+            client,
+            "UPDATE package SET min_rebuild_interval_hours = $2 WHERE id = $1",
+            "set minimum rebuild interval",
+            &e.min_rebuild_interval_hours.flatten(),
+        )?;
+    }
+    if change(
+        &mut out,
+        "suspended_until",
+        &suspended,
+        e.suspended_until.as_ref(),
+    ) {
+        set(
+            client,
+            "UPDATE package SET suspended_until = $2 WHERE id = $1",
+            "set suspension",
+            &e.suspended_until.flatten(),
+        )?;
+    }
+    let skips = e.skip_resolution.unwrap_or(skip_resolution);
+    if e.reset_resolution && !skips && change(&mut out, "resolved", &resolved, Some(&None)) {
+        client
+            .execute("UPDATE package SET resolved = NULL WHERE id = $1", &[id])
+            .ctx("reset resolution")?;
+    }
+    Ok(Some(out))
 }
 
 /// Arches Koji knows (the values `arch_override` may name, each optionally prefixed by `^`).
@@ -272,6 +514,22 @@ pub fn in_global_group(
     rows.iter()
         .map(|r| Package::from_row(r, "list packages of a group"))
         .collect()
+}
+
+/// Packages of the package group `group` in `collection`, by name.
+pub fn in_group(
+    client: &mut impl GenericClient,
+    group: PackageGroupId,
+    collection: CollectionId,
+) -> Result<Vec<Package>, Error> {
+    const Q: &str = "list packages of a group in a collection";
+    let sql = format!(
+        "{SELECT} JOIN package_group_relation r ON r.base_id = p.base_id
+         WHERE r.group_id = $1 AND p.collection_id = $2
+         ORDER BY p.name"
+    );
+    let rows = client.query(&sql, &[&group.0, &collection.0]).ctx(Q)?;
+    rows.iter().map(|r| Package::from_row(r, Q)).collect()
 }
 
 #[cfg(test)]

@@ -28,7 +28,8 @@ macro_rules! input_columns {
          (p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running_build,
          lb.started AS last_build_started, c.latest_repo_resolved, c.priority_coefficient,
          p.manual_priority, p.static_priority, p.dependency_priority, p.build_priority,
-         p.scheduler_skip_reason"
+         p.scheduler_skip_reason, p.suspended_until, p.last_submitted,
+         p.min_rebuild_interval_hours"
     };
 }
 pub(crate) use input_columns;
@@ -57,7 +58,17 @@ pub(crate) fn input(row: &postgres::Row, what: &'static str) -> Result<PriorityI
         dependency: column(row, what, "dependency_priority")?,
         build: column(row, what, "build_priority")?,
         scheduler_skip,
+        suspended_until: column(row, what, "suspended_until")?,
+        last_submitted: column(row, what, "last_submitted")?,
+        min_rebuild_interval: rebuild_interval(column(row, what, "min_rebuild_interval_hours")?),
     })
+}
+
+/// `package.min_rebuild_interval_hours` as a duration (the column is positive by its check).
+pub(crate) fn rebuild_interval(hours: Option<i32>) -> Option<std::time::Duration> {
+    hours
+        .and_then(|h| u64::try_from(h).ok())
+        .map(|h| std::time::Duration::from_secs(h * 3600))
 }
 
 /// One package's stored priority inputs, with what names it.

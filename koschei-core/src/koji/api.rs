@@ -448,6 +448,16 @@ pub struct Channel {
     pub enabled: Option<bool>,
 }
 
+/// The latest build of a package in a tag with its SRPM's BuildRequires ([`Client::tag_sources`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaggedSource {
+    /// The build (`listTagged(tag, latest=True, inherit=True)`).
+    pub build: TaggedBuild,
+    /// The BuildRequires of its SRPM as dependency strings (`getRPMDeps`, spec 3.1); `None`
+    /// when Koji answered the call with a fault.
+    pub build_requires: Option<Vec<String>>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Typed calls.
 
@@ -710,6 +720,47 @@ impl Client {
                 Err(_) => Ok(None),
             })
             .collect()
+    }
+
+    /// The source packages of `tag` as the engine gets them: the latest build of every package
+    /// of the tag that is not blocked (`listPackages(tagID=tag, inherited=True)`,
+    /// `listTagged(tag, latest=True, inherit=True)`) with its SRPM's BuildRequires
+    /// (`getRPMDeps({name, version, release, arch: "src"}, 0)`, one multicall), sorted by name.
+    pub fn tag_sources(&self, tag: &str) -> Result<Vec<TaggedSource>, Error> {
+        let blocked: std::collections::BTreeSet<String> = self
+            .list_packages(tag)?
+            .into_iter()
+            .filter(|p| p.blocked)
+            .map(|p| p.package_name)
+            .collect();
+        let mut builds: Vec<TaggedBuild> = self
+            .list_tagged_latest(tag, None)?
+            .into_iter()
+            .filter(|b| !blocked.contains(&b.name))
+            .collect();
+        builds.sort_by(|a, b| a.name.cmp(&b.name));
+        let nvras: Vec<Nvra> = builds
+            .iter()
+            .map(|b| Nvra {
+                name: b.name.clone(),
+                version: b.version.clone(),
+                release: b.release.clone(),
+                arch: "src".to_owned(),
+            })
+            .collect();
+        let requires = if nvras.is_empty() {
+            Vec::new()
+        } else {
+            self.rpm_requires(&nvras)?
+        };
+        Ok(builds
+            .into_iter()
+            .zip(requires)
+            .map(|(build, build_requires)| TaggedSource {
+                build,
+                build_requires,
+            })
+            .collect())
     }
 
     /// Koschei's `get_koji_load`: `getChannel("default")`, `listHosts`, then [`load`].

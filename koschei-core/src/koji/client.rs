@@ -103,6 +103,9 @@ pub struct ClientOptions {
     pub offline_retry_interval: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Time to establish a connection (TCP and TLS handshake), within `timeout`
+    /// (`koji_config.connect_timeout`).
+    pub connect_timeout: Duration,
     /// Timeout of login calls.
     pub auth_timeout: Duration,
     /// Whether anonymous calls are retried too.
@@ -119,6 +122,9 @@ pub struct ClientOptions {
     /// PEM CA bundle that verifies the hub (and the file server at `topurl`) instead of the system
     /// roots, whatever the login method. [`SslLogin::ca`] is used when this is `None`.
     pub ca: Option<PathBuf>,
+    /// The proxies the hub is reached through (the environment's, as `config` read them);
+    /// none by default.
+    pub proxies: crate::config::Proxies,
     /// A stop request shared with the caller (a SIGTERM/SIGINT handler sets it): once it is
     /// set, no call starts and every wait ends within [`STOP_POLL`] with
     /// [`Error::Interrupted`]. `None`: calls wait as long as the options say.
@@ -146,6 +152,7 @@ impl Default for ClientOptions {
             offline_retry: true,
             offline_retry_interval: Duration::from_secs(120),
             timeout: Duration::from_secs(3600),
+            connect_timeout: Duration::from_secs(30),
             auth_timeout: Duration::from_secs(60),
             anon_retry: true,
             multicall_chunk_size: 100,
@@ -153,6 +160,7 @@ impl Default for ClientOptions {
             srpm_relative_path_root: "..".to_owned(),
             build_opts: super::Struct::new(),
             ca: None,
+            proxies: crate::config::Proxies::none(),
             stop: None,
         }
     }
@@ -208,9 +216,18 @@ impl Client {
             g.ccache = Some(format!("MEMORY:koschei-{}-{n}", std::process::id()));
         }
         let tls = tls_config(&opts)?;
-        let agent = make_agent(tls.clone(), opts.timeout);
-        let login_agent = make_agent(tls.clone(), opts.auth_timeout);
-        let logout_agent = make_agent(tls, opts.auth_timeout.min(LOGOUT_TIMEOUT));
+        let proxy = match opts.proxies.for_url(&opts.server) {
+            None => None,
+            Some(p) => Some(ureq::Proxy::new(p.expose()).map_err(|e| Error::Proxy {
+                proxy: p.to_string(),
+                variable: p.variable().to_owned(),
+                message: e.to_string(),
+            })?),
+        };
+        let connect = opts.connect_timeout;
+        let agent = make_agent(tls.clone(), opts.timeout, connect, proxy.clone());
+        let login_agent = make_agent(tls.clone(), opts.auth_timeout, connect, proxy.clone());
+        let logout_agent = make_agent(tls, opts.auth_timeout.min(LOGOUT_TIMEOUT), connect, proxy);
         Ok(Client {
             opts,
             agent,
@@ -684,11 +701,19 @@ fn is_auth_refusal(err: &Error) -> bool {
     )
 }
 
-fn make_agent(tls: TlsConfig, timeout: Duration) -> ureq::Agent {
+fn make_agent(
+    tls: TlsConfig,
+    timeout: Duration,
+    connect: Duration,
+    proxy: Option<ureq::Proxy>,
+) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
+        .timeout_connect(Some(connect.min(timeout)))
         .tls_config(tls)
+        // Explicitly: ureq would read the environment itself otherwise.
+        .proxy(proxy)
         .user_agent(concat!("koschei-rs/", env!("CARGO_PKG_VERSION")))
         .build()
         .new_agent()

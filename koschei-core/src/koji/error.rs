@@ -284,6 +284,16 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The proxy for the hub could not be set up.
+    #[error("cannot use proxy `{proxy}` (from `{variable}`): {message}")]
+    Proxy {
+        /// The proxy URL (password masked).
+        proxy: String,
+        /// The environment variable that named it.
+        variable: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Kerberos credentials could not be had or used (no ticket, expired ticket, no key for the
     /// principal in the keytab, principal unknown to the KDC, no ticket for the hub's service).
     #[error("kerberos login to koji failed: {message}")]

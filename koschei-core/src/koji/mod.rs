@@ -35,7 +35,7 @@ pub mod xmlrpc;
 pub use crate::model::{KojiBuildId, KojiEventId, KojiTaskId, RepoId};
 pub use api::{
     BuildConfig, BuildInfo, BuildTarget, Channel, GroupPackage, Host, Nvra, PackageEntry, RepoInfo,
-    RpmDep, RpmInfo, TagGroup, TaggedBuild, TaskInfo,
+    RpmDep, RpmInfo, TagGroup, TaggedBuild, TaggedSource, TaskInfo,
 };
 pub use client::{Client, ClientOptions, GssapiLogin, Login, STOP_POLL, SslLogin};
 pub use de::{DeError, from_value};

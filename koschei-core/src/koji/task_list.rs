@@ -83,29 +83,14 @@ impl Client {
 
 /// `YYYY-MM-DD HH:MM:SS.ffffff+00:00` (times before the epoch are the epoch).
 pub(crate) fn iso_utc(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
     // Rounded to the microsecond, as the hub's times are.
-    let micros = d.as_nanos().saturating_add(500) / 1000;
-    let secs = i64::try_from(micros / 1_000_000).unwrap_or(i64::MAX / 2);
-    let subsec = micros % 1_000_000;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = t
+        .checked_add(std::time::Duration::from_nanos(500))
+        .unwrap_or(t);
+    let c = crate::calendar::civil(t);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:06}+00:00",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-        subsec
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00:00",
+        c.year, c.month, c.day, c.hour, c.minute, c.second, c.micros
     )
 }
 

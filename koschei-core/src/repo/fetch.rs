@@ -1,10 +1,19 @@
-//! Downloading Koji repodata into an on-disk cache of the last N repos (shell module).
+//! Downloading repodata into an on-disk cache of the last N repos (shell module).
 //!
-//! A repo is fetched from `{topurl}/repos/{build_tag}/{repo_id}/{arch}/repodata/` into a temporary directory,
-//! every file is checked against repomd.xml (checksum and size), and only then is the directory renamed into
-//! place, so an interrupted download never looks complete. Each cache entry has a lock file: a download holds
-//! it exclusively, a user of a cached repo holds it shared (see [`CachedRepo`]), and pruning only removes
-//! entries whose lock it can take exclusively. This makes the cache safe to share between processes.
+//! A Koji repo is fetched from `{topurl}/repos/{build_tag}/{repo_id}/{arch}/repodata/`
+//! ([`RepoCache::fetch`]), any other rpm-md repository from its URL ([`RepoCache::fetch_url`]).
+//! The files go into a temporary directory, every file is checked against repomd.xml (checksum
+//! and size), and only then is the directory renamed into place, so an interrupted download never
+//! looks complete. Each cache entry has a lock file: a download holds it exclusively, a user of a
+//! cached repo holds it shared (see [`CachedRepo`]), and pruning only removes entries whose lock
+//! it can take exclusively. This makes the cache safe to share between processes.
+//!
+//! A Koji repo never changes, so its entry (named after the Koji instance, tag, repo id and arch)
+//! is used without asking the server again. A URL's content does change: its `repomd.xml` is
+//! downloaded on every fetch, and the entry is named after a hash of the URL and of that
+//! `repomd.xml`, so an unchanged repository costs one small request and a changed one becomes a
+//! new entry. Requests go through the proxies of [`CacheOptions::proxies`] (the environment's, as
+//! `koschei_core::config` read them); nothing here reads the environment.
 //!
 //! With a stop request ([`CacheOptions::stop`]), waiting for another process's download and a
 //! download of our own end within [`STOP_POLL`](crate::koji::STOP_POLL) (or one read of the body)
@@ -15,11 +24,13 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use sha2::Digest as _;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 use super::repomd::{self, Checksum, Hasher, RepoMd};
+use crate::config::{Proxies, mask_url_password};
 use crate::koji::{RepoId, RepoInfo};
 
 /// Which Koji repo to fetch.
@@ -83,17 +94,42 @@ impl RepoDescriptor {
                 });
             }
         }
+        // `url-...` entries are the ones of [`RepoCache::fetch_url`].
+        if self.koji_id == URL_PREFIX {
+            return Err(Error::InvalidName {
+                what: "koji id",
+                value: self.koji_id.clone(),
+            });
+        }
         Ok(())
     }
 }
 
+/// First part of the names of URL entries (`url-<url hash>-<repomd hash>`).
+const URL_PREFIX: &str = "url";
+
+/// Largest `repomd.xml` accepted (it lists a few files; Fedora's is about 5 KiB).
+const MAX_REPOMD_BYTES: u64 = 16 << 20;
+
 /// Repodata types downloaded besides repomd.xml (what Koschei's repo cache asked librepo for).
 pub const DEFAULT_TYPES: &[&str] = &["primary", "filelists", "group", "group_gz"];
 
+/// Told about each file a [`RepoCache`] downloads, e.g. to draw a progress bar. The methods are
+/// called on the downloading thread, [`DownloadProgress::advanced`] after every read.
+pub trait DownloadProgress: Send + Sync {
+    /// A download of `url` starts; `size` is what repomd.xml promises, when known.
+    fn started(&self, url: &str, size: Option<u64>);
+    /// `done` bytes of `url` have arrived so far.
+    fn advanced(&self, url: &str, done: u64);
+    /// The download of `url` ended, successfully or not.
+    fn finished(&self, url: &str);
+}
+
 /// Options of a [`RepoCache`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CacheOptions {
-    /// How many repos to keep (Koschei's `repo_cache.cache_l2_capacity`-style limit; default 100).
+    /// How many repos to keep (Koschei's `repo_cache.cache_l2_capacity`-style limit; default 100);
+    /// Koji repos and URL entries are each kept to this number.
     pub capacity: usize,
     /// HTTP timeout per download.
     pub timeout: Duration,
@@ -101,9 +137,27 @@ pub struct CacheOptions {
     pub types: Vec<String>,
     /// Optional PEM CA bundle for HTTPS instead of the system roots.
     pub ca: Option<PathBuf>,
+    /// The proxies requests go through (default: none, every request goes directly).
+    pub proxies: Proxies,
+    /// Told about every download (default: nothing is).
+    pub progress: Option<Arc<dyn DownloadProgress>>,
     /// A stop request (set by a signal handler): once set, a wait for another process's
     /// download or a download in progress is given up with [`Error::Interrupted`].
     pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl std::fmt::Debug for CacheOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheOptions")
+            .field("capacity", &self.capacity)
+            .field("timeout", &self.timeout)
+            .field("types", &self.types)
+            .field("ca", &self.ca)
+            .field("proxies", &self.proxies)
+            .field("progress", &self.progress.is_some())
+            .field("stop", &self.stop)
+            .finish()
+    }
 }
 
 impl Default for CacheOptions {
@@ -113,12 +167,14 @@ impl Default for CacheOptions {
             timeout: Duration::from_secs(600),
             types: DEFAULT_TYPES.iter().map(|s| (*s).to_owned()).collect(),
             ca: None,
+            proxies: Proxies::none(),
+            progress: None,
             stop: None,
         }
     }
 }
 
-/// An error while fetching or caching repodata.
+/// An error while fetching or caching repodata. URLs in messages have their password masked.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -167,7 +223,7 @@ pub enum Error {
         /// Actual hex digest.
         actual: String,
     },
-    /// A file did not have the size repomd.xml promised.
+    /// A file did not have the size repomd.xml promised (or a repomd.xml was too large).
     #[error("size mismatch for {url}: expected {expected} bytes, got {actual}")]
     Size {
         /// The URL.
@@ -193,6 +249,12 @@ pub enum Error {
         /// Its value.
         value: String,
     },
+    /// A repository URL that is not `http://` or `https://`, or has a query or fragment.
+    #[error("`{url}` is not an http(s) URL of a repository")]
+    InvalidUrl {
+        /// The URL.
+        url: String,
+    },
     /// A stop was requested ([`CacheOptions::stop`]) while waiting for a download or during one.
     #[error("{what} given up: a stop was requested")]
     Interrupted {
@@ -206,6 +268,17 @@ pub enum Error {
         path: PathBuf,
         /// What went wrong.
         message: String,
+    },
+    /// A proxy could not be set up.
+    #[error("cannot use proxy `{proxy}` (from `{variable}`)")]
+    Proxy {
+        /// The proxy URL (password masked).
+        proxy: String,
+        /// The environment variable that named it.
+        variable: String,
+        /// The cause.
+        #[source]
+        source: Box<ureq::Error>,
     },
 }
 
@@ -221,6 +294,7 @@ impl Error {
 #[derive(Debug)]
 pub struct CachedRepo {
     path: PathBuf,
+    downloaded: bool,
     _lock: File,
 }
 
@@ -229,14 +303,21 @@ impl CachedRepo {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Whether this fetch downloaded the repo's files (false when they came from the cache).
+    pub fn downloaded(&self) -> bool {
+        self.downloaded
+    }
 }
 
-/// An on-disk cache of Koji repodata, shared safely between processes.
+/// An on-disk cache of repodata, shared safely between processes.
 #[derive(Debug)]
 pub struct RepoCache {
     dir: PathBuf,
     opts: CacheOptions,
-    agent: ureq::Agent,
+    direct: ureq::Agent,
+    /// One agent per proxy URL in use.
+    proxied: Vec<(String, ureq::Agent)>,
 }
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -249,6 +330,20 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
         path: path.to_owned(),
         source,
     }
+}
+
+/// Hex SHA-256 of `bytes`, cut to 16 digits (enough to tell entries apart).
+fn short_hash(bytes: &[u8]) -> String {
+    let mut h = hex::encode(sha2::Sha256::digest(bytes));
+    h.truncate(16);
+    h
+}
+
+/// What an entry's name says about its age: Koji repos by repo id, URL entries by download time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Age {
+    Koji(i64),
+    Url(SystemTime),
 }
 
 impl RepoCache {
@@ -275,14 +370,40 @@ impl RepoCache {
             }
             tls = tls.root_certs(RootCerts::new_with_certs(&certs));
         }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(opts.timeout))
-            .tls_config(tls.build())
-            .user_agent(concat!("koschei-rs/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
-        Ok(RepoCache { dir, opts, agent })
+        let tls = tls.build();
+        let agent = |proxy: Option<ureq::Proxy>| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(opts.timeout))
+                .tls_config(tls.clone())
+                // Explicitly: ureq would read the environment itself otherwise.
+                .proxy(proxy)
+                .user_agent(concat!("koschei-rs/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .new_agent()
+        };
+        let mut proxied: Vec<(String, ureq::Agent)> = Vec::new();
+        for p in [opts.proxies.http(), opts.proxies.https()]
+            .into_iter()
+            .flatten()
+        {
+            if proxied.iter().any(|(u, _)| u == p.expose()) {
+                continue;
+            }
+            let proxy = ureq::Proxy::new(p.expose()).map_err(|e| Error::Proxy {
+                proxy: p.to_string(),
+                variable: p.variable().to_owned(),
+                source: Box::new(e),
+            })?;
+            proxied.push((p.expose().to_owned(), agent(Some(proxy))));
+        }
+        let direct = agent(None);
+        Ok(RepoCache {
+            dir,
+            opts,
+            direct,
+            proxied,
+        })
     }
 
     /// The cache directory.
@@ -290,28 +411,104 @@ impl RepoCache {
         &self.dir
     }
 
-    /// Names of the complete entries, newest repo id first.
-    pub fn entries(&self) -> Result<Vec<String>, Error> {
-        let mut out: Vec<(i64, String)> = Vec::new();
+    fn agent(&self, url: &str) -> &ureq::Agent {
+        self.opts
+            .proxies
+            .for_url(url)
+            .and_then(|p| self.proxied.iter().find(|(u, _)| u == p.expose()))
+            .map_or(&self.direct, |(_, a)| a)
+    }
+
+    /// The complete entries with their ages, newest first.
+    fn aged_entries(&self) -> Result<Vec<(Age, String)>, Error> {
+        let mut out = Vec::new();
         for e in std::fs::read_dir(&self.dir).map_err(io_err(&self.dir))? {
             let e = e.map_err(io_err(&self.dir))?;
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') || name.ends_with(".lock") || !e.path().is_dir() {
                 continue;
             }
-            out.push((repo_id_of(&name).unwrap_or(i64::MIN), name));
+            let age = if is_url_entry(&name) {
+                // A pruned entry may vanish meanwhile: it sorts as the oldest.
+                Age::Url(
+                    e.metadata()
+                        .and_then(|m| m.modified())
+                        .unwrap_or(SystemTime::UNIX_EPOCH),
+                )
+            } else {
+                Age::Koji(repo_id_of(&name).unwrap_or(i64::MIN))
+            };
+            out.push((age, name));
         }
         out.sort_by(|a, b| b.cmp(a));
-        Ok(out.into_iter().map(|(_, n)| n).collect())
+        Ok(out)
+    }
+
+    /// Names of the complete entries, newest first: Koji repos by repo id, then URL entries by
+    /// the time they were downloaded.
+    pub fn entries(&self) -> Result<Vec<String>, Error> {
+        // Newest first within each kind; Koji repos before URL entries.
+        let (koji, urls): (Vec<_>, Vec<_>) = self
+            .aged_entries()?
+            .into_iter()
+            .partition(|(a, _)| matches!(a, Age::Koji(_)));
+        let entries = koji.into_iter().chain(urls);
+        Ok(entries.into_iter().map(|(_, n)| n).collect())
     }
 
     /// Returns the repo from the cache, downloading and verifying it first if needed; prunes the cache to
     /// its capacity afterwards.
     pub fn fetch(&self, topurl: &str, repo: &RepoDescriptor) -> Result<CachedRepo, Error> {
         repo.validate()?;
-        let name = repo.cache_name();
-        let final_dir = self.dir.join(&name);
+        self.fetch_entry(&repo.cache_name(), |tmp| {
+            let base = repo.url(topurl);
+            let md_url = format!("{base}/repodata/repomd.xml");
+            let mut md_bytes = Vec::new();
+            self.get(&md_url, &mut md_bytes, None, MAX_REPOMD_BYTES)?;
+            self.download(&base, &md_bytes, tmp)
+        })
+    }
+
+    /// Returns the rpm-md repository at `url` (`http://` or `https://`, the directory holding
+    /// `repodata/`), downloading `repomd.xml` every time and the files it lists only when no
+    /// complete entry has that `repomd.xml` yet (see the module docs). An unreachable,
+    /// vanished or corrupt repository is an error naming the URL, even when an older copy is
+    /// cached; nothing incomplete ever enters the cache.
+    pub fn fetch_url(&self, url: &str) -> Result<CachedRepo, Error> {
+        let base = url.trim_end_matches('/');
+        let scheme_ok = ["http://", "https://"].iter().any(|s| {
+            base.get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                && base.len() > s.len()
+        });
+        if !scheme_ok || base.contains(['?', '#']) || base.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidUrl {
+                url: mask_url_password(url),
+            });
+        }
+        let md_url = format!("{base}/repodata/repomd.xml");
+        let mut md_bytes = Vec::new();
+        self.get(&md_url, &mut md_bytes, None, MAX_REPOMD_BYTES)?;
+        parse_repomd(&md_url, &md_bytes)?;
+        let name = format!(
+            "{URL_PREFIX}-{}-{}",
+            short_hash(base.as_bytes()),
+            short_hash(&md_bytes)
+        );
+        tracing::debug!(url = %mask_url_password(base), entry = %name, "repository URL");
+        self.fetch_entry(&name, |tmp| self.download(base, &md_bytes, tmp))
+    }
+
+    /// The entry `name`, made by `download` (into the temporary directory it is given) when it is
+    /// not complete yet; prunes the cache after a download.
+    fn fetch_entry(
+        &self,
+        name: &str,
+        download: impl Fn(&Path) -> Result<(), Error>,
+    ) -> Result<CachedRepo, Error> {
+        let final_dir = self.dir.join(name);
         let lock_path = self.dir.join(format!("{name}.lock"));
+        let mut downloaded = false;
         loop {
             let lock = File::options()
                 .create(true)
@@ -324,6 +521,7 @@ impl RepoCache {
                 if final_dir.is_dir() {
                     return Ok(CachedRepo {
                         path: final_dir,
+                        downloaded,
                         _lock: lock,
                     });
                 }
@@ -332,24 +530,24 @@ impl RepoCache {
             }
             self.lock(&lock, &lock_path, false)?;
             if !final_dir.is_dir() {
-                self.clean_stale_tmp(&name);
+                self.clean_stale_tmp(name);
                 let tmp = self.dir.join(".tmp").join(format!(
                     "{name}.{}.{}",
                     std::process::id(),
                     TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
                 ));
-                let result = self
-                    .download(topurl, repo, &tmp)
+                let result = download(&tmp)
                     .and_then(|()| std::fs::rename(&tmp, &final_dir).map_err(io_err(&final_dir)));
                 if let Err(e) = result {
                     let _ = std::fs::remove_dir_all(&tmp);
                     return Err(e);
                 }
+                downloaded = true;
                 tracing::info!(repo = %name, "repo downloaded into cache");
             }
             lock.unlock().map_err(io_err(&lock_path))?;
             drop(lock);
-            self.prune(&name)?;
+            self.prune(name)?;
             // Loop to take the shared lock on the now complete entry.
         }
     }
@@ -411,10 +609,19 @@ impl RepoCache {
         }
     }
 
-    /// Removes the oldest complete entries beyond the capacity, skipping `keep` and entries in use.
+    /// Removes the oldest complete entries beyond the capacity (Koji repos and URL entries
+    /// counted apart), skipping `keep` and entries in use.
     fn prune(&self, keep: &str) -> Result<(), Error> {
-        let entries = self.entries()?;
-        for name in entries.iter().skip(self.opts.capacity) {
+        let entries = self.aged_entries()?;
+        let (koji, mut urls): (Vec<_>, Vec<_>) =
+            entries.iter().partition(|(a, _)| matches!(a, Age::Koji(_)));
+        // The URL entry just downloaded is the newest, whatever the clock's resolution says.
+        urls.sort_by_key(|(_, n)| n != keep);
+        for (_, name) in koji
+            .iter()
+            .skip(self.opts.capacity)
+            .chain(urls.iter().skip(self.opts.capacity))
+        {
             if name == keep {
                 continue;
             }
@@ -437,24 +644,15 @@ impl RepoCache {
         Ok(())
     }
 
-    fn download(&self, topurl: &str, repo: &RepoDescriptor, tmp: &Path) -> Result<(), Error> {
-        let base = repo.url(topurl);
+    /// Writes `md_bytes` as `repodata/repomd.xml` into `tmp` and downloads the configured types
+    /// it lists from `base`.
+    fn download(&self, base: &str, md_bytes: &[u8], tmp: &Path) -> Result<(), Error> {
+        let md_url = format!("{base}/repodata/repomd.xml");
+        let md = parse_repomd(&md_url, md_bytes)?;
         let repodata = tmp.join("repodata");
         std::fs::create_dir_all(&repodata).map_err(io_err(&repodata))?;
-        let md_url = format!("{base}/repodata/repomd.xml");
         let md_path = repodata.join("repomd.xml");
-        self.get_to_file(&md_url, &md_path, None)?;
-        let md_bytes = std::fs::read(&md_path).map_err(io_err(&md_path))?;
-        let md: RepoMd = repomd::parse(&md_bytes).map_err(|source| Error::Repomd {
-            url: md_url.clone(),
-            source,
-        })?;
-        if md.record("primary").is_none() {
-            return Err(Error::MissingRecord {
-                url: md_url,
-                kind: "primary".into(),
-            });
-        }
+        std::fs::write(&md_path, md_bytes).map_err(io_err(&md_path))?;
         for rec in md
             .records
             .iter()
@@ -464,11 +662,14 @@ impl RepoCache {
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent).map_err(io_err(parent))?;
             }
-            self.get_to_file(
-                &format!("{base}/{}", rec.href),
-                &dest,
-                Some((&rec.checksum, rec.size)),
-            )?;
+            let url = format!("{base}/{}", rec.href);
+            let mut file = File::create(&dest).map_err(io_err(&dest))?;
+            self.get(&url, &mut file, Some((&rec.checksum, rec.size)), u64::MAX)
+                .map_err(|e| match e {
+                    Error::Io { source, .. } => io_err(&dest)(source),
+                    other => other,
+                })?;
+            file.sync_all().map_err(io_err(&dest))?;
         }
         // Make the directory durable before it is renamed into place.
         if let Ok(f) = File::open(&repodata) {
@@ -477,25 +678,48 @@ impl RepoCache {
         Ok(())
     }
 
-    fn get_to_file(
+    /// Streams `url` into `out`, checking the checksum and size repomd.xml promised (`expect`)
+    /// and refusing bodies over `limit` bytes. An `Io` error means `out` failed.
+    fn get(
         &self,
         url: &str,
-        dest: &Path,
+        out: &mut dyn Write,
         expect: Option<(&Checksum, Option<u64>)>,
+        limit: u64,
+    ) -> Result<(), Error> {
+        let shown = || mask_url_password(url);
+        let progress = self.opts.progress.as_deref();
+        if let Some(p) = progress {
+            p.started(url, expect.and_then(|(_, s)| s));
+        }
+        let result = self.get_inner(url, out, expect, limit, &shown, progress);
+        if let Some(p) = progress {
+            p.finished(url);
+        }
+        result
+    }
+
+    fn get_inner(
+        &self,
+        url: &str,
+        out: &mut dyn Write,
+        expect: Option<(&Checksum, Option<u64>)>,
+        limit: u64,
+        shown: &dyn Fn() -> String,
+        progress: Option<&dyn DownloadProgress>,
     ) -> Result<(), Error> {
         let transport = |e: ureq::Error| Error::Transport {
-            url: url.to_owned(),
+            url: shown(),
             source: Box::new(e),
         };
-        let mut resp = self.agent.get(url).call().map_err(transport)?;
+        let mut resp = self.agent(url).get(url).call().map_err(transport)?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(Error::Http {
-                url: url.to_owned(),
+                url: shown(),
                 status,
             });
         }
-        let mut file = File::create(dest).map_err(io_err(dest))?;
         let mut hasher = expect.map(|(c, _)| Hasher::new(c.kind));
         let mut reader = resp.body_mut().as_reader();
         let mut buf = vec![0u8; 1 << 16];
@@ -503,7 +727,7 @@ impl RepoCache {
         loop {
             if self.stop_requested() {
                 return Err(Error::Interrupted {
-                    what: format!("GET {url}"),
+                    what: format!("GET {}", shown()),
                 });
             }
             let n = match reader.read(&mut buf) {
@@ -512,19 +736,31 @@ impl RepoCache {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(transport(ureq::Error::Io(e))),
             };
+            total += n as u64;
+            if total > limit {
+                return Err(Error::Size {
+                    url: shown(),
+                    expected: limit,
+                    actual: total,
+                });
+            }
             if let Some(h) = hasher.as_mut() {
                 h.update(&buf[..n]);
             }
-            file.write_all(&buf[..n]).map_err(io_err(dest))?;
-            total += n as u64;
+            out.write_all(&buf[..n]).map_err(|source| Error::Io {
+                path: PathBuf::new(),
+                source,
+            })?;
+            if let Some(p) = progress {
+                p.advanced(url, total);
+            }
         }
-        file.sync_all().map_err(io_err(dest))?;
         if let Some((checksum, size)) = expect {
             if let Some(expected) = size
                 && expected != total
             {
                 return Err(Error::Size {
-                    url: url.to_owned(),
+                    url: shown(),
                     expected,
                     actual: total,
                 });
@@ -532,7 +768,7 @@ impl RepoCache {
             let actual = hasher.map(Hasher::finish).unwrap_or_default();
             if actual != checksum.hex {
                 return Err(Error::Checksum {
-                    url: url.to_owned(),
+                    url: shown(),
                     expected: checksum.hex.clone(),
                     actual,
                 });
@@ -540,6 +776,34 @@ impl RepoCache {
         }
         Ok(())
     }
+}
+
+/// Parses a downloaded repomd.xml, which must list `primary`.
+fn parse_repomd(md_url: &str, bytes: &[u8]) -> Result<RepoMd, Error> {
+    let md: RepoMd = repomd::parse(bytes).map_err(|source| Error::Repomd {
+        url: mask_url_password(md_url),
+        source,
+    })?;
+    if md.record("primary").is_none() {
+        return Err(Error::MissingRecord {
+            url: mask_url_password(md_url),
+            kind: "primary".into(),
+        });
+    }
+    Ok(md)
+}
+
+/// Whether `name` is an entry of [`RepoCache::fetch_url`].
+fn is_url_entry(name: &str) -> bool {
+    name.strip_prefix(URL_PREFIX)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|r| {
+            r.len() == 33
+                && r.as_bytes()[16] == b'-'
+                && r.bytes()
+                    .enumerate()
+                    .all(|(i, c)| i == 16 || c.is_ascii_hexdigit())
+        })
 }
 
 /// The repo id inside a cache entry name `{koji_id}-{build_tag}-{repo_id}-{arch}`.
@@ -567,10 +831,32 @@ mod tests {
         );
         assert_eq!(d.cache_name(), "primary-f40-build-42-x86_64");
         assert_eq!(repo_id_of(&d.cache_name()), Some(42));
+        assert!(!is_url_entry(&d.cache_name()));
         let bad = RepoDescriptor {
             build_tag: "../etc".into(),
-            ..d
+            ..d.clone()
         };
         assert!(matches!(bad.validate(), Err(Error::InvalidName { .. })));
+        let url_like = RepoDescriptor {
+            koji_id: "url".into(),
+            ..d
+        };
+        assert!(matches!(
+            url_like.validate(),
+            Err(Error::InvalidName { .. })
+        ));
+    }
+
+    #[test]
+    fn url_entry_names_are_recognised() {
+        let name = format!("url-{}-{}", short_hash(b"a"), short_hash(b"b"));
+        assert!(is_url_entry(&name), "{name}");
+        for other in [
+            "url-0123",
+            "url-0123456789abcdef-0123456789abcdeg",
+            "primary-url-1-x86_64",
+        ] {
+            assert!(!is_url_entry(other), "{other}");
+        }
     }
 }

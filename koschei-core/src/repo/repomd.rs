@@ -182,8 +182,10 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
         .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
-/// The text of a character or entity reference in element text (`&#48;`, `&amp;`).
-fn reference(r: &BytesRef<'_>) -> Result<String, String> {
+/// The text of a character or entity reference in element text (`&#48;`, `&amp;`): the five
+/// XML entities and character references; anything else is an error naming it. Shared by
+/// the rpm-md readers (koschei-solver's `primary.xml` reader uses it too).
+pub fn xml_reference(r: &BytesRef<'_>) -> Result<String, String> {
     if let Some(c) = r.resolve_char_ref().map_err(|e| e.to_string())? {
         return Ok(c.to_string());
     }
@@ -256,7 +258,7 @@ pub fn parse(bytes: &[u8]) -> Result<RepoMd, Error> {
                 text.push_str(&s);
             }
             Event::GeneralRef(r) if text_of.is_some() => {
-                text.push_str(&reference(&r).map_err(|e| xml_err(&reader, &e))?);
+                text.push_str(&xml_reference(&r).map_err(|e| xml_err(&reader, &e))?);
             }
             Event::GeneralRef(_) | Event::CData(_) => {}
             Event::End(e) => {

@@ -128,69 +128,332 @@ impl PassReport {
     /// One readable line per service that ran (`polling: 2 builds finished, ...`), in order;
     /// a failed service's line is its error with its causes.
     pub fn lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        self.summary()
+            .services
+            .into_iter()
+            .map(|s| format!("{}: {}", s.service, s.summary))
+            .collect()
+    }
+
+    /// A serializable view of the pass (`koschei run --once --json`): per service that ran,
+    /// its status, duration, the line of [`PassReport::lines`], its figures and its error.
+    pub fn summary(&self) -> PassSummary {
+        let mut services = Vec::new();
         for &name in &ServiceName::ALL {
             let resolver = self
                 .resolver
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, s)| s);
-            let summary = match name {
-                ServiceName::Polling => self.polling.as_ref().map(|r| {
-                    if r.locked {
-                        "skipped (another polling pass holds the lock)".to_owned()
-                    } else {
-                        let mut line = format!(
-                            "{} builds finished, {} deleted, {} new packages, {} real builds registered, {} state changes",
-                            r.finished,
-                            r.deleted,
-                            r.new_packages,
-                            r.real_builds,
-                            r.events.len()
-                        );
-                        if r.adopted > 0 {
-                            line.push_str(&format!(
-                                ", {} Koji tasks of lost submissions adopted",
-                                r.adopted
-                            ));
-                        }
-                        line
-                    }
-                }),
-                ServiceName::RepoResolver => self.repo_resolver.as_ref().map(|r| {
-                    format!(
-                        "{} new repos, {} packages resolved, {} state changes, {} collections locked",
-                        r.new_repos,
-                        r.resolved_packages,
-                        r.events.len() + r.collection_events.len(),
-                        r.locked
-                    )
-                }),
-                ServiceName::BuildResolver => self.build_resolver.as_ref().map(|r| {
-                    format!(
-                        "{} builds resolved, {} unresolvable, {} in the latest repo instead of theirs, {} repos locked",
-                        r.resolved, r.unresolved, r.fallback, r.locked
-                    )
-                }),
-                ServiceName::Scheduler if self.scheduler_skipped => {
-                    Some("skipped (passive)".to_owned())
-                }
-                ServiceName::Scheduler => self.scheduler.as_ref().map(|o| o.to_string()),
-            };
+                .map(|(_, s)| ResolverSummary {
+                    requests: s.requests,
+                    solved: s.solved,
+                    carried: s.carried,
+                });
             let failure = self
                 .failures
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, e)| format!("failed: {}", crate::error::chain(e)));
-            if let Some(mut line) = summary.or(failure) {
-                if let Some(stats) = resolver.filter(|s| s.requests > 0) {
-                    line.push_str(&format!("; resolver: {stats}"));
-                }
-                out.push(format!("{name}: {line}"));
+                .map(|(_, e)| crate::error::chain(e));
+            let details = match name {
+                ServiceName::Polling => self.polling.as_ref().map(|r| {
+                    ServiceDetails::Polling(PollingSummary {
+                        locked: r.locked,
+                        finished: r.finished,
+                        deleted: r.deleted,
+                        adopted: r.adopted,
+                        new_packages: r.new_packages,
+                        real_builds: r.real_builds,
+                        state_changes: r.events.iter().map(StateChangeSummary::from).collect(),
+                    })
+                }),
+                ServiceName::RepoResolver => self.repo_resolver.as_ref().map(|r| {
+                    ServiceDetails::RepoResolver(RepoResolverSummary {
+                        locked: r.locked,
+                        new_repos: r.new_repos,
+                        resolved_packages: r.resolved_packages,
+                        state_changes: r.events.iter().map(StateChangeSummary::from).collect(),
+                        collection_changes: r
+                            .collection_events
+                            .iter()
+                            .map(|(collection, prev, new)| CollectionChangeSummary {
+                                collection: collection.clone(),
+                                prev,
+                                new,
+                            })
+                            .collect(),
+                    })
+                }),
+                ServiceName::BuildResolver => self.build_resolver.as_ref().map(|r| {
+                    ServiceDetails::BuildResolver(BuildResolverSummary {
+                        locked: r.locked,
+                        resolved: r.resolved,
+                        unresolved: r.unresolved,
+                        fallback: r.fallback,
+                    })
+                }),
+                ServiceName::Scheduler => self
+                    .scheduler
+                    .as_ref()
+                    .map(|o| ServiceDetails::Scheduler(SchedulerSummary::from(o))),
+            };
+            let skipped = name == ServiceName::Scheduler && self.scheduler_skipped;
+            let line = if skipped {
+                Some("skipped (passive)".to_owned())
+            } else {
+                details.as_ref().map(|d| d.line(self))
+            };
+            let Some(mut line) = line.or_else(|| failure.as_ref().map(|e| format!("failed: {e}")))
+            else {
+                continue;
+            };
+            if let Some(stats) = self
+                .resolver
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s)
+                .filter(|s| s.requests > 0)
+            {
+                line.push_str(&format!("; resolver: {stats}"));
             }
+            let status = if skipped {
+                "skipped"
+            } else if failure.is_some() {
+                "failed"
+            } else {
+                "ok"
+            };
+            services.push(ServiceSummary {
+                service: name.as_str(),
+                status,
+                duration_seconds: self.duration(name).map(|d| d.as_secs_f64()),
+                summary: line,
+                details,
+                resolver,
+                error: failure,
+            });
         }
-        out
+        PassSummary {
+            success: self.is_success(),
+            services,
+        }
     }
+}
+
+/// A serializable view of a [`PassReport`] ([`PassReport::summary`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct PassSummary {
+    /// Whether every selected service completed.
+    pub success: bool,
+    /// The services that ran (or were skipped), in order.
+    pub services: Vec<ServiceSummary>,
+}
+
+/// One service of a [`PassSummary`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ServiceSummary {
+    /// `polling`, `repo_resolver`, `build_resolver` or `scheduler`.
+    pub service: &'static str,
+    /// `ok`, `failed`, or `skipped` (the scheduler in passive mode).
+    pub status: &'static str,
+    /// How long it took (none when skipped).
+    pub duration_seconds: Option<f64>,
+    /// The readable line ([`PassReport::lines`] without the service name).
+    pub summary: String,
+    /// What it did, when it completed.
+    #[serde(rename = "report")]
+    pub details: Option<ServiceDetails>,
+    /// What the resolver did (the resolver services).
+    pub resolver: Option<ResolverSummary>,
+    /// Its error with the causes, when it failed.
+    pub error: Option<String>,
+}
+
+/// What a service did, by service.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ServiceDetails {
+    /// Polling.
+    Polling(PollingSummary),
+    /// Repo resolver.
+    RepoResolver(RepoResolverSummary),
+    /// Build resolver.
+    BuildResolver(BuildResolverSummary),
+    /// Scheduler.
+    Scheduler(SchedulerSummary),
+}
+
+impl ServiceDetails {
+    fn line(&self, report: &PassReport) -> String {
+        match self {
+            ServiceDetails::Polling(r) if r.locked => {
+                "skipped (another polling pass holds the lock)".to_owned()
+            }
+            ServiceDetails::Polling(r) => {
+                let mut line = format!(
+                    "{} builds finished, {} deleted, {} new packages, {} real builds registered, {} state changes",
+                    r.finished,
+                    r.deleted,
+                    r.new_packages,
+                    r.real_builds,
+                    r.state_changes.len()
+                );
+                if r.adopted > 0 {
+                    line.push_str(&format!(
+                        ", {} Koji tasks of lost submissions adopted",
+                        r.adopted
+                    ));
+                }
+                line
+            }
+            ServiceDetails::RepoResolver(r) => format!(
+                "{} new repos, {} packages resolved, {} state changes, {} collections locked",
+                r.new_repos,
+                r.resolved_packages,
+                r.state_changes.len() + r.collection_changes.len(),
+                r.locked
+            ),
+            ServiceDetails::BuildResolver(r) => format!(
+                "{} builds resolved, {} unresolvable, {} in the latest repo instead of theirs, {} repos locked",
+                r.resolved, r.unresolved, r.fallback, r.locked
+            ),
+            ServiceDetails::Scheduler(_) => report
+                .scheduler
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
+        }
+    }
+}
+
+/// What a polling pass did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "the fields of polling::Report")]
+#[non_exhaustive]
+pub struct PollingSummary {
+    pub locked: bool,
+    pub finished: usize,
+    pub deleted: usize,
+    pub adopted: usize,
+    pub new_packages: usize,
+    pub real_builds: usize,
+    pub state_changes: Vec<StateChangeSummary>,
+}
+
+/// What a repo resolver pass did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "the fields of repo_resolver::Report")]
+#[non_exhaustive]
+pub struct RepoResolverSummary {
+    pub locked: usize,
+    pub new_repos: usize,
+    pub resolved_packages: usize,
+    pub state_changes: Vec<StateChangeSummary>,
+    pub collection_changes: Vec<CollectionChangeSummary>,
+}
+
+/// What a build resolver pass did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "the fields of build_resolver::Report")]
+#[non_exhaustive]
+pub struct BuildResolverSummary {
+    pub locked: usize,
+    pub resolved: usize,
+    pub unresolved: usize,
+    pub fallback: usize,
+}
+
+/// What a scheduler pass did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct SchedulerSummary {
+    /// `locked`, `at_capacity`, `nothing_to_do`, `koji_busy` or `submitted`.
+    pub outcome: &'static str,
+    /// The submitted package, its collection, build and Koji task.
+    pub submitted: Option<SubmissionSummary>,
+}
+
+/// A submitted scratch build.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "the fields of scheduler::Outcome::Submitted")]
+#[non_exhaustive]
+pub struct SubmissionSummary {
+    pub package: String,
+    pub collection: String,
+    pub package_id: i32,
+    pub build_id: i32,
+    pub task_id: i32,
+}
+
+impl From<&scheduler::Outcome> for SchedulerSummary {
+    fn from(o: &scheduler::Outcome) -> Self {
+        use scheduler::Outcome as O;
+        let outcome = match o {
+            O::Locked => "locked",
+            O::AtCapacity => "at_capacity",
+            O::NothingToDo => "nothing_to_do",
+            O::KojiBusy => "koji_busy",
+            O::Submitted { .. } => "submitted",
+        };
+        let submitted = match o {
+            O::Submitted {
+                package_id,
+                package,
+                collection,
+                build_id,
+                task_id,
+            } => Some(SubmissionSummary {
+                package: package.clone(),
+                collection: collection.clone(),
+                package_id: package_id.0,
+                build_id: build_id.0,
+                task_id: task_id.0,
+            }),
+            _ => None,
+        };
+        SchedulerSummary { outcome, submitted }
+    }
+}
+
+/// A package's message state change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "the fields of service::StateChange")]
+#[non_exhaustive]
+pub struct StateChangeSummary {
+    pub package_id: i32,
+    pub prev: &'static str,
+    pub new: &'static str,
+}
+
+impl From<&super::StateChange> for StateChangeSummary {
+    fn from(c: &super::StateChange) -> Self {
+        StateChangeSummary {
+            package_id: c.package_id.0,
+            prev: c.prev,
+            new: c.new,
+        }
+    }
+}
+
+/// A collection's state change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "collection name, old and new state")]
+#[non_exhaustive]
+pub struct CollectionChangeSummary {
+    pub collection: String,
+    pub prev: &'static str,
+    pub new: &'static str,
+}
+
+/// What the resolver did in a resolver service's pass.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "the counts of resolve::PassStats")]
+#[non_exhaustive]
+pub struct ResolverSummary {
+    pub requests: usize,
+    pub solved: usize,
+    pub carried: usize,
 }
 
 /// Runs one pass of each selected service in order (polling, repo resolver, build resolver,

@@ -166,5 +166,8 @@ pub fn now() -> std::time::SystemTime {
 
 mod engine;
 pub use engine::{
-    Engine, EngineOptions, PassOptions, PassReport, ServiceName, UnknownService, run_pass,
+    BuildResolverSummary, CollectionChangeSummary, Engine, EngineOptions, PassOptions, PassReport,
+    PassSummary, PollingSummary, RepoResolverSummary, ResolverSummary, SchedulerSummary,
+    ServiceDetails, ServiceName, ServiceSummary, StateChangeSummary, SubmissionSummary,
+    UnknownService, run_pass,
 };

@@ -28,6 +28,10 @@ pub enum Outcome {
     Submitted {
         /// The package.
         package_id: PackageId,
+        /// Its name.
+        package: String,
+        /// Its collection's name.
+        collection: String,
         /// The new build row.
         build_id: BuildId,
         /// Its Koji task.
@@ -45,13 +49,15 @@ impl std::fmt::Display for Outcome {
             }
             Outcome::KojiBusy => f.write_str("nothing submitted: Koji is over the load threshold"),
             Outcome::Submitted {
-                package_id,
+                package,
+                collection,
                 build_id,
                 task_id,
+                ..
             } => write!(
                 f,
-                "submitted a scratch build of package {} (build {}, Koji task {})",
-                package_id.0, build_id.0, task_id.0
+                "submitted a scratch build of {package} in {collection} (build {}, Koji task {})",
+                build_id.0, task_id.0
             ),
         }
     }
@@ -121,9 +127,15 @@ fn pass(
             check_load: true,
         };
         match try_package(client, koji, settings, coll, &target, &mut tag_arches, now)? {
-            Attempt::Submitted { build_id, task_id } => {
+            Attempt::Submitted {
+                package,
+                build_id,
+                task_id,
+            } => {
                 return Ok(Outcome::Submitted {
                     package_id: row.package_id,
+                    package,
+                    collection: coll.name.clone(),
                     build_id,
                     task_id,
                 });
@@ -169,6 +181,8 @@ struct Target {
 pub enum Attempt {
     /// Submitted.
     Submitted {
+        /// The package's name.
+        package: String,
         /// The new build row.
         build_id: BuildId,
         /// Its Koji task.
@@ -257,7 +271,11 @@ fn try_package(
     )? {
         Ok((build_id, task_id)) => {
             tracing::info!(package = %name, collection = %coll.name, task = task_id.0, "submitted scratch build");
-            Ok(Attempt::Submitted { build_id, task_id })
+            Ok(Attempt::Submitted {
+                package: name,
+                build_id,
+                task_id,
+            })
         }
         Err(why) => Ok(Attempt::Skipped(why)),
     }

@@ -11,6 +11,7 @@ fn sources(dir: &TempDir, extra: &[&str]) -> ConfigSources {
         system_dir: Some(dir.path().join("etc")),
         extra_files: extra.iter().map(|f| dir.path().join(f)).collect(),
         database_url: None,
+        proxy_vars: Vec::new(),
     }
 }
 
@@ -91,6 +92,36 @@ fn environment_database_url_overrides_files() {
         c.database.url.as_ref().unwrap().expose(),
         "postgresql://b:pw@env/db"
     );
+}
+
+#[test]
+fn proxy_variables_become_the_proxies_and_a_bad_one_names_its_variable() {
+    let dir = TempDir::new("cfg-proxy");
+    let mut s = sources(&dir, &[]);
+    assert_eq!(
+        Config::load(&s).unwrap().proxies,
+        koschei_core::config::Proxies::none()
+    );
+    s.proxy_vars = vec![
+        (
+            "https_proxy".to_owned(),
+            "http://proxy.example:3128".to_owned(),
+        ),
+        ("NO_PROXY".to_owned(), ".example.org".to_owned()),
+    ];
+    let c = Config::load(&s).unwrap();
+    assert_eq!(
+        c.proxies
+            .for_url("https://kojipkgs.example/repos")
+            .map(|p| p.expose()),
+        Some("http://proxy.example:3128")
+    );
+    assert_eq!(c.proxies.for_url("https://copr.example.org/results"), None);
+    assert_eq!(c.proxies.for_url("http://kojipkgs.example/repos"), None);
+    s.proxy_vars = vec![("ALL_PROXY".to_owned(), "nonsense://x".to_owned())];
+    let e = Config::load(&s).unwrap_err();
+    assert!(matches!(e, Error::Value { .. }), "{e:?}");
+    assert!(e.to_string().contains("`ALL_PROXY`"), "{e}");
 }
 
 #[test]
@@ -195,4 +226,109 @@ fn config_show_masks_secrets() {
     let dir2 = TempDir::new("cfg-roundtrip");
     dir2.write("etc/config.toml", &toml_text);
     Config::load(&sources(&dir2, &[])).unwrap();
+}
+
+#[test]
+fn keys_that_would_do_nothing_or_break_are_refused_naming_the_key() {
+    for (text, key, says) in [
+        (
+            "[services.polling]\ninterval = 1e20\n",
+            "services.polling.interval",
+            "from 0 to 604800",
+        ),
+        (
+            "[services.polling]\ninterval = -1\n",
+            "services.polling.interval",
+            "from 0 to 604800",
+        ),
+        (
+            "[services.nosuch]\ninterval = 5\n",
+            "services.nosuch",
+            "unknown service `nosuch`",
+        ),
+        (
+            "[services.watcher]\ninterval = 5\n",
+            "services.watcher",
+            "koschei messaging listen",
+        ),
+        (
+            "[services.polling]\nmemory_limit = 100\n",
+            "services.polling.memory_limit",
+            "MemoryMax",
+        ),
+        (
+            "[services.scheduler]\nvirtual_memory_limit = 1\n",
+            "services.scheduler.virtual_memory_limit",
+            "LimitAS",
+        ),
+        (
+            "[services.polling]\nwatchdog = true\n",
+            "services.polling.watchdog",
+            "Restart=on-failure",
+        ),
+        (
+            "plugins = [\"copr\"]\n",
+            "plugins",
+            "plugin `copr` is not available",
+        ),
+        (
+            "[logging]\nfilter = \"info,[x]=debug\"\n",
+            "logging.filter",
+            "is not a log directive",
+        ),
+        (
+            "[logging]\nfilter = \"koschei=loud\"\n",
+            "logging.filter",
+            "is not a log directive",
+        ),
+        (
+            "[dependency]\nresolver_queue_size = 30\n",
+            "dependency.resolver_queue_size",
+            "has no effect",
+        ),
+        (
+            "[dependency]\ndependency_cache_capacity = 1\n",
+            "dependency.dependency_cache_capacity",
+            "has no effect",
+        ),
+        (
+            "[dependency]\nresolve_for_arch = \"aarch64\"\n",
+            "dependency.resolve_for_arch",
+            "repo_arch",
+        ),
+        (
+            "real_builds_insert_chunk = 10\n",
+            "real_builds_insert_chunk",
+            "has no effect",
+        ),
+        (
+            "[directories]\ntemplates = \"/x\"\n",
+            "directories.templates",
+            "built into koschei-web",
+        ),
+        (
+            "[koji]\nrepo_url = \"https://k/repos\"\n",
+            "koji.repo_url",
+            "has no effect",
+        ),
+    ] {
+        let (_, msg) = file_error(text);
+        assert!(msg.contains(&format!("key `{key}`")), "{text}: {msg}");
+        assert!(msg.contains("50-bad.toml"), "{text}: {msg}");
+        assert!(msg.contains(says), "{text}: {msg}");
+    }
+}
+
+#[test]
+fn the_originals_defaults_and_working_values_of_those_keys_load() {
+    let dir = TempDir::new("cfg-inert-defaults");
+    dir.write(
+        "etc/config.toml",
+        "real_builds_insert_chunk = 50\nplugins = []\n[dependency]\nresolver_queue_size = 300\n\
+         dependency_cache_capacity = 3000\nresolve_for_arch = \"x86_64\"\nperf_report_interval = 0\n\
+         [services.polling]\ninterval = 0.5\nwatchdog = false\n[services.repo_resolver]\n\
+         [logging]\nfilter = \"info, koschei_core=debug,tiny_http=warn,koschei_web::access=OFF\"\n",
+    );
+    let c = Config::load(&sources(&dir, &[])).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.service("polling").interval, Duration::from_millis(500));
 }

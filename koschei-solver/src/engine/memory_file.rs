@@ -27,7 +27,10 @@ use sha2::Digest;
 use super::memory::{Generation, Interner, MemorySettings, Packed, get_varint, put_varint};
 
 const MAGIC: &[u8] = b"koschei-memory\n";
-const VERSION: u32 = 1;
+/// The format version, which is [`crate::ANSWERS_VERSION`]: 2 since the
+/// multilib lock-step and trailing-slash rules; a version-1 file holds answers
+/// of the earlier rules, which must not be carried over, and is not read.
+const VERSION: u32 = crate::ANSWERS_VERSION;
 
 /// Whether a name can be part of a file name as it is.
 fn plain(name: &str) -> bool {

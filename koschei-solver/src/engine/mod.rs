@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use koschei_core::config::Config;
+use koschei_core::config::{Config, Proxies};
 use koschei_core::model::{Nevra, RepoId};
 use koschei_core::repo::{self, CacheOptions, RepoCache};
 use koschei_core::resolve::{
@@ -51,6 +51,8 @@ pub struct SolverResolverOptions {
     pub cache_capacity: usize,
     /// PEM CA bundle for an https top URL (the hub's private CA), system roots when `None`.
     pub ca: Option<PathBuf>,
+    /// Proxies of repo downloads (the environment's: [`Config::proxies`]); none by default.
+    pub proxies: Proxies,
     /// Solver threads (default: the available parallelism).
     pub jobs: usize,
     /// Remember answers across processes in `solv/memory/` (default on).
@@ -75,6 +77,7 @@ impl SolverResolverOptions {
             ignore_weak_deps: false,
             cache_capacity: CacheOptions::default().capacity,
             ca: None,
+            proxies: Proxies::none(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             memory_file: true,
             progress_interval: Some(Duration::from_secs(60)),
@@ -84,7 +87,7 @@ impl SolverResolverOptions {
 
     /// The options the configuration gives for its Koji hub (`directories.cachedir`,
     /// `koji_config.topurl`, `dependency.repo_arch`, `dependency.ignore_weak_deps`,
-    /// `dependency.cache_l2_capacity`, the hub's CA).
+    /// `dependency.cache_l2_capacity`, the hub's CA, the environment's proxies).
     pub fn from_config(config: &Config) -> Self {
         SolverResolverOptions {
             koji_id: "primary".to_owned(),
@@ -92,6 +95,7 @@ impl SolverResolverOptions {
             ignore_weak_deps: config.dependency.ignore_weak_deps,
             cache_capacity: config.dependency.cache_l2_capacity,
             ca: config.koji.hub_ca(),
+            proxies: config.proxies.clone(),
             progress_interval: Some(config.dependency.perf_report_interval)
                 .filter(|d| !d.is_zero()),
             ..SolverResolverOptions::new(&config.directories.cachedir, &config.koji.topurl)
@@ -119,6 +123,7 @@ impl SolverResolver {
             CacheOptions {
                 capacity: options.cache_capacity,
                 ca: options.ca.clone(),
+                proxies: options.proxies.clone(),
                 stop: options.stop.clone(),
                 ..CacheOptions::default()
             },

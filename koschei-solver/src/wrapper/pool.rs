@@ -82,6 +82,11 @@ impl Pool {
                 return Err("the system libsolv has no RPM support".to_owned());
             }
             ffi::pool_set_flag(raw, ffi::POOL_FLAG_WHATPROVIDESWITHDISABLED as c_int, 1);
+            // hawkey's pool has this flag on (libsolv built for Fedora turns it on by
+            // default): packages of one name but another arch color (i686 and x86_64) may
+            // be installed together, and an inferior-arch package needs the best-arch
+            // build of the same version (libsolv's lock-step infarch rule).
+            ffi::pool_set_flag(raw, ffi::POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS as c_int, 1);
             ffi::pool_setarch(raw, arch.as_ptr());
         }
         Ok(pool)
@@ -615,6 +620,109 @@ impl Pool {
             let s = self.solvable(p);
             ((*s).name, (*s).evr, (*s).arch)
         }
+    }
+
+    /// libsolv's score of solvable `p`'s arch under the pool's arch policy
+    /// (`pool->id2arch`, what its infarch rules read): 1 for noarch, 0 for an
+    /// arch the policy does not install (and `src`); otherwise the high 16
+    /// bits are the arch's class, lower is better (on x86_64, x86_64, i686,
+    /// i586, ... are each a class of their own).
+    pub(crate) fn arch_score(&self, p: ffi::Id) -> u32 {
+        // SAFETY: `p` is a valid solvable; `id2arch`, when set, holds
+        // `lastarch + 1` entries (pool_setarch allocates it so).
+        unsafe {
+            let arch = (*self.solvable(p)).arch;
+            let pool = &*self.raw;
+            if pool.id2arch.is_null() || arch <= 0 || arch > pool.lastarch {
+                0
+            } else {
+                *pool.id2arch.add(arch as usize) as u32
+            }
+        }
+    }
+
+    /// The packages of `p`'s name (other than `p`) with their arch scores.
+    fn name_mates(&self, p: ffi::Id) -> Vec<(ffi::Id, u32)> {
+        let name = self.solvable_name(p);
+        self.whatprovides(name)
+            .into_iter()
+            .filter(|&q| q != p && self.solvable_name(q) == name)
+            .map(|q| (q, self.arch_score(q)))
+            .collect()
+    }
+
+    /// The packages libsolv's multilib lock-step rules tie `p` to (with
+    /// POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS, libdnf's setting): the same name
+    /// and EVR, another arch, and noarch or a better arch than `p`'s. When `p`
+    /// is in a solve, libsolv adds the better-arch ones to it, and an
+    /// inferior-arch `p` may only be installed together with one of them.
+    /// Sorted by id; empty for noarch and uninstallable arches.
+    pub(crate) fn lock_step_relatives(&self, p: ffi::Id) -> Vec<ffi::Id> {
+        let a = self.arch_score(p);
+        if a <= 1 {
+            return Vec::new();
+        }
+        let (_, evr, arch) = self.solvable_ids(p);
+        let mut out: Vec<ffi::Id> = self
+            .name_mates(p)
+            .into_iter()
+            .filter(|&(q, b)| {
+                let (_, qevr, qarch) = self.solvable_ids(q);
+                qevr == evr && qarch != arch && (b == 1 || (b != 0 && b < a))
+            })
+            .map(|(q, _)| q)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Whether a package of an inferior arch class has no build of the same
+    /// version in its name's best arch class (an i686 package whose x86_64
+    /// build has another version). Only then can a reused solver answer
+    /// differently from a fresh one: libsolv's infarch rules look at every
+    /// package earlier solves added rules for, and the lock-step rule adds a
+    /// package's best-arch build of the same version to its solve, so without
+    /// such a gap every solve sees the same best arch for a name as a fresh
+    /// solver would.
+    pub(crate) fn has_lock_step_gap(&self) -> bool {
+        const CLASS: u32 = 0xffff_0000;
+        // The best class the policy has (the pool's own arch): its packages
+        // are never inferior, which settles every package of a pool without
+        // multilib at once.
+        // SAFETY: `id2arch`, when set, holds `lastarch + 1` entries.
+        let top = unsafe {
+            let pool = &*self.raw;
+            if pool.id2arch.is_null() {
+                return false;
+            }
+            (0..=pool.lastarch.max(0) as usize)
+                .map(|i| *pool.id2arch.add(i) as u32)
+                .filter(|&a| a > 1)
+                .min()
+                .unwrap_or(0)
+        };
+        (2..self.nsolvables()).any(|p| {
+            if !self.is_package(p) {
+                return false;
+            }
+            let a = self.arch_score(p);
+            if a <= 1 || a & CLASS == top & CLASS {
+                return false;
+            }
+            let mates = self.name_mates(p);
+            let best = mates
+                .iter()
+                .map(|&(_, b)| b)
+                .filter(|&b| b > 1)
+                .fold(a, u32::min);
+            if a & CLASS == best & CLASS {
+                return false;
+            }
+            let evr = self.solvable_ids(p).1;
+            !mates
+                .iter()
+                .any(|&(q, b)| b > 1 && b & CLASS == best & CLASS && self.solvable_ids(q).1 == evr)
+        })
     }
 
     /// Compares two EVR ids of this pool as rpm does (<0, 0, >0).

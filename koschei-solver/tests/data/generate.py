@@ -54,6 +54,14 @@ def entry(dep, pre=False):
     return "        <rpm:entry name=%s%s/>\n" % (quoteattr(name), attrs)
 
 
+def file_entry(f):
+    """<file> for a path, or <file type="dir"> for ("path", "dir")."""
+    if isinstance(f, tuple):
+        path, kind = f
+        return '<file type="%s">%s</file>' % (kind, escape(path))
+    return "<file>%s</file>" % escape(f)
+
+
 def pkgid(p):
     return hashlib.sha256(("%(name)s-%(epoch)s:%(ver)s-%(rel)s.%(arch)s" % p).encode()).hexdigest()
 
@@ -89,7 +97,7 @@ def primary_xml(pkgs):
                 out.write(entry(d[0] if pre else d, pre))
             out.write("    </rpm:%s>\n" % tag)
         for f in p["files"]:
-            out.write("    <file>%s</file>\n" % escape(f))
+            out.write("    %s\n" % file_entry(f))
         out.write("  </format>\n</package>\n")
     out.write("</metadata>\n")
     return out.getvalue().encode()
@@ -103,7 +111,7 @@ def filelists_xml(pkgs):
         out.write('<package pkgid="%s" name=%s arch="%s">\n' % (pkgid(p), quoteattr(p["name"]), p["arch"]))
         out.write('  <version epoch="%s" ver=%s rel=%s/>\n' % (p["epoch"], quoteattr(p["ver"]), quoteattr(p["rel"])))
         for f in p["files"] + p["fl_files"]:
-            out.write("  <file>%s</file>\n" % escape(f))
+            out.write("  %s\n" % file_entry(f))
         out.write("</package>\n")
     out.write("</filelists>\n")
     return out.getvalue().encode()
@@ -345,6 +353,13 @@ def incremental_case():
         pkg("bumped-lib", ver="1.0", rel="1"),
         pkg("gone-lib"),
         pkg("richpkg", requires=["(ra or rb)"]),
+        # Multilib: only the i686 build of mlib-a; both builds of mlib-b and
+        # mlib-c, of one version.
+        pkg("mlib-a", arch="i686", provides=["mlib-a(x86-32) = 1.0-1"]),
+        pkg("mlib-b", provides=["mlib-b(x86-64) = 1.0-1"]),
+        pkg("mlib-b", arch="i686", provides=["mlib-b(x86-32) = 1.0-1"]),
+        pkg("mlib-c", provides=["mlib-c(x86-64) = 1.0-1"]),
+        pkg("mlib-c", arch="i686", provides=["mlib-c(x86-32) = 1.0-1"]),
     ]
     new = common + [
         pkg("ref1", rel="2", requires=["impl-b"]),
@@ -359,6 +374,16 @@ def incremental_case():
         pkg("impl-a", provides=["virt"]),
         # The same operands, another operator.
         pkg("richpkg", rel="2", requires=["(ra and rb)"]),
+        # The x86_64 build of mlib-a appears (the i686 one now needs it in
+        # lock-step); only the x86_64 build of mlib-b is rebuilt (the i686
+        # one has no x86_64 build of its version left); both builds of
+        # mlib-c are rebuilt together.
+        pkg("mlib-a", provides=["mlib-a(x86-64) = 1.0-1"]),
+        pkg("mlib-a", arch="i686", provides=["mlib-a(x86-32) = 1.0-1"]),
+        pkg("mlib-b", rel="2", provides=["mlib-b(x86-64) = 1.0-2"]),
+        pkg("mlib-b", arch="i686", provides=["mlib-b(x86-32) = 1.0-1"]),
+        pkg("mlib-c", rel="2", provides=["mlib-c(x86-64) = 1.0-2"]),
+        pkg("mlib-c", arch="i686", rel="2", provides=["mlib-c(x86-32) = 1.0-2"]),
     ]
     for sub, pkgs in (("old", old), ("new", new)):
         write_repo(os.path.join(root, sub), [
@@ -376,6 +401,9 @@ def incremental_case():
         ("rich-operator", "1", ["richpkg"]),
         ("stable", "1", ["stable-user"]),
         ("bumped", "1", ["bumped-user"]),
+        ("multilib-mate-added", "1", ["mlib-a(x86-32)"]),
+        ("multilib-mate-rebuilt", "1", ["mlib-b(x86-32)"]),
+        ("multilib-rebuilt", "1", ["mlib-c(x86-32)"]),
     ]
     srcs = [pkg(n, ver=v, rel="1", arch="src", requires=brs) for n, v, brs in sources]
     write_repo(os.path.join(root, "source"), [
@@ -383,8 +411,54 @@ def incremental_case():
     ])
 
 
+def edge_cases_case():
+    """Three kinds of BuildRequires where a plain libsolv caller and hawkey used to differ."""
+    binary = [
+        pkg("base", arch="noarch"),
+        # Multilib: one name built for both arches, with rpm's ISA provides.
+        pkg("libfoo", provides=["libfoo(x86-64) = 1.0-1"], files=["/usr/lib64/libfoo.so.1"]),
+        pkg("libfoo", arch="i686", provides=["libfoo(x86-32) = 1.0-1"], files=["/usr/lib/libfoo.so.1"]),
+        pkg("libfoo-devel", provides=["libfoo-devel(x86-64) = 1.0-1"], requires=["libfoo(x86-64) = 1.0-1"]),
+        pkg("libfoo-devel", arch="i686", provides=["libfoo-devel(x86-32) = 1.0-1"],
+            requires=["libfoo(x86-32) = 1.0-1"]),
+        # Only the 32-bit build exists.
+        pkg("only32", arch="i686", provides=["only32(x86-32) = 1.0-1"]),
+        # Both arches, but not of the same version (so a reused solver could
+        # answer differently from a fresh one).
+        pkg("libbar", ver="2.0", provides=["libbar(x86-64) = 2.0-1"], requires=["base"]),
+        pkg("libbar", arch="i686", provides=["libbar(x86-32) = 1.0-1"]),
+        pkg("needs-libbar32", arch="noarch", requires=["libbar(x86-32)"]),
+        # Directories, owned (type="dir") in filelists only and in primary.
+        pkg("tool", fl_files=[("/usr/share/tool", "dir"), "/usr/share/tool/data"]),
+        pkg("etc-tool", arch="noarch", files=[("/etc/tool.d", "dir"), "/etc/tool.d/tool.conf"]),
+        pkg("broken", requires=["libgone.so.1()(64bit)"]),
+    ]
+    sources = [
+        ("isa32", "1", ["libfoo(x86-32)"]),
+        ("isa32-devel", "1", ["libfoo-devel(x86-32)"]),
+        ("isa32-versioned", "1", ["libfoo(x86-32) >= 1.0"]),
+        ("isa64", "1", ["libfoo(x86-64)"]),
+        ("isa32-only", "1", ["only32(x86-32)"]),
+        ("isa32-skewed", "1", ["libbar(x86-32)"]),
+        ("isa64-skewed", "1", ["libbar(x86-64)"]),
+        ("needs-isa32-skewed", "1", ["needs-libbar32"]),
+        ("isa-skewed-both", "1", ["libbar(x86-64)", "needs-libbar32"]),
+        ("dir-slash", "1", ["/usr/share/tool/"]),
+        ("dir", "1", ["/usr/share/tool"]),
+        ("etc-dir-slash", "1", ["/etc/tool.d/"]),
+        ("file-slash", "1", ["/usr/share/tool/data/"]),
+        ("dir-two-slashes", "1", ["/usr/share/tool//"]),
+        ("root", "1", ["/"]),
+        ("missing-twice", "1", ["missing", "missing"]),
+        ("missing-twice-apart", "1", ["missing", "tool", "missing"]),
+        ("missing-and-broken-twice", "1", ["missing", "broken", "missing", "broken"]),
+    ]
+    case("edge-cases", binary, sources, [("base", "mandatory")], "gz", "gz")
+
+
 if __name__ == "__main__":
     problems_case()
     distance_case()
     impact_case()
     incremental_case()
+    edge_cases_case()

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use koschei_solver::{ResolveOptions, read_source_packages, resolve_all};
+use koschei_solver::{ResolveOptions, Resolver, read_source_packages, resolve_all};
 use serde_json::Value;
 
 use crate::support::{TempDir, fixture, load, manifest_dir, shared_data};
 
-/// name -> (resolved, installs, problems) from the reference script.
-fn hawkey_answers(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap<String, Value> {
+/// name -> the reference script's whole answer object.
+fn hawkey_output(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap<String, Value> {
     let cache = TempDir::new("hawkey-cache");
     let script = manifest_dir().join("tests").join("hawkey_reference.py");
     let mut cmd = Command::new("/usr/bin/python3");
@@ -41,12 +41,20 @@ fn hawkey_answers(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTree
             continue;
         }
         let name = v["name"].as_str().expect("name").to_owned();
-        answers.insert(
-            name,
-            serde_json::json!([v["resolved"], v["installs"], v["problems"]]),
-        );
+        answers.insert(name, v);
     }
     answers
+}
+
+/// name -> (resolved, installs, problems as Koschei stores them) from the reference script.
+fn hawkey_answers(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap<String, Value> {
+    hawkey_output(binary, source, ignore_weak_deps)
+        .into_iter()
+        .map(|(name, v)| {
+            let answer = serde_json::json!([v["resolved"], v["installs"], v["problems"]]);
+            (name, answer)
+        })
+        .collect()
 }
 
 fn our_answers(binary: &Path, source: &Path, ignore_weak_deps: bool) -> BTreeMap<String, Value> {
@@ -148,4 +156,152 @@ fn weak_dependencies_change_the_install_set() {
     assert!(installs(&with).contains("plugin-0:1.0-1.noarch"));
     assert!(!installs(&without).contains("app-extra"));
     assert!(!installs(&without).contains("plugin"));
+}
+
+/// The three kinds of BuildRequires of issue 16 where our answers used to
+/// differ from hawkey's (`tests/data/edge-cases`).
+#[test]
+fn edge_case_build_requires_identical_to_hawkey() {
+    let case = fixture("edge-cases");
+    for weak in [false, true] {
+        assert_same(&case.join("binary"), &case.join("source"), weak);
+    }
+}
+
+#[test]
+fn isa_qualified_32_bit_build_require_installs_both_arches_in_lock_step() {
+    let case = fixture("edge-cases");
+    let ours = our_answers(&case.join("binary"), &case.join("source"), false);
+    let installs = |name: &str| -> Vec<String> {
+        assert_eq!(ours[name][0], true, "{name} resolves");
+        serde_json::from_value(ours[name][1].clone()).expect("installs")
+    };
+    // libsolv's lock-step rule (hawkey's pool has IMPLICITOBSOLETEUSESCOLORS):
+    // an inferior-arch package needs the best-arch build of the same version.
+    assert_eq!(
+        installs("isa32"),
+        [
+            "base-0:1.0-1.noarch",
+            "libfoo-0:1.0-1.i686",
+            "libfoo-0:1.0-1.x86_64"
+        ]
+    );
+    assert_eq!(
+        installs("isa32-devel"),
+        [
+            "base-0:1.0-1.noarch",
+            "libfoo-0:1.0-1.i686",
+            "libfoo-0:1.0-1.x86_64",
+            "libfoo-devel-0:1.0-1.i686",
+            "libfoo-devel-0:1.0-1.x86_64"
+        ]
+    );
+    // No 64-bit build, or none of the same version: the 32-bit one alone.
+    assert_eq!(
+        installs("isa32-only"),
+        ["base-0:1.0-1.noarch", "only32-0:1.0-1.i686"]
+    );
+    assert_eq!(
+        installs("isa32-skewed"),
+        ["base-0:1.0-1.noarch", "libbar-0:1.0-1.i686"]
+    );
+    assert_eq!(
+        installs("isa64"),
+        ["base-0:1.0-1.noarch", "libfoo-0:1.0-1.x86_64"]
+    );
+}
+
+#[test]
+fn file_build_require_with_one_trailing_slash_matches_the_path_without_it() {
+    let case = fixture("edge-cases");
+    let ours = our_answers(&case.join("binary"), &case.join("source"), false);
+    for (name, package) in [
+        ("dir-slash", "tool-0:1.0-1.x86_64"),
+        ("dir", "tool-0:1.0-1.x86_64"),
+        ("etc-dir-slash", "etc-tool-0:1.0-1.noarch"),
+        ("file-slash", "tool-0:1.0-1.x86_64"),
+    ] {
+        assert_eq!(ours[name][0], true, "{name}: {}", ours[name]);
+        assert!(ours[name][1].to_string().contains(package), "{name}");
+    }
+    // libdnf drops one slash, and never the path `/` itself.
+    for (name, dep) in [("dir-two-slashes", "/usr/share/tool//"), ("root", "/")] {
+        assert_eq!(
+            ours[name],
+            serde_json::json!([false, [], [format!("No package found for: {dep}")]])
+        );
+    }
+}
+
+#[test]
+fn missing_build_require_listed_twice_is_stored_once() {
+    let case = fixture("edge-cases");
+    let (binary, source) = (case.join("binary"), case.join("source"));
+    let theirs = hawkey_output(&binary, &source, false);
+    let ours = our_answers(&binary, &source, false);
+    let missing = "No package found for: missing";
+    let broken = "Problem: conflicting requests\n - nothing provides libgone.so.1()(64bit) \
+                  needed by broken-1.0-1.x86_64";
+    for (name, listed, stored) in [
+        ("missing-twice", vec![missing, missing], vec![missing]),
+        ("missing-twice-apart", vec![missing, missing], vec![missing]),
+        (
+            "missing-and-broken-twice",
+            vec![missing, missing, broken],
+            vec![missing, broken],
+        ),
+    ] {
+        // run_goal lists the problem once per listing; the repo resolver
+        // stores `set(problems)`, one row per text, and so do we.
+        assert_eq!(
+            theirs[name]["listed_problems"],
+            serde_json::json!(listed),
+            "{name}"
+        );
+        assert_eq!(
+            theirs[name]["problems"],
+            serde_json::json!(stored),
+            "{name}"
+        );
+        assert_eq!(ours[name], serde_json::json!([false, [], stored]), "{name}");
+    }
+}
+
+#[test]
+fn answers_do_not_depend_on_what_the_solver_solved_before() {
+    // `libbar` is x86_64 2.0 and i686 1.0: after a solve that added the
+    // x86_64 build, a reused libsolv solver's infarch rules would block the
+    // i686 one that `needs-libbar32` needs; hawkey solves each goal afresh.
+    let case = fixture("edge-cases");
+    let theirs = hawkey_answers(&case.join("binary"), &case.join("source"), false);
+    let cache = TempDir::new("fresh-solver");
+    let repo = load(&case.join("binary"), cache.path());
+    let group = repo.build_group().unwrap_or_default().to_vec();
+    let mut resolver = Resolver::new(&[&repo], ResolveOptions::default()).expect("resolver");
+    assert!(!resolver.reuses_solver(), "a pool with a lock-step gap");
+    for name in ["isa64-skewed", "needs-isa32-skewed", "isa-skewed-both"] {
+        let brs = match name {
+            "isa64-skewed" => vec!["libbar(x86-64)".to_owned()],
+            "needs-isa32-skewed" => vec!["needs-libbar32".to_owned()],
+            _ => vec!["libbar(x86-64)".to_owned(), "needs-libbar32".to_owned()],
+        };
+        let r = resolver.resolve(&group, &brs);
+        assert_eq!(
+            serde_json::json!([r.resolved, r.installs, r.problems]),
+            theirs[name],
+            "{name}"
+        );
+    }
+    assert_eq!(theirs["needs-isa32-skewed"][0], true);
+    assert_eq!(theirs["isa-skewed-both"][0], false);
+
+    // Without such a gap the fast path stays: one solver for all solves.
+    for data in [
+        fixture("problems").join("binary"),
+        shared_data("small").join("binary"),
+    ] {
+        let repo = load(&data, cache.path());
+        let resolver = Resolver::new(&[&repo], ResolveOptions::default()).expect("resolver");
+        assert!(resolver.reuses_solver(), "{}", data.display());
+    }
 }

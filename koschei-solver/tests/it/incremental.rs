@@ -112,6 +112,13 @@ fn every_trap_is_solved_again_and_controls_carry_over() {
                 );
                 assert_eq!(verdicts[i], Verdict::Carried(after[i].clone()), "{name}");
             }
+            "multilib-rebuilt" => {
+                // Both builds rebuilt together: still in lock-step, carried.
+                for nevra in ["mlib-c-0:1.0-2.i686", "mlib-c-0:1.0-2.x86_64"] {
+                    assert!(after[i].installs.contains(&nevra.to_owned()), "{nevra}");
+                }
+                assert_eq!(verdicts[i], Verdict::Carried(after[i].clone()), "{name}");
+            }
             _ => {
                 // Each trap's answer really changes, so carrying it would be wrong.
                 assert_ne!(
@@ -139,6 +146,8 @@ fn every_trap_is_solved_again_and_controls_carry_over() {
         "conflicting-successor",
         "removed",
         "rich-operator",
+        "multilib-mate-added",
+        "multilib-mate-rebuilt",
     ] {
         assert!(names.contains(&trap), "fixture lacks {trap}");
     }

@@ -7,5 +7,4 @@ mod impact;
 mod incremental;
 mod loading;
 mod primary_props;
-mod rng;
 mod support;

@@ -8,8 +8,8 @@ use std::path::Path;
 use koschei_core::repo::repomd::{ChecksumKind, Hasher};
 use koschei_solver::{Repository, SolverError, SourcePackage, read_source_packages};
 
-use crate::rng::{Rng, for_all, xml_escape};
 use crate::support::{TempDir, options};
+use koschei_fakehub::rng::{Rng, for_all, xml_escape};
 
 const CASES: u64 = 300;
 

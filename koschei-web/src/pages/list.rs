@@ -285,6 +285,9 @@ mod tests {
             scheduler_skip_reason: None,
             priority_coefficient: 1.0,
             collection_resolved: Some(true),
+            suspended_until: None,
+            last_submitted: None,
+            min_rebuild_interval: None,
         };
         let p = PackageListPage {
             total: 250,

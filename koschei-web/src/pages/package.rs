@@ -168,7 +168,7 @@ pub(crate) fn page(ctx: &Context<'_>, v: &PackageView<'_>) -> Markup {
     let d = v.detail;
     let c = v.collection;
     let priority = current_priority(&d.flags, &v.weights, v.now);
-    let reasons = skip_reasons(&d.flags, c);
+    let reasons = skip_reasons(&d.flags, c, v.now);
     let content = html! {
         h1 { (d.name) " " (state_label(d.flags.state())) }
         p.subtitle { "in " a href=(ctx.link(&format!("/collection/{}", percent_encode(&c.name)))) { (c.display_name) } }

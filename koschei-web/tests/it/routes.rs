@@ -576,3 +576,64 @@ fn real_builds_of_secondary_mode_collections_link_to_the_secondary_koji() {
         r#"href="https://secondary.example/koji/taskinfo?taskID=2001""#,
     );
 }
+
+#[test]
+fn suspended_and_rate_limited_packages_have_no_priority_and_say_why() {
+    let app = App::start_with(koschei_web::Options {
+        cache_ttl: Duration::ZERO,
+        ..koschei_web::Options::default()
+    });
+    // rnv has the highest priority of f25 (package_list_shows_states_orders_and_pages).
+    let r = app.get("/packages?collection=f25&order_by=-current_priority");
+    assert!(pos(&r.body, ">rnv<") < pos(&r.body, ">baz<"));
+    app.db
+        .client()
+        .execute(
+            "UPDATE package SET suspended_until = '2099-06-01 12:30+00' WHERE name = 'rnv'",
+            &[],
+        )
+        .unwrap();
+    let page = app.get("/package/rnv?collection=f25").body;
+    visible(&page, "Scheduling is suspended until 2099-06-01 12:30 UTC");
+    let api = app.get("/api/v1/packages/rnv").json();
+    let f25 = &api["collections"][0];
+    assert_eq!(f25["current_priority"], serde_json::Value::Null);
+    assert_eq!(
+        f25["skip_reasons"],
+        serde_json::json!(["Scheduling is suspended until 2099-06-01 12:30 UTC"])
+    );
+    // The list's SQL ordering agrees: rnv sorts with the unschedulable packages.
+    let r = app.get("/packages?collection=f25&order_by=-current_priority");
+    assert!(pos(&r.body, ">baz<") < pos(&r.body, ">rnv<"), "{}", r.body);
+
+    // A suspension that ended counts for nothing; a rebuild interval not yet elapsed does.
+    app.db
+        .client()
+        .batch_execute(
+            "UPDATE package SET suspended_until = now() - interval '1 hour',
+                    min_rebuild_interval_hours = 24, last_submitted = '2099-01-01 00:00+00'
+             WHERE name = 'rnv'",
+        )
+        .unwrap();
+    let page = app.get("/package/rnv?collection=f25").body;
+    absent(&page, "Scheduling is suspended");
+    visible(
+        &page,
+        "Minimum rebuild interval not elapsed: no build before 2099-01-02 00:00 UTC",
+    );
+    let r = app.get("/packages?collection=f25&order_by=-current_priority");
+    assert!(pos(&r.body, ">baz<") < pos(&r.body, ">rnv<"), "{}", r.body);
+    app.db
+        .client()
+        .execute(
+            "UPDATE package SET min_rebuild_interval_hours = NULL WHERE name = 'rnv'",
+            &[],
+        )
+        .unwrap();
+    let r = app.get("/packages?collection=f25&order_by=-current_priority");
+    assert!(pos(&r.body, ">rnv<") < pos(&r.body, ">baz<"));
+    absent(
+        &app.get("/package/rnv?collection=f25").body,
+        "Minimum rebuild interval",
+    );
+}

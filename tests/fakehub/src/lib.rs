@@ -19,6 +19,7 @@
 mod http;
 pub mod kdc;
 pub mod process;
+pub mod rng;
 pub mod rpmmd;
 pub mod scenario;
 pub mod scripted;
@@ -171,6 +172,19 @@ impl FakeHub {
         self.st().add_tag(name, arches, parent)
     }
 
+    /// Creates a side tag of `base` the way Koji's sidetag plugin does (`createSideTag`, by user
+    /// `kojiadmin`): `<base>-side-<tag id>`, inheriting `base` (its builds, groups and arches),
+    /// with `extra` `{sidetag: true, sidetag_user, sidetag_user_id}`. Returns its name.
+    ///
+    /// # Panics
+    ///
+    /// When `base` does not exist (test setup error).
+    pub fn add_side_tag(&self, base: &str) -> String {
+        self.st()
+            .add_side_tag(base, "kojiadmin")
+            .unwrap_or_else(|| panic!("no tag `{base}` to make a side tag of"))
+    }
+
     /// Adds a build target.
     pub fn add_target(&self, name: &str, build_tag: &str, dest_tag: &str) -> i64 {
         self.st().add_target(name, build_tag, dest_tag)
@@ -232,6 +246,14 @@ impl FakeHub {
         self.st().add_repo(tag, Some(dir.to_owned()), 1)
     }
 
+    /// Adds a READY repo of `tag` whose `arch` files are the rpm-md repository in `dir` (the
+    /// directory holding `repodata/`), served at `{topurl}/repos/{tag}/{id}/{arch}/`; older READY
+    /// repos of the tag become EXPIRED. Returns the repo id.
+    pub fn add_arch_repo(&self, tag: &str, arch: &str, dir: &Path) -> i64 {
+        self.st()
+            .add_repo_for(tag, Some(dir.to_owned()), Some(arch), 1)
+    }
+
     /// Adds a repo in a given `REPO_STATES` state, optionally with files.
     pub fn add_repo_state(&self, tag: &str, dir: Option<&Path>, state: i64) -> i64 {
         self.st().add_repo(tag, dir.map(Path::to_owned), state)
@@ -242,6 +264,15 @@ impl FakeHub {
         self.st()
             .files
             .insert(path.trim_start_matches('/').to_owned(), bytes.to_vec());
+    }
+
+    /// Serves the files under `dir` at `{topurl}/{prefix}/...` (a plain file server, e.g. a
+    /// Copr results tree or a mirror); files are read when requested, so a test can change or
+    /// remove them between requests.
+    pub fn serve_dir(&self, prefix: &str, dir: &Path) {
+        self.st()
+            .trees
+            .push((prefix.trim_matches('/').to_owned(), dir.to_owned()));
     }
 
     /// Moves a task (and its children) to CLOSED, FAILED or CANCELED. A finished `build` task gets one

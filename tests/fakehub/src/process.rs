@@ -103,6 +103,30 @@ impl Drop for KillAfter {
     }
 }
 
+/// Collects a child's stderr lines in the background (the child must have been started with
+/// a piped stderr); the text grows while the child runs.
+pub fn capture_stderr(child: &mut std::process::Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+    use std::io::BufRead as _;
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let Some(stderr) = child.stderr.take() else {
+        return log;
+    };
+    let sink = std::sync::Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let mut l = sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    log
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

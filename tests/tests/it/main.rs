@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a test failure")]
 
 mod demo;
+mod edits;
 mod engine;
 mod incremental;
 mod messaging;

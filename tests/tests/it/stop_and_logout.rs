@@ -4,27 +4,12 @@
 //! `run --once` left a session open), and retry warnings name their cause (before, they said
 //! only "transport error").
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::support::{KillOnDrop, World};
-
-/// Collects a child's stderr lines in the background.
-fn capture(child: &mut Child) -> Arc<Mutex<String>> {
-    let log = Arc::new(Mutex::new(String::new()));
-    let stderr = child.stderr.take().expect("piped stderr");
-    let sink = Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let mut l = sink.lock().expect("log lock");
-            l.push_str(&line);
-            l.push('\n');
-        }
-    });
-    log
-}
+use koschei_fakehub::process::capture_stderr;
 
 fn text(log: &Mutex<String>) -> String {
     log.lock().expect("log lock").clone()
@@ -49,7 +34,7 @@ fn service_run(w: &World) -> (KillOnDrop, Arc<Mutex<String>>) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn service run");
-    let log = capture(&mut child);
+    let log = capture_stderr(&mut child);
     (KillOnDrop(child), log)
 }
 

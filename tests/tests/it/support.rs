@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 pub(crate) use koschei_fakehub::process::{KillAfter, output_within};
@@ -17,45 +16,15 @@ use koschei_fakehub::tls::TestCa;
 pub(crate) const TAG: &str = "e2e";
 pub(crate) const BUILD_TAG: &str = "e2e-build";
 
-/// The `koschei` binary of this workspace, built once per test process (so a stale binary is
-/// never tested).
+/// The `koschei` binary of this workspace (built by cargo before the tests from
+/// koschei-cli's sources, as this package's `e2e-koschei`).
 pub(crate) fn koschei_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| workspace_bin("koschei-cli", "koschei"))
+    Path::new(env!("CARGO_BIN_EXE_e2e-koschei"))
 }
 
-/// The `koschei-web` binary of this workspace, built once per test process.
+/// The `koschei-web` binary of this workspace (as `e2e-koschei-web`).
 pub(crate) fn koschei_web_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| workspace_bin("koschei-web", "koschei-web"))
-}
-
-/// Builds binary `bin` of workspace package `package` into this test's target directory and
-/// profile, and returns its path.
-fn workspace_bin(package: &str, bin: &str) -> PathBuf {
-    // target/<profile>/deps/it-<hash> → target/<profile>/<bin>
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test executable in <target>/<profile>/deps");
-    let target_dir = profile_dir.parent().expect("<target>/<profile>");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args(["build", "-p", package, "--bin", bin])
-        .arg("--target-dir")
-        .arg(target_dir)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        cargo.arg("--release");
-    }
-    let out = output_within(&mut cargo, Duration::from_secs(900));
-    assert!(
-        out.status.success(),
-        "cargo build -p {package} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    profile_dir.join(bin)
+    Path::new(env!("CARGO_BIN_EXE_e2e-koschei-web"))
 }
 
 /// How long one `koschei` command of a test may take before the test fails (generous: a

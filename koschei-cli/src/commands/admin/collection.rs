@@ -204,15 +204,16 @@ fn describe_changes(before: &coll::Collection, after: &coll::Collection) -> Stri
         before.poll_untracked.to_string(),
         after.poll_untracked.to_string(),
     );
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
     diff(
         "bugzilla product",
-        format!("{:?}", before.bugzilla_product),
-        format!("{:?}", after.bugzilla_product),
+        shown(&before.bugzilla_product),
+        shown(&after.bugzilla_product),
     );
     diff(
         "bugzilla version",
-        format!("{:?}", before.bugzilla_version),
-        format!("{:?}", after.bugzilla_version),
+        shown(&before.bugzilla_version),
+        shown(&after.bugzilla_version),
     );
     if changes.is_empty() {
         "no change".to_owned()

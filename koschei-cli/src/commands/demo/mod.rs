@@ -352,7 +352,7 @@ fn pass(
             None
         }
         other => {
-            say(format!("    scheduler: {other:?}"));
+            say(format!("    scheduler: {other}"));
             None
         }
     };

@@ -133,7 +133,8 @@ pub(crate) const RESERVED_TASK: KojiTaskId = KojiTaskId(0);
 /// it is still tracked, unblocked, without a running build, with the same last build, and
 /// that fewer than `max_builds` builds run; then inserts a running build with task id 0
 /// (the package now has a running build, so nobody else submits it; the `(package_id,
-/// task_id)` unique key allows one reservation per package). Returns the reservation.
+/// task_id)` unique key allows one reservation per package) and records `now` as the
+/// package's `last_submitted`. Returns the reservation.
 pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Result<Reserve> {
     // Serialises reservations across processes (also the admin `submit-build`).
     c.execute(
@@ -183,7 +184,17 @@ pub fn reserve_submission(c: &mut impl GenericClient, r: &Reservation<'_>) -> Re
             real: false,
         },
     )?;
-    Ok(id.map_or(Reserve::RunningBuild, Reserve::Reserved))
+    let Some(id) = id else {
+        return Ok(Reserve::RunningBuild);
+    };
+    // Kept when the build row goes (canceled, Koji fault, orphaned): the rebuild interval
+    // counts from the submission, not from the build that is left.
+    c.execute(
+        "UPDATE package SET last_submitted = $2 WHERE id = $1",
+        &[&r.package.0, &r.now],
+    )
+    .ctx("record the submission time")?;
+    Ok(Reserve::Reserved(id))
 }
 
 /// The outcome of [`reserve_submission`].

@@ -146,6 +146,16 @@ fn push_current_priority(sql: &mut Sql, tp: &TimePriority) {
                    OR p.resolved = false OR (p.resolved IS NULL AND NOT p.skip_resolution)
                    OR c.latest_repo_resolved IS NOT TRUE OR lb.id IS NULL
                    OR p.scheduler_skip_reason = 1
+                   OR p.suspended_until > ",
+    )
+    .param(tp.now)
+    .push(
+        "::timestamptz
+                   OR p.last_submitted + p.min_rebuild_interval_hours * interval '1 hour' > ",
+    )
+    .param(tp.now)
+    .push(
+        "::timestamptz
               THEN NULL
               ELSE p.manual_priority + p.static_priority
                    + (p.dependency_priority + p.build_priority

@@ -305,6 +305,12 @@ pub struct PackageFlags {
     pub priority_coefficient: f64,
     /// The collection's `latest_repo_resolved`.
     pub collection_resolved: Option<bool>,
+    /// `suspended_until`: scheduling suspended until then.
+    pub suspended_until: Option<SystemTime>,
+    /// `last_submitted`: the last scratch build submission.
+    pub last_submitted: Option<SystemTime>,
+    /// `min_rebuild_interval_hours`, as a duration.
+    pub min_rebuild_interval: Option<std::time::Duration>,
 }
 
 impl PackageFlags {
@@ -326,7 +332,8 @@ pub(crate) const FLAG_COLUMNS: &str = "p.blocked, p.tracked, p.resolved, p.skip_
     (p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running,
     lb.started AS lb_started, p.manual_priority, p.static_priority, p.dependency_priority,
     p.build_priority, p.scheduler_skip_reason, c.priority_coefficient,
-    c.latest_repo_resolved AS collection_resolved";
+    c.latest_repo_resolved AS collection_resolved, p.suspended_until, p.last_submitted,
+    p.min_rebuild_interval_hours";
 
 pub(crate) fn flags(row: &postgres::Row, name: &'static str) -> Result<PackageFlags> {
     Ok(PackageFlags {
@@ -347,6 +354,13 @@ pub(crate) fn flags(row: &postgres::Row, name: &'static str) -> Result<PackageFl
         scheduler_skip_reason: scheduler_skip(column(row, name, "scheduler_skip_reason")?)?,
         priority_coefficient: column(row, name, "priority_coefficient")?,
         collection_resolved: column(row, name, "collection_resolved")?,
+        suspended_until: column(row, name, "suspended_until")?,
+        last_submitted: column(row, name, "last_submitted")?,
+        min_rebuild_interval: crate::db::priority::rebuild_interval(column(
+            row,
+            name,
+            "min_rebuild_interval_hours",
+        )?),
     })
 }
 

@@ -77,6 +77,7 @@ fn threshold_priority_submits_with_arch_override() {
         package_id,
         task_id,
         build_id,
+        ..
     } = out
     else {
         panic!("expected a submission, got {out:?}")

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use koschei_core::config::{Config, Error, ErrorKind};
 
-use super::rng::{Rng, for_all};
+use koschei_fakehub::rng::{Rng, for_all};
 
 const CASES: u64 = 400;
 
@@ -31,7 +31,6 @@ enum Kind {
 
 /// Known keys: table (`""` for the root), key, kind.
 const KEYS: &[(&str, &str, Kind)] = &[
-    ("", "real_builds_insert_chunk", Kind::Int(1, 1000)),
     ("database", "pool_size", Kind::Int(1, 64)),
     ("koji", "server", Kind::Url),
     ("koji", "topurl", Kind::Url),
@@ -65,15 +64,14 @@ const KEYS: &[(&str, &str, Kind)] = &[
     ("priorities", "t0", Kind::Float(0.0, 100.0)),
     ("priorities", "t1", Kind::Float(200.0, 1000.0)),
     ("services.polling", "interval", Kind::Float(0.0, 10_000.0)),
-    ("services.polling", "watchdog", Kind::Bool),
+    ("dependency", "perf_report_interval", Kind::Int(0, 3600)),
     ("services.scheduler", "interval", Kind::Float(0.0, 10_000.0)),
     (
         "services.repo_resolver",
-        "memory_limit",
-        Kind::Int(0, 1 << 40),
+        "interval",
+        Kind::Float(0.0, 10_000.0),
     ),
     ("directories", "cachedir", Kind::Text),
-    ("directories", "datadir", Kind::Text),
     ("frontend", "packages_per_page", Kind::Int(1, 10_000)),
     ("frontend", "builds_per_page", Kind::Int(1, 10_000)),
 ];

@@ -4,4 +4,3 @@
 
 mod config;
 mod repomd;
-pub(crate) mod rng;

@@ -3,7 +3,7 @@
 
 use koschei_core::repo::repomd::{self, Checksum, ChecksumKind, Error, Record, RepoMd};
 
-use super::rng::{Rng, for_all, xml_escape};
+use koschei_fakehub::rng::{Rng, for_all, xml_escape};
 
 const CASES: u64 = 2000;
 

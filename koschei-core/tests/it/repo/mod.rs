@@ -301,6 +301,226 @@ fn unusable_names_are_refused() {
     assert!(matches!(err, Error::InvalidName { .. }), "{err:?}");
 }
 
+/// A file server: `<src>/<name>/x86_64/repodata/...` at `{topurl}/mirror/<name>/x86_64/`.
+fn mirror(src: &TempDir) -> (FakeHub, String) {
+    let hub = FakeHub::start().expect("hub");
+    hub.serve_dir("mirror", &src.0);
+    let base = format!("{}/mirror", hub.topurl());
+    (hub, base)
+}
+
+#[test]
+fn a_url_is_downloaded_once_and_then_costs_only_its_repomd_xml() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    write_repo(&src.0.join("copr"), "copr", false);
+    let (hub, base) = mirror(&src);
+    let url = format!("{base}/copr/x86_64/");
+    let c = cache(&dir, 10);
+    let first = c.fetch_url(&url).expect("fetched");
+    assert!(first.downloaded());
+    assert!(first.path().join("repodata/aa-primary.xml").is_file());
+    let name = first
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.starts_with("url-"), "{name}");
+    drop(first);
+    let gets = hub.file_requests().len();
+    assert_eq!(gets, 4, "repomd.xml, primary, filelists, comps");
+    let again = c.fetch_url(&format!("{base}/copr/x86_64")).expect("cached");
+    assert!(!again.downloaded());
+    assert_eq!(
+        again.path(),
+        dir.0.join(&name),
+        "the trailing slash does not matter"
+    );
+    assert_eq!(
+        hub.file_requests()[gets..],
+        ["/kojifiles/mirror/copr/x86_64/repodata/repomd.xml".to_owned()]
+    );
+}
+
+#[test]
+fn a_changed_url_is_a_new_entry_and_the_old_one_is_pruned() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let repo = src.0.join("copr");
+    write_repo(&repo, "copr", false);
+    let (_hub, base) = mirror(&src);
+    let url = format!("{base}/copr/x86_64/");
+    let c = cache(&dir, 1);
+    let old = c.fetch_url(&url).expect("fetched").path().to_owned();
+    // A new build in the project: other primary, other repomd.xml.
+    write_repo(&repo, "copr-after-a-build", false);
+    let new = c.fetch_url(&url).expect("fetched again");
+    assert!(new.downloaded());
+    assert_ne!(new.path(), old);
+    let primary = std::fs::read_to_string(new.path().join("repodata/aa-primary.xml")).unwrap();
+    assert!(primary.contains("copr-after-a-build"), "{primary}");
+    assert_eq!(
+        c.entries().expect("entries"),
+        [new.path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()],
+        "capacity 1: the outdated copy is gone"
+    );
+}
+
+#[test]
+fn a_koji_repo_and_url_entries_are_pruned_apart() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    let (hub, ids) = hub_with_repos(2, &src);
+    for n in ["a", "b"] {
+        write_repo(&src.0.join(n), n, false);
+    }
+    hub.serve_dir("mirror", &src.0);
+    let c = cache(&dir, 1);
+    for id in &ids {
+        drop(c.fetch(&hub.topurl(), &descriptor(*id)).expect("koji repo"));
+    }
+    let a = c
+        .fetch_url(&format!("{}/mirror/a/x86_64", hub.topurl()))
+        .expect("a");
+    drop(a);
+    let b = c
+        .fetch_url(&format!("{}/mirror/b/x86_64", hub.topurl()))
+        .expect("b");
+    let names = c.entries().expect("entries");
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names[0], descriptor(ids[1]).cache_name(), "{names:?}");
+    assert_eq!(names[1], b.path().file_name().unwrap().to_string_lossy());
+}
+
+#[test]
+fn a_vanished_or_corrupt_url_is_an_error_naming_it() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    write_repo(&src.0.join("good"), "good", false);
+    write_repo(&src.0.join("bad"), "bad", true);
+    let (_hub, base) = mirror(&src);
+    let c = cache(&dir, 10);
+    drop(
+        c.fetch_url(&format!("{base}/good/x86_64"))
+            .expect("fetched"),
+    );
+    std::fs::remove_dir_all(src.0.join("good")).unwrap();
+    let err = c
+        .fetch_url(&format!("{base}/good/x86_64"))
+        .expect_err("vanished");
+    assert!(matches!(err, Error::Http { status: 404, .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains(&format!("{base}/good/x86_64/repodata/repomd.xml")),
+        "{err}"
+    );
+    let err = c
+        .fetch_url(&format!("{base}/bad/x86_64"))
+        .expect_err("corrupt");
+    assert!(matches!(err, Error::Checksum { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains(&format!("{base}/bad/x86_64/repodata/aa-primary.xml")),
+        "{err}"
+    );
+    for bad in [
+        "ftp://example.org/r",
+        "http://",
+        "https://h/r?x=1",
+        "/local/dir",
+    ] {
+        let err = c.fetch_url(bad).expect_err(bad);
+        assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err:?}");
+    }
+    assert_eq!(c.entries().expect("entries").len(), 1, "only the good copy");
+}
+
+#[test]
+fn concurrent_fetches_of_a_url_download_its_files_once() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    write_repo(&src.0.join("copr"), "copr", false);
+    let (hub, base) = mirror(&src);
+    let url = format!("{base}/copr/x86_64");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let r = cache(&dir, 10).fetch_url(&url).expect("fetched");
+                assert!(r.path().join("repodata/aa-primary.xml").is_file());
+            });
+        }
+    });
+    let primary_gets = hub
+        .file_requests()
+        .iter()
+        .filter(|p| p.ends_with("aa-primary.xml"))
+        .count();
+    assert_eq!(primary_gets, 1);
+}
+
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl koschei_core::repo::DownloadProgress for Recorder {
+    fn started(&self, url: &str, size: Option<u64>) {
+        self.0.lock().unwrap().push(format!(
+            "start {} {size:?}",
+            url.rsplit('/').next().unwrap()
+        ));
+    }
+    fn advanced(&self, url: &str, done: u64) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("at {} {done}", url.rsplit('/').next().unwrap()));
+    }
+    fn finished(&self, url: &str) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("end {}", url.rsplit('/').next().unwrap()));
+    }
+}
+
+#[test]
+fn downloads_are_reported_to_the_progress_hook() {
+    let src = TempDir::new("src");
+    let dir = TempDir::new("cache");
+    write_repo(&src.0.join("copr"), "copr", false);
+    let (_hub, base) = mirror(&src);
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let c = RepoCache::open(
+        &dir.0,
+        CacheOptions {
+            progress: Some(recorder.clone()),
+            ..CacheOptions::default()
+        },
+    )
+    .expect("cache");
+    drop(
+        c.fetch_url(&format!("{base}/copr/x86_64"))
+            .expect("fetched"),
+    );
+    let events = recorder.0.lock().unwrap().clone();
+    let primary = std::fs::metadata(src.0.join("copr/x86_64/repodata/aa-primary.xml"))
+        .unwrap()
+        .len();
+    for e in [
+        "start repomd.xml None".to_owned(),
+        "end repomd.xml".to_owned(),
+        format!("start aa-primary.xml Some({primary})"),
+        format!("at aa-primary.xml {primary}"),
+        "end aa-primary.xml".to_owned(),
+    ] {
+        assert!(events.contains(&e), "{e} in {events:?}");
+    }
+}
+
 fn stoppable_cache(
     dir: &TempDir,
     stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,

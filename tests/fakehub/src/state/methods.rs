@@ -475,7 +475,7 @@ impl State {
         };
         let mut v = st([
             ("arches", Value::from(arches)),
-            ("extra", Value::Struct(Struct::new())),
+            ("extra", Value::Struct(t.extra.clone())),
             ("id", Value::Int(t.id)),
             ("locked", Value::Bool(false)),
             ("maven_include_all", Value::Bool(false)),

@@ -1,7 +1,7 @@
 //! The hub's data and its XML-RPC method implementations.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use koschei_core::koji::xmlrpc::{self, Call, Struct};
 use koschei_core::koji::{Fault, Value};
@@ -96,6 +96,8 @@ struct Tag {
     name: String,
     arches: String,
     parent: Option<i64>,
+    /// The tag's own `extra` (a side tag's `sidetag`, `sidetag_user`, `sidetag_user_id`).
+    extra: Struct,
 }
 
 #[derive(Debug)]
@@ -149,6 +151,8 @@ struct Repo {
     create_event: i64,
     ts: f64,
     dir: Option<PathBuf>,
+    /// When set, `dir` holds only this arch's `repodata/` (served at `<id>/<arch>/`).
+    arch: Option<String>,
 }
 
 #[derive(Debug)]
@@ -225,6 +229,8 @@ pub(crate) struct State {
     users: Vec<User>,
     next_id: i64,
     pub(crate) files: BTreeMap<String, Vec<u8>>,
+    /// Directory trees served under `{topurl}/<prefix>/`.
+    pub(crate) trees: Vec<(String, PathBuf)>,
     pub(crate) submitted: Vec<SubmittedBuild>,
     pub(crate) calls: Vec<RecordedCall>,
     pub(crate) file_requests: Vec<String>,
@@ -332,6 +338,7 @@ impl State {
             ],
             next_id: 0,
             files: BTreeMap::new(),
+            trees: Vec::new(),
             submitted: Vec::new(),
             calls: Vec::new(),
             file_requests: Vec::new(),
@@ -397,9 +404,40 @@ impl State {
             name: name.to_owned(),
             arches: arches.join(" "),
             parent,
+            extra: Struct::new(),
         });
         self.next_event();
         id
+    }
+
+    /// A side tag of `base` as Koji's sidetag plugin makes it (`createSideTag`): named
+    /// `<base>-side-<id>`, inheriting from `base`, no arches of its own, `extra` naming it a
+    /// side tag of `user`. Returns the name; `None` when `base` does not exist.
+    pub(crate) fn add_side_tag(&mut self, base: &str, user: &str) -> Option<String> {
+        let parent = self.tag_id(base)?;
+        let id = self.tags.len() as i64 + 1;
+        let name = format!("{base}-side-{id}");
+        let user_id = self
+            .users
+            .iter()
+            .find(|u| u.name == user)
+            .map_or(1, |u| u.id);
+        let extra: Struct = [
+            ("sidetag".to_owned(), Value::Bool(true)),
+            ("sidetag_user".to_owned(), Value::from(user)),
+            ("sidetag_user_id".to_owned(), Value::Int(user_id)),
+        ]
+        .into_iter()
+        .collect();
+        self.tags.push(Tag {
+            id,
+            name: name.clone(),
+            arches: String::new(),
+            parent: Some(parent),
+            extra,
+        });
+        self.next_event();
+        Some(name)
     }
 
     pub(crate) fn add_target(&mut self, name: &str, build_tag: &str, dest_tag: &str) -> i64 {
@@ -537,6 +575,16 @@ impl State {
     }
 
     pub(crate) fn add_repo(&mut self, tag: &str, dir: Option<PathBuf>, state: i64) -> i64 {
+        self.add_repo_for(tag, dir, None, state)
+    }
+
+    pub(crate) fn add_repo_for(
+        &mut self,
+        tag: &str,
+        dir: Option<PathBuf>,
+        arch: Option<&str>,
+        state: i64,
+    ) -> i64 {
         let tag = self.tag_id(tag).unwrap_or(0);
         if state == 1 {
             for r in self
@@ -557,6 +605,7 @@ impl State {
             create_event,
             ts,
             dir,
+            arch: arch.map(str::to_owned),
         });
         id
     }
@@ -876,6 +925,21 @@ impl State {
                 body: bytes.clone(),
             };
         }
+        let file = |dir: &Path, rest: &str| std::fs::read(dir.join(rest)).ok();
+        for (prefix, dir) in &self.trees {
+            if let Some(rest) = path
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                && let Some(bytes) = file(dir, rest)
+            {
+                return Reply::Respond {
+                    status: 200,
+                    reason: "OK",
+                    content_type: "application/octet-stream",
+                    body: bytes,
+                };
+            }
+        }
         // repos/<tag>/<id>/<rest>
         let parts: Vec<&str> = path.splitn(4, '/').collect();
         if let ["repos", tag, id, rest] = parts[..] {
@@ -883,9 +947,14 @@ impl State {
                 .repos
                 .iter()
                 .find(|r| r.id.to_string() == id && self.tag_name(r.tag) == tag);
-            if let Some(dir) = repo.and_then(|r| r.dir.as_ref())
-                && let Ok(bytes) = std::fs::read(dir.join(rest))
-            {
+            let found = repo.and_then(|r| {
+                let dir = r.dir.as_ref()?;
+                match &r.arch {
+                    None => file(dir, rest),
+                    Some(arch) => file(dir, rest.strip_prefix(arch.as_str())?.strip_prefix('/')?),
+                }
+            });
+            if let Some(bytes) = found {
                 return Reply::Respond {
                     status: 200,
                     reason: "OK",

@@ -1,15 +1,23 @@
-//! The inputs' generator: SplitMix64 with a fixed seed per property, plus the byte mutations
-//! every parser property uses.
+//! The inputs' generator of the property tests: SplitMix64 with a fixed seed per property
+//! (so every run checks the same cases and a failure names its case), plus the byte
+//! mutations the parser properties use. Shared by koschei-core's and koschei-solver's tests.
 
 /// SplitMix64: small, fast, and good enough to spread test inputs.
-pub(crate) struct Rng(u64);
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
-    pub(crate) fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "an endless generator, not an iterator"
+    )]
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -18,20 +26,22 @@ impl Rng {
     }
 
     /// A number in `0..n` (0 when `n` is 0).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    pub(crate) fn chance(&mut self, percent: usize) -> bool {
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    /// One of `items` (which must not be empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 
     /// An identifier-like word of 1 to `max` characters (`[a-z][a-z0-9_-]*`).
-    pub(crate) fn word(&mut self, max: usize) -> String {
+    pub fn word(&mut self, max: usize) -> String {
         let n = 1 + self.below(max.max(1));
         (0..n)
             .map(|i| {
@@ -46,7 +56,7 @@ impl Rng {
     }
 
     /// Up to `max` characters, many of them special to XML or TOML, some outside ASCII.
-    pub(crate) fn text(&mut self, max: usize) -> String {
+    pub fn text(&mut self, max: usize) -> String {
         const SPECIAL: &[char] = &[
             '&', '<', '>', '"', '\'', ' ', '.', '-', '+', '~', '^', ':', '/', '=', '#', '[', ']',
             '\\', 'é', '€', '😀', '_',
@@ -64,7 +74,7 @@ impl Rng {
     }
 
     /// `len` hex digits in random case.
-    pub(crate) fn hex(&mut self, len: usize) -> String {
+    pub fn hex(&mut self, len: usize) -> String {
         (0..len)
             .map(|_| char::from(*self.pick(b"0123456789abcdefABCDEF")))
             .collect()
@@ -72,7 +82,7 @@ impl Rng {
 
     /// `bytes` damaged by one to four random edits: a flipped byte, a deleted, duplicated or
     /// inserted stretch, or a cut.
-    pub(crate) fn mutate(&mut self, bytes: &[u8]) -> Vec<u8> {
+    pub fn mutate(&mut self, bytes: &[u8]) -> Vec<u8> {
         const NOISE: &[&[u8]] = &[
             b"<",
             b">",
@@ -135,7 +145,7 @@ impl Rng {
 }
 
 /// Runs `check` on `cases` generators seeded from `seed`, naming the failing case.
-pub(crate) fn for_all(seed: u64, cases: u64, mut check: impl FnMut(&mut Rng, u64)) {
+pub fn for_all(seed: u64, cases: u64, mut check: impl FnMut(&mut Rng, u64)) {
     for case in 0..cases {
         let mut rng = Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(case));
         check(&mut rng, case);
@@ -143,7 +153,7 @@ pub(crate) fn for_all(seed: u64, cases: u64, mut check: impl FnMut(&mut Rng, u64
 }
 
 /// `s` escaped for XML text and attribute values.
-pub(crate) fn xml_escape(s: &str) -> String {
+pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
