@@ -190,12 +190,18 @@ fn seed(c: &mut Client, pkgs: &[(String, i32, String, String)]) {
          WHERE x.package_id = p.id;
          UPDATE build SET last_complete = true
          WHERE id IN (SELECT last_complete_build_id FROM package WHERE last_complete_build_id IS NOT NULL);
-         -- The triggers were off: count the listed packages as they would have.
-         INSERT INTO package_count (collection_id, tracked, untracked)
-         SELECT collection_id, count(*) FILTER (WHERE tracked), count(*) FILTER (WHERE NOT tracked)
-         FROM package WHERE NOT blocked GROUP BY collection_id
-         ON CONFLICT (collection_id) DO UPDATE
-             SET tracked = EXCLUDED.tracked, untracked = EXCLUDED.untracked;
+         -- The triggers were off: count the listed packages as they would have (schemas
+         -- before migration 7 have no counts).
+         DO $$ BEGIN
+             IF to_regclass('package_count') IS NOT NULL THEN
+                 INSERT INTO package_count (collection_id, tracked, untracked)
+                 SELECT collection_id, count(*) FILTER (WHERE tracked),
+                        count(*) FILTER (WHERE NOT tracked)
+                 FROM package WHERE NOT blocked GROUP BY collection_id
+                 ON CONFLICT (collection_id) DO UPDATE
+                     SET tracked = EXCLUDED.tracked, untracked = EXCLUDED.untracked;
+             END IF;
+         END $$;
          SET session_replication_role = DEFAULT;
          REFRESH MATERIALIZED VIEW scalar_stats;
          REFRESH MATERIALIZED VIEW resource_consumption_stats;",
@@ -427,6 +433,10 @@ fn main() {
         let applied = koschei_core::db::migrate::migrate(&mut c).unwrap();
         if exists {
             eprintln!("reusing database {dbname}; applied migrations {applied:?}");
+            if !applied.is_empty() {
+                // As after `koschei db migrate` on a large database (docs/schema.md).
+                c.batch_execute("VACUUM ANALYZE").unwrap();
+            }
         } else {
             seed(&mut c, &pkgs);
         }

@@ -306,7 +306,10 @@ fn every_migration_file_is_registered_and_applied() {
     assert_eq!(applied, names(&files));
     // The package list's index exists (migration 2's, replaced by migration 7's).
     let index: bool = c
-        .query_one("SELECT to_regclass('ix_package_web_order') IS NOT NULL", &[])
+        .query_one(
+            "SELECT to_regclass('ix_package_web_order') IS NOT NULL",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert!(index, "ix_package_web_order missing after migrate");
