@@ -16,6 +16,10 @@ const MAX_STATEMENTS: usize = 256;
 /// prepared statement (a migration while the server runs).
 const CACHED_PLAN_CHANGED: &str = "0A000";
 
+/// Run once per connection: read-only, and prepared statements planned once (see [`Reader`]).
+const SESSION_SETUP: &str = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;
+                             SET plan_cache_mode = force_generic_plan";
+
 /// What a pooled connection remembers across requests (kept in its r2d2 extensions).
 #[derive(Default)]
 struct Session {
@@ -72,7 +76,7 @@ impl Reader {
     fn ensure_read_only(&mut self, name: &'static str) -> Result<()> {
         if !self.session.read_only {
             self.conn
-                .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                .batch_execute(SESSION_SETUP)
                 .map_err(|source| Error::Query { what: name, source })?;
             self.session.read_only = true;
         }
