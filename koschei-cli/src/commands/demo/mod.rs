@@ -90,6 +90,8 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     let url = fresh_database(&database)?;
     let mut client = koschei_core::db::connect(&url)?;
     migrate::migrate(&mut client)?;
+    // What the demo shows of the engine's work is read as the web reads it.
+    let reads = koschei_core::db::pool(&url, 1)?;
     say(format!(
         "  {}: database `{DEMO_DB}` created and migrated",
         database.location()
@@ -123,6 +125,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     pass(
         &mut engine,
         &mut client,
+        &reads,
         &HashMap::new(),
         "engine pass (nothing tracked yet): package list and real builds from Koji",
     )?;
@@ -145,7 +148,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
         4,
         "First engine pass: real builds, resolution in repo 1",
     )?;
-    pass(&mut engine, &mut client, &by_id, "engine pass")?;
+    pass(&mut engine, &mut client, &reads, &by_id, "engine pass")?;
     table(&mut client, collection.id, &names)?;
 
     step(stop, 5, "A library update: repo 2 has libfoo 1.1-1")?;
@@ -162,7 +165,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     ));
     let mut tasks = Vec::new();
     for _ in 0..3 {
-        if let Some(task) = pass(&mut engine, &mut client, &by_id, "engine pass")? {
+        if let Some(task) = pass(&mut engine, &mut client, &reads, &by_id, "engine pass")? {
             tasks.push(task);
         }
     }
@@ -189,10 +192,11 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     pass(
         &mut engine,
         &mut client,
+        &reads,
         &by_id,
         "engine pass: polling records the builds, the build resolver applies the changes",
     )?;
-    applied(&mut client, collection.id, &tasks)?;
+    applied(&mut client, &reads, collection.id, &tasks)?;
     table(&mut client, collection.id, &names)?;
 
     step(stop, 7, "Web frontend")?;
@@ -290,6 +294,7 @@ fn demo_engine(config: &Config) -> anyhow::Result<Engine> {
 fn pass(
     engine: &mut Engine,
     client: &mut postgres::Client,
+    reads: &koschei_core::db::Pool,
     names: &HashMap<PackageId, String>,
     title: &str,
 ) -> anyhow::Result<Option<(i64, String)>> {
@@ -327,7 +332,8 @@ fn pass(
             ..
         } => {
             let name = name_of_id(names, package_id);
-            let changes = unapplied_changes(client, package_id)?;
+            let mut reader = koschei_core::db::web::Reader::new(reads.get()?);
+            let changes = unapplied_changes(&mut reader, package_id)?;
             let why: Vec<String> = changes
                 .iter()
                 .map(|c| {
@@ -391,6 +397,7 @@ fn state_changes(names: &HashMap<PackageId, String>, events: &[service::StateCha
 /// The applied changes of the given builds.
 fn applied(
     client: &mut postgres::Client,
+    reads: &koschei_core::db::Pool,
     collection: CollectionId,
     tasks: &[(i64, String)],
 ) -> anyhow::Result<()> {
@@ -401,7 +408,8 @@ fn applied(
         else {
             continue;
         };
-        let history = koschei_core::db::web::package_history(client, p.id, None, 20)?;
+        let mut reader = koschei_core::db::web::Reader::new(reads.get()?);
+        let history = koschei_core::db::web::package_history(&mut reader, p.id, None, 20)?;
         for entry in history {
             if let koschei_core::db::web::HistoryEntry::Build(b) = entry
                 && i64::from(b.build.task_id.0) == *task
