@@ -38,7 +38,11 @@ struct Session {
 ///   `COMMIT` round trips: at the default READ COMMITTED level its statements saw separate
 ///   snapshots inside one transaction as well.
 /// * Prepared: PostgreSQL parses and plans a statement every time it is sent unprepared,
-///   which costs more than running most of the web's queries. The statements prepared on a
+///   which costs more than running most of the web's queries. Prepared statements are
+///   planned once, generically (`plan_cache_mode = force_generic_plan`: left to itself,
+///   PostgreSQL planned the list's page query anew at every execution), so a statement's
+///   text must not leave its best plan to its parameters' values: the queries choose
+///   separate texts where it would (an optional filter, `tracked`, a time bound). The statements prepared on a
 ///   connection stay with it in the pool (r2d2's per-connection extensions). A statement
 ///   that the schema changed under (SQLSTATE 0A000, a migration while the server runs) is
 ///   prepared again once.
