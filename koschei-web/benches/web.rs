@@ -1,13 +1,26 @@
 //! Load benchmark of koschei-web: seeds one collection with the 34,288 Debian bookworm
 //! source packages (names and EVRs from `../shared/data/debian-bookworm/source/repodata`)
 //! and a realistic history (builds, Koji tasks, dependency changes, resolution changes,
-//! groups) into a fresh database, starts the server on loopback and runs `wrk` against the
-//! package list, a package page and `/api/v1/packages`.
+//! groups) into a fresh database with every migration applied, starts the server on
+//! loopback and runs `wrk` against the package list (page 1, random pages 1-300, page 200,
+//! by priority), package pages (one, random names), `/api/v1/packages?name=` (one, random
+//! names) and the whole `/api/v1/packages`, with the response cache on (1 s) and off.
 //!
 //! Run: `cargo bench -p koschei-web --bench web` (needs PostgreSQL at
 //! `KOSCHEI_TEST_DATABASE_URL`, default `postgresql://postgres@127.0.0.1:5432/postgres`, and
 //! Debian's `wrk`). Environment: `BENCH_DURATION` (seconds per target, default 10),
-//! `BENCH_CONNECTIONS` (default 16), `BENCH_WORKERS` (server threads, default 8).
+//! `BENCH_CONNECTIONS` (default 16), `BENCH_WORKERS` (server threads, default 8),
+//! `BENCH_CACHE_MS` (the cache lifetimes to run, default `1000,0`), `BENCH_ONLY` (run only
+//! the targets whose names contain one of these comma-separated words), `BENCH_DB` (use
+//! and keep this database, seeding it only when it does not exist yet; the migrations are
+//! applied either way), `BENCH_KEEP=1` (keep the fresh database), `BENCH_VERBOSE=1` (print
+//! wrk's whole output).
+//!
+//! Besides wrk's figures, each row gives the CPU milliseconds per request used by the server
+//! (this process) and by the PostgreSQL backends serving it (`/proc/<pid>/stat`): on a
+//! machine shared with other work, throughput depends on what else runs, CPU per request
+//! much less (two idle cores serve about `2000 / (web ms + db ms)` requests a second, less
+//! what `wrk` itself takes).
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -17,7 +30,7 @@
 )]
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -177,6 +190,18 @@ fn seed(c: &mut Client, pkgs: &[(String, i32, String, String)]) {
          WHERE x.package_id = p.id;
          UPDATE build SET last_complete = true
          WHERE id IN (SELECT last_complete_build_id FROM package WHERE last_complete_build_id IS NOT NULL);
+         -- The triggers were off: count the listed packages as they would have (schemas
+         -- before migration 7 have no counts).
+         DO $$ BEGIN
+             IF to_regclass('package_count') IS NOT NULL THEN
+                 INSERT INTO package_count (collection_id, tracked, untracked)
+                 SELECT collection_id, count(*) FILTER (WHERE tracked),
+                        count(*) FILTER (WHERE NOT tracked)
+                 FROM package WHERE NOT blocked GROUP BY collection_id
+                 ON CONFLICT (collection_id) DO UPDATE
+                     SET tracked = EXCLUDED.tracked, untracked = EXCLUDED.untracked;
+             END IF;
+         END $$;
          SET session_replication_role = DEFAULT;
          REFRESH MATERIALIZED VIEW scalar_stats;
          REFRESH MATERIALIZED VIEW resource_consumption_stats;",
@@ -190,15 +215,97 @@ struct WrkResult {
     p99: String,
     rps: String,
     non2xx: String,
+    errors: String,
+    requests: u64,
 }
 
-/// A wrk script that requests `/packages?page=N` for random N in 1..=50.
+/// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`; `None` when it
+/// is gone.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // Linux's USER_HZ, in which `/proc` counts, is 100 on every architecture.
+    let hz = 100.0;
+    Some(ticks / hz)
+}
+
+/// The CPU seconds used so far by this process (the server's threads) and by the database
+/// backends serving `db`.
+fn cpu_now(admin: &mut Client, db: &str) -> (f64, Vec<(String, f64)>) {
+    let own = cpu_seconds("self").unwrap_or(0.0);
+    let pids: Vec<String> = admin
+        .query(
+            "SELECT pid::text AS pid FROM pg_stat_activity WHERE datname = $1",
+            &[&db],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>("pid"))
+        .collect();
+    let backends = pids
+        .into_iter()
+        .filter_map(|p| cpu_seconds(&p).map(|c| (p, c)))
+        .collect();
+    (own, backends)
+}
+
+/// CPU milliseconds per request of the server and of the database between two readings.
+fn cpu_per_request(
+    before: &(f64, Vec<(String, f64)>),
+    after: &(f64, Vec<(String, f64)>),
+    requests: u64,
+) -> (f64, f64) {
+    let n = requests.max(1) as f64;
+    let web = (after.0 - before.0) * 1000.0 / n;
+    let db: f64 = after
+        .1
+        .iter()
+        .map(|(pid, c)| {
+            let start = before
+                .1
+                .iter()
+                .find(|(p, _)| p == pid)
+                .map_or(0.0, |(_, s)| *s);
+            c - start
+        })
+        .sum();
+    (web, db * 1000.0 / n)
+}
+
+/// A wrk script that requests `/packages?page=N` for random N in 1..=300.
 const RANDOM_PAGES: &str = r#"
 math.randomseed(42)
 request = function()
-  return wrk.format("GET", "/packages?page=" .. math.random(1, 50))
+  return wrk.format("GET", "/packages?page=" .. math.random(1, 300))
 end
 "#;
+
+/// A wrk script requesting `PREFIX .. name` for names read from `FILE` (one a line,
+/// already percent-encoded), chosen at random.
+const RANDOM_NAMES: &str = r#"
+local names = {}
+for line in io.lines("FILE") do names[#names + 1] = line end
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", "PREFIX" .. names[math.random(#names)])
+end
+"#;
+
+/// `s` with every byte but ASCII letters, digits and `-_.~` percent-encoded.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
 
 fn wrk(url: &str, secs: &str, conns: &str, script: Option<&Path>) -> WrkResult {
     let mut args = vec![
@@ -217,6 +324,9 @@ fn wrk(url: &str, secs: &str, conns: &str, script: Option<&Path>) -> WrkResult {
         .output()
         .unwrap_or_else(|e| panic!("cannot run wrk ({e}); apt-get install -y wrk"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if env_or("BENCH_VERBOSE", "") == "1" {
+        eprintln!("{text}");
+    }
     let field = |prefix: &str| -> String {
         text.lines()
             .map(str::trim)
@@ -232,12 +342,41 @@ fn wrk(url: &str, secs: &str, conns: &str, script: Option<&Path>) -> WrkResult {
         .and_then(|l| l.rsplit(' ').next())
         .unwrap_or("0")
         .to_owned();
+    // `Socket errors: connect 0, read 0, write 0, timeout 3`: the sum.
+    let errors = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Socket errors:"))
+        .map(|l| {
+            l.split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse::<u64>().ok())
+                .sum::<u64>()
+                .to_string()
+        })
+        .unwrap_or_else(|| "0".to_owned());
+    // `12345 requests in 10.00s, 1.23GB read`
+    let requests = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     WrkResult {
         p50: field("50%"),
         p99: field("99%"),
         rps: field("Requests/sec:"),
         non2xx,
+        errors,
+        requests,
     }
+}
+
+/// What the load generator requests: a fixed target, or one drawn per request.
+enum Load {
+    Fixed(String),
+    /// Drawn by this wrk script; the first request checked is the given target.
+    Script(String, PathBuf),
 }
 
 fn main() {
@@ -245,6 +384,11 @@ fn main() {
     let secs = env_or("BENCH_DURATION", "10");
     let conns = env_or("BENCH_CONNECTIONS", "16");
     let workers: usize = env_or("BENCH_WORKERS", "8").parse().unwrap();
+    let only = env_or("BENCH_ONLY", "");
+    let caches: Vec<u64> = env_or("BENCH_CACHE_MS", "1000,0")
+        .split(',')
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
     let admin_url = env_or(
         "KOSCHEI_TEST_DATABASE_URL",
         "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -258,22 +402,44 @@ fn main() {
     eprintln!("read {} source packages in {:.1?}", pkgs.len(), t.elapsed());
 
     let admin: postgres::Config = admin_url.parse().unwrap();
-    let dbname = format!("koschei_web_bench_{}", std::process::id());
+    // `BENCH_DB=name`: use (and keep) that database, seeding it only when it is new; the
+    // migrations are applied either way, so a database seeded by an older build is brought
+    // to the current schema as `koschei db migrate` would.
+    let reuse = env_or("BENCH_DB", "");
+    let dbname = if reuse.is_empty() {
+        format!("koschei_web_bench_{}", std::process::id())
+    } else {
+        reuse.clone()
+    };
     let mut ac = admin.connect(NoTls).unwrap();
-    ac.batch_execute(&format!("CREATE DATABASE {dbname}"))
-        .unwrap();
+    let exists = ac
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&dbname])
+        .unwrap()
+        .is_some();
+    if !exists {
+        ac.batch_execute(&format!("CREATE DATABASE {dbname}"))
+            .unwrap();
+    }
     let _drop = DropDb {
         admin: admin.clone(),
         name: dbname.clone(),
-        keep: env_or("BENCH_KEEP", "") == "1",
+        keep: env_or("BENCH_KEEP", "") == "1" || !reuse.is_empty(),
     };
     let mut config = admin.clone();
     config.dbname(&dbname);
     let t = Instant::now();
     {
         let mut c = config.connect(NoTls).unwrap();
-        koschei_core::db::migrate::migrate(&mut c).unwrap();
-        seed(&mut c, &pkgs);
+        let applied = koschei_core::db::migrate::migrate(&mut c).unwrap();
+        if exists {
+            eprintln!("reusing database {dbname}; applied migrations {applied:?}");
+            if !applied.is_empty() {
+                // As after `koschei db migrate` on a large database (docs/schema.md).
+                c.batch_execute("VACUUM ANALYZE").unwrap();
+            }
+        } else {
+            seed(&mut c, &pkgs);
+        }
         let row = c
             .query_one(
                 "SELECT (SELECT count(*) FROM package), (SELECT count(*) FROM build),
@@ -282,7 +448,8 @@ fn main() {
             )
             .unwrap();
         eprintln!(
-            "seeded {} packages, {} builds, {} tasks, {} applied changes in {:.1?}",
+            "{} {} packages, {} builds, {} tasks, {} applied changes in {:.1?}",
+            if exists { "found" } else { "seeded" },
             row.get::<_, i64>(0),
             row.get::<_, i64>(1),
             row.get::<_, i64>(2),
@@ -296,21 +463,62 @@ fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
         .with_writer(std::io::sink)
         .try_init();
+    let tmp = std::env::temp_dir();
+    let pid = std::process::id();
+    let script = |name: &str, text: &str| -> PathBuf {
+        let path = tmp.join(format!("koschei-web-bench-{pid}-{name}.lua"));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let names_path = tmp.join(format!("koschei-web-bench-{pid}-names.txt"));
+    let encoded: Vec<String> = pkgs.iter().map(|p| percent_encode(&p.0)).collect();
+    std::fs::write(&names_path, encoded.join("\n") + "\n").unwrap();
+    let names_script = |prefix: &str| -> String {
+        RANDOM_NAMES
+            .replace("FILE", &names_path.display().to_string())
+            .replace("PREFIX", prefix)
+    };
+    let pages_script = script("pages", RANDOM_PAGES);
+    let detail_script = script("detail", &names_script("/package/"));
+    let api_name_script = script("api-name", &names_script("/api/v1/packages?name="));
     let detail_pkg = "python3.11";
-    let paths = [
-        ("package list (page 1)", "/packages".to_owned()),
-        ("package list (pages 1-50)", "/packages?page=1".to_owned()),
-        ("package list (page 200)", "/packages?page=200".to_owned()),
+    let targets = [
+        ("package list (page 1)", Load::Fixed("/packages".to_owned())),
+        (
+            "package list (pages 1-300)",
+            Load::Script("/packages?page=300".to_owned(), pages_script.clone()),
+        ),
+        (
+            "package list (page 200)",
+            Load::Fixed("/packages?page=200".to_owned()),
+        ),
         (
             "package list by priority",
-            "/packages?order_by=-current_priority".to_owned(),
+            Load::Fixed("/packages?order_by=-current_priority".to_owned()),
         ),
-        ("package detail", format!("/package/{detail_pkg}")),
         (
-            "api packages?name=",
-            format!("/api/v1/packages?name={detail_pkg}"),
+            "package detail (one)",
+            Load::Fixed(format!("/package/{detail_pkg}")),
         ),
-        ("api packages (all 34k)", "/api/v1/packages".to_owned()),
+        (
+            "package detail (random)",
+            Load::Script(format!("/package/{detail_pkg}"), detail_script.clone()),
+        ),
+        (
+            "api packages?name= (one)",
+            Load::Fixed(format!("/api/v1/packages?name={detail_pkg}")),
+        ),
+        (
+            "api packages?name= (rand)",
+            Load::Script(
+                format!("/api/v1/packages?name={detail_pkg}"),
+                api_name_script.clone(),
+            ),
+        ),
+        (
+            "api packages (all 34k)",
+            Load::Fixed("/api/v1/packages".to_owned()),
+        ),
     ];
     let secs = if env_or("BENCH_SEED_ONLY", "") == "1" {
         "1".to_owned()
@@ -322,13 +530,19 @@ fn main() {
         pkgs.len()
     );
     println!(
-        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>12}",
-        "target", "cache", "p50", "p99", "req/s", "non-2xx", "one request"
+        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>12} {:>8} {:>8}",
+        "target",
+        "cache",
+        "p50",
+        "p99",
+        "req/s",
+        "non-2xx",
+        "errors",
+        "one request",
+        "web ms",
+        "db ms"
     );
-    let script_path =
-        std::env::temp_dir().join(format!("koschei-web-bench-{}.lua", std::process::id()));
-    std::fs::write(&script_path, RANDOM_PAGES).unwrap();
-    for cache_ms in [1000_u64, 0] {
+    for cache_ms in caches {
         let pool = r2d2::Pool::builder()
             .max_size(u32::try_from(workers).unwrap())
             .test_on_check_out(false)
@@ -345,28 +559,42 @@ fn main() {
         )
         .unwrap();
         let base = server.url();
-        for (name, path) in &paths {
+        for (name, load) in &targets {
+            if !only.is_empty() && !only.split(',').any(|o| name.contains(o)) {
+                continue;
+            }
+            let (path, script) = match load {
+                Load::Fixed(p) => (p, None),
+                Load::Script(p, s) => (p, Some(s.as_path())),
+            };
             let url = format!("{base}{path}");
             // One request on an idle server (it also fills the cache).
             let t = Instant::now();
             let status = crate_get(&url);
             let single = t.elapsed();
             assert_eq!(status, 200, "{url} answered {status}");
-            let script = name.contains("1-50").then_some(script_path.as_path());
+            let before = cpu_now(&mut ac, &dbname);
             let r = wrk(&url, &secs, &conns, script);
+            let after = cpu_now(&mut ac, &dbname);
+            let (web_ms, db_ms) = cpu_per_request(&before, &after, r.requests);
             println!(
-                "{name:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>12}",
+                "{name:<28} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>12} {:>8.3} {:>8.3}",
                 format!("{cache_ms} ms"),
                 r.p50,
                 r.p99,
                 r.rps,
                 r.non2xx,
-                format!("{:.1?}", single)
+                r.errors,
+                format!("{:.1?}", single),
+                web_ms,
+                db_ms
             );
         }
         server.shutdown();
     }
-    let _ = std::fs::remove_file(&script_path);
+    for path in [&pages_script, &detail_script, &api_name_script, &names_path] {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Drops the benchmark database at the end, also when the benchmark fails.

@@ -20,38 +20,76 @@ use std::time::SystemTime;
 use serde_json::{Map, Value, json};
 
 use koschei_core::db::web::{
-    ApiBuild, ApiPackage, AppliedChange, BuildSummary, CollectionRow, PackageDetail, StateDiffRow,
+    ApiPackage, AppliedChange, BuildSummary, CollectionRow, PackageDetail, StateDiffRow,
 };
 
-use crate::format::iso8601;
+use serde::Serialize;
+
+use crate::format::{Iso8601, iso8601};
 use crate::priority::{current_priority, skip_reasons};
 use koschei_core::priority::Priorities;
 
-fn api_build(b: &ApiBuild) -> Value {
-    json!({
-        "task_id": b.task_id.0,
-        "time_started": iso8601(b.time_started),
-        "time_finished": b.time_finished.map(iso8601),
-        "epoch": b.epoch,
-        "version": b.version,
-        "release": b.release,
-    })
+/// One build of `/api/v1/packages`, serialised as the original's (keys in order).
+#[derive(Serialize)]
+struct BuildJson<'a> {
+    epoch: Option<i32>,
+    release: Option<&'a str>,
+    task_id: i32,
+    time_finished: Option<Iso8601>,
+    time_started: Iso8601,
+    version: Option<&'a str>,
 }
 
-/// The body of `/api/v1/packages`.
-pub(crate) fn packages(list: &[ApiPackage]) -> Value {
-    Value::Array(
-        list.iter()
-            .map(|p| {
-                json!({
-                    "name": p.name,
-                    "collection": p.collection,
-                    "state": p.state.as_str(),
-                    "last_complete_build": p.last_complete_build.as_ref().map(api_build),
-                })
-            })
-            .collect(),
-    )
+/// One package of `/api/v1/packages` (keys in the order `serde_json` sorts them).
+#[derive(Serialize)]
+struct PackageJson<'a> {
+    collection: &'a str,
+    last_complete_build: Option<BuildJson<'a>>,
+    name: &'a str,
+    state: &'static str,
+}
+
+/// The body of `/api/v1/packages`, written one package at a time as the rows arrive: typed
+/// rows serialised straight into the body, no JSON values in between.
+pub(crate) struct PackagesWriter {
+    body: Vec<u8>,
+    empty: bool,
+}
+
+impl PackagesWriter {
+    pub(crate) fn new() -> Self {
+        PackagesWriter {
+            body: b"[".to_vec(),
+            empty: true,
+        }
+    }
+
+    pub(crate) fn push(&mut self, p: &ApiPackage<'_>) {
+        if !self.empty {
+            self.body.push(b',');
+        }
+        self.empty = false;
+        let json = PackageJson {
+            collection: p.collection,
+            last_complete_build: p.last_complete_build.as_ref().map(|b| BuildJson {
+                epoch: b.epoch,
+                release: b.release,
+                task_id: b.task_id.0,
+                time_finished: b.time_finished.map(Iso8601),
+                time_started: Iso8601(b.time_started),
+                version: b.version,
+            }),
+            name: p.name,
+            state: p.state.as_str(),
+        };
+        // Writing to a Vec cannot fail, and these types always serialise.
+        let _ = serde_json::to_writer(&mut self.body, &json);
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.body.push(b']');
+        self.body
+    }
 }
 
 /// The body of `/api/v1/collections/diff/<c1>/<c2>`.
@@ -119,33 +157,38 @@ pub(crate) fn package_detail(
 mod tests {
     use super::*;
     use crate::format::from_unix;
+    use koschei_core::db::web::ApiBuild;
     use koschei_core::model::{KojiTaskId, PackageState};
 
     #[test]
     fn package_list_shape_matches_the_original() {
         let list = [
             ApiPackage {
-                name: "rnv".into(),
-                collection: "f25".into(),
+                name: "rnv",
+                collection: "f25",
                 state: PackageState::Failing,
                 last_complete_build: Some(ApiBuild {
                     task_id: KojiTaskId(1337),
                     time_started: from_unix(1337),
                     time_finished: None,
                     epoch: None,
-                    version: Some("1".into()),
-                    release: Some("1.fc25".into()),
+                    version: Some("1"),
+                    release: Some("1.fc25"),
                 }),
             },
             ApiPackage {
-                name: "xpp3".into(),
-                collection: "f25".into(),
+                name: "xpp3",
+                collection: "f25",
                 state: PackageState::Unknown,
                 last_complete_build: None,
             },
         ];
+        let mut w = PackagesWriter::new();
+        for p in &list {
+            w.push(p);
+        }
         assert_eq!(
-            packages(&list).to_string(),
+            String::from_utf8(w.finish()).unwrap_or_default(),
             concat!(
                 r#"[{"collection":"f25","last_complete_build":{"epoch":null,"release":"1.fc25","#,
                 r#""task_id":1337,"time_finished":null,"time_started":"1970-01-01T00:22:17","#,
@@ -153,6 +196,44 @@ mod tests {
                 r#"{"collection":"f25","last_complete_build":null,"name":"xpp3","state":"unknown"}]"#
             )
         );
+    }
+
+    #[test]
+    fn package_list_writer_matches_json_values() {
+        // Names and versions that need escaping, fractions of seconds, an epoch.
+        let list = [ApiPackage {
+            name: "a\"b\\c\u{1}é",
+            collection: "f\n25",
+            state: PackageState::Ok,
+            last_complete_build: Some(ApiBuild {
+                task_id: KojiTaskId(7),
+                time_started: from_unix(951_782_400) + std::time::Duration::from_micros(5),
+                time_finished: Some(from_unix(951_782_401)),
+                epoch: Some(2),
+                version: Some("1<2"),
+                release: None,
+            }),
+        }];
+        let mut w = PackagesWriter::new();
+        w.push(&list[0]);
+        let expected = serde_json::json!([{
+            "name": list[0].name,
+            "collection": list[0].collection,
+            "state": "ok",
+            "last_complete_build": {
+                "task_id": 7,
+                "time_started": "2000-02-29T00:00:00.000005",
+                "time_finished": "2000-02-29T00:00:01",
+                "epoch": 2,
+                "version": "1<2",
+                "release": null,
+            },
+        }]);
+        assert_eq!(
+            String::from_utf8(w.finish()).unwrap_or_default(),
+            expected.to_string()
+        );
+        assert_eq!(PackagesWriter::new().finish(), b"[]");
     }
 
     #[test]

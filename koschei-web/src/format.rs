@@ -14,11 +14,28 @@ fn civil(t: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
 /// ISO 8601 in UTC without a zone, as PostgreSQL's `row_to_json` writes a `timestamp`:
 /// `2017-10-10T10:00:00`, with `.ffffff` only when there are microseconds.
 pub(crate) fn iso8601(t: SystemTime) -> String {
-    let (y, mo, d, h, mi, s, us) = civil(t);
-    if us == 0 {
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
-    } else {
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}")
+    Iso8601(t).to_string()
+}
+
+/// A time written as [`iso8601`] does, without a `String` in between (it serialises as a
+/// JSON string).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Iso8601(pub(crate) SystemTime);
+
+impl std::fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, mo, d, h, mi, s, us) = civil(self.0);
+        if us == 0 {
+            write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
+        } else {
+            write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}")
+        }
+    }
+}
+
+impl serde::Serialize for Iso8601 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

@@ -32,7 +32,8 @@ struct Args {
     /// Worker threads answering requests.
     #[arg(long, default_value_t = 8)]
     workers: usize,
-    /// Maximum database connections (default: `database.pool_size`).
+    /// Maximum database connections (default: `database.pool_size`, at least `--workers`:
+    /// a worker without a connection can only wait for one).
     #[arg(long)]
     db_connections: Option<u32>,
     /// Koji web UI URL, for taskinfo links (default: `koji.weburl`).
@@ -168,7 +169,12 @@ fn run(args: Args, config: &Config) -> anyhow::Result<()> {
     database.keep_running();
     let pool = koschei_web::lazy_pool(
         database.url().to_pg_config(),
-        args.db_connections.unwrap_or(config.database.pool_size),
+        args.db_connections.unwrap_or_else(|| {
+            config
+                .database
+                .pool_size
+                .max(u32::try_from(args.workers).unwrap_or(u32::MAX))
+        }),
     );
     let server = koschei_web::serve(&args.listen, pool, options(&args, config))?;
     tracing::info!(database = %database.location(), "koschei-web reads the database");

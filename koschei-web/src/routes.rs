@@ -4,13 +4,12 @@
 
 use std::time::SystemTime;
 
-use postgres::Transaction;
 use tiny_http::Method;
 
 use koschei_core::config::Frontpage;
 use koschei_core::db;
 use koschei_core::db::web::{
-    self as q, Chrome, CollectionRow, ListFilter, ListQuery, UnifiedQuery,
+    self as q, Chrome, CollectionRow, ListFilter, ListQuery, Reader, UnifiedQuery,
 };
 use koschei_core::model::{BuildId, CollectionId, Evr};
 
@@ -104,40 +103,35 @@ fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// Runs `f` in a read-only transaction on a pooled connection.
+/// Runs `f` on a pooled connection through a [`Reader`] (read-only, statements prepared once
+/// per connection).
 ///
 /// Pooled connections are not tested on checkout; one that died while idle (the server
-/// restarted, `pg_terminate_backend`) fails at `START TRANSACTION`, and one that dies during
-/// the request (a failover, a backend terminated mid-query) fails in `f` or at the commit.
-/// Either way the transaction only read, so it is run again on another connection. Dead
-/// connections are held until a live one is found, so that the pool cannot hand the same
-/// one out again, and at most `max_size + 1` connections are tried.
-fn with_tx<T>(
+/// restarted, `pg_terminate_backend`) fails at its first statement, and one that dies during
+/// the request (a failover, a backend terminated mid-query) fails in a later one. Either way
+/// the request only read, so it is run again on another connection. Dead connections are
+/// held until a live one is found, so that the pool cannot hand the same one out again, and
+/// at most `max_size + 1` connections are tried.
+fn with_db<T>(
     state: &AppState,
-    mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Failure>,
+    mut f: impl FnMut(&mut Reader) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let attempts = usize::try_from(state.pool.max_size())
         .unwrap_or(usize::MAX)
         .saturating_add(1);
     let mut dead = Vec::new();
     loop {
-        let mut conn = state.pool.get().map_err(Failure::Pool)?;
-        let failure = match conn.build_transaction().read_only(true).start() {
-            Ok(mut tx) => match f(&mut tx) {
-                Ok(out) => match tx.commit() {
-                    Ok(()) => return Ok(out),
-                    Err(e) => Failure::from(e),
-                },
-                Err(failure) => failure,
-            },
-            Err(e) => Failure::from(e),
+        let mut db = Reader::new(state.pool.get().map_err(Failure::Pool)?);
+        let failure = match f(&mut db) {
+            Ok(out) => return Ok(out),
+            Err(failure) => failure,
         };
-        let lost = matches!(&failure, Failure::Db(e) if e.is_unavailable()) || conn.is_closed();
+        let lost = matches!(&failure, Failure::Db(e) if e.is_unavailable()) || db.is_closed();
         if !lost || dead.len() + 1 >= attempts {
             return Err(failure);
         }
         tracing::debug!(error = ?failure, "database connection was lost, trying another");
-        dead.push(conn);
+        dead.push(db);
     }
 }
 
@@ -174,7 +168,7 @@ pub(crate) fn route(state: &AppState, method: &Method, url: &str, host: Option<&
     }
     let reply = route_uncached(state, &t, &segs, host);
     if cacheable {
-        state.cache.put(&key, &reply, ttl, started);
+        state.cache.put(&key, &reply, started);
     }
     reply
 }
@@ -210,7 +204,7 @@ fn route_uncached(state: &AppState, t: &Target, segs: &[&str], host: Option<&str
             r.content_type = "image/svg+xml";
             r
         }
-        ["healthz"] => match with_tx(state, |tx| Ok(q::healthcheck(tx)?)) {
+        ["healthz"] => match with_db(state, |db| Ok(q::healthcheck(db)?)) {
             Ok(v) if v.is_current() => Reply::text(200, "ok\n"),
             Ok(v) => {
                 let found = v.found.map_or_else(|| "none".to_owned(), |f| f.to_string());
@@ -229,11 +223,11 @@ fn route_uncached(state: &AppState, t: &Target, segs: &[&str], host: Option<&str
         },
         ["metrics"] => {
             // The process's own figures even when the database is down (database_up 0).
-            let collections = with_tx(state, |tx| {
-                if !q::healthcheck(tx)?.is_current() {
+            let collections = with_db(state, |db| {
+                if !q::healthcheck(db)?.is_current() {
                     return Ok(None);
                 }
-                Ok(Some(q::collection_metrics(tx)?))
+                Ok(Some(q::collection_metrics(db)?))
             })
             .unwrap_or_else(|f| {
                 let _ = server_failure(&f);
@@ -257,36 +251,46 @@ fn json_error(status: u16, message: &str) -> Reply {
 }
 
 fn api_route(state: &AppState, t: &Target, rest: &[&str]) -> Reply {
-    let result = with_tx(state, |tx| {
-        let collections = q::collections(tx)?;
-        let find = |name: &str| -> Result<&CollectionRow, Failure> {
-            collections
-                .iter()
+    let result = with_db(state, |db| {
+        // The collections are read only where a collection name is to be resolved.
+        let find = |all: &[CollectionRow], name: &str| -> Result<CollectionRow, Failure> {
+            all.iter()
                 .find(|c| c.name == name)
+                .cloned()
                 .ok_or_else(|| Failure::NotFound(format!("collection `{name}` not found")))
         };
         match rest {
             ["packages"] => {
                 let names: Vec<String> = t.all("name").into_iter().map(str::to_owned).collect();
                 let mut cids = Vec::new();
-                for c in t.all("collection") {
-                    cids.push(find(c)?.id);
+                let wanted = t.all("collection");
+                if !wanted.is_empty() {
+                    let all = q::collections(db)?;
+                    for c in wanted {
+                        cids.push(find(&all, c)?.id);
+                    }
                 }
-                Ok(api::packages(&q::api_packages(tx, &names, &cids)?))
+                let mut body = api::PackagesWriter::new();
+                q::api_packages(db, &names, &cids, |p| {
+                    body.push(p);
+                    Ok(())
+                })?;
+                Ok(body.finish())
             }
             ["packages", name] => {
-                let selected: Vec<&CollectionRow> = match t.get("collection") {
+                let all = q::collections(db)?;
+                let selected: Vec<CollectionRow> = match t.get("collection") {
                     Some(sel) if !sel.is_empty() => sel
                         .split(',')
-                        .map(|n| find(n.trim()))
+                        .map(|n| find(&all, n.trim()))
                         .collect::<Result<_, _>>()?,
-                    _ => collections.iter().collect(),
+                    _ => all.clone(),
                 };
                 let now = now();
                 let mut entries = Vec::new();
-                for c in selected {
-                    if let Some(d) = q::package_detail(tx, name, c.id)? {
-                        let changes = q::dependency_changes_of_package(tx, d.id)?;
+                for c in &selected {
+                    if let Some(d) = q::package_detail(db, name, c.id)? {
+                        let changes = q::dependency_changes_of_package(db, d.id)?;
                         entries.push(api::package_detail(
                             &d,
                             c,
@@ -299,21 +303,24 @@ fn api_route(state: &AppState, t: &Target, rest: &[&str]) -> Reply {
                 if entries.is_empty() {
                     return Err(Failure::NotFound(format!("package `{name}` not found")));
                 }
-                Ok(serde_json::json!({ "name": name, "collections": entries }))
+                Ok(serde_json::json!({ "name": name, "collections": entries })
+                    .to_string()
+                    .into_bytes())
             }
             ["collections", "diff", c1, c2] => {
-                let (a, b) = (find(c1)?, find(c2)?);
-                Ok(api::diff(
-                    &a.name,
-                    &b.name,
-                    &q::collection_diff(tx, a.id, b.id)?,
-                ))
+                let all = q::collections(db)?;
+                let (a, b) = (find(&all, c1)?, find(&all, c2)?);
+                Ok(
+                    api::diff(&a.name, &b.name, &q::collection_diff(db, a.id, b.id)?)
+                        .to_string()
+                        .into_bytes(),
+                )
             }
             _ => Err(Failure::NotFound("no such API endpoint".into())),
         }
     });
     match result {
-        Ok(v) => Reply::json(200, &v),
+        Ok(body) => Reply::json_body(200, body),
         Err(Failure::NotFound(m)) => json_error(404, &m),
         Err(Failure::BadRequest(m)) => json_error(400, &m),
         Err(f) => server_failure(&f).unwrap_or_else(|| json_error(500, "internal error")),
@@ -324,13 +331,13 @@ fn badge(state: &AppState, coll: &str, file: &str) -> Reply {
     let Some(name) = file.strip_suffix(".svg") else {
         return Reply::text(404, "badges are available as .svg\n");
     };
-    let result = with_tx(state, |tx| {
-        let collections = q::collections(tx)?;
+    let result = with_db(state, |db| {
+        let collections = q::collections(db)?;
         let c = collections
             .iter()
             .find(|c| c.name == coll)
             .ok_or_else(|| Failure::NotFound(format!("collection `{coll}` not found")))?;
-        q::package_state(tx, c.id, name)?
+        q::package_state(db, c.id, name)?
             .ok_or_else(|| Failure::NotFound(format!("package `{name}` not found")))
     });
     match result {
@@ -386,8 +393,8 @@ fn page_route(state: &AppState, t: &Target, segs: &[&str], host: Option<&str>) -
         Some("documentation") => Tab::Documentation,
         Some(_) => Tab::None,
     };
-    let result = with_tx(state, |tx| {
-        let chrome = q::chrome(tx)?;
+    let result = with_db(state, |db| {
+        let chrome = q::chrome(db)?;
         let fallback = Context {
             chrome: &chrome,
             current: chrome.collections.iter().collect(),
@@ -406,7 +413,7 @@ fn page_route(state: &AppState, t: &Target, segs: &[&str], host: Option<&str>) -
             }
             Err(e) => return Err(e),
         };
-        match dispatch(state, tx, &ctx, t, segs, host) {
+        match dispatch(state, db, &ctx, t, segs, host) {
             Ok(r) => Ok(r),
             Err(Failure::NotFound(m)) => Ok(Reply::html(404, pages::misc::error(&ctx, 404, &m))),
             Err(Failure::BadRequest(m)) => Ok(Reply::html(400, pages::misc::error(&ctx, 400, &m))),
@@ -421,7 +428,7 @@ fn page_route(state: &AppState, t: &Target, segs: &[&str], host: Option<&str>) -
 
 fn dispatch(
     state: &AppState,
-    tx: &mut Transaction<'_>,
+    db: &mut Reader,
     ctx: &Context<'_>,
     t: &Target,
     segs: &[&str],
@@ -429,8 +436,8 @@ fn dispatch(
 ) -> Result<Reply, Failure> {
     let html = |m| Ok(Reply::html(200, m));
     match segs {
-        ["bugreport", name] => bugreport(state, tx, ctx, name, host),
-        [] | ["packages"] => list(state, tx, ctx, t, ListSpec::all()),
+        ["bugreport", name] => bugreport(state, db, ctx, name, host),
+        [] | ["packages"] => list(state, db, ctx, t, ListSpec::all()),
         ["search"] => {
             let query = t.get("q").unwrap_or_default().trim().to_owned();
             if query.is_empty() {
@@ -443,16 +450,16 @@ fn dispatch(
                 filter: ListFilter::NameLike(like_pattern(&query)),
                 intro: None,
             };
-            list(state, tx, ctx, t, spec)
+            list(state, db, ctx, t, spec)
         }
-        ["groups"] => html(pages::collections::groups(ctx, &q::global_groups(tx)?)),
+        ["groups"] => html(pages::collections::groups(ctx, &q::global_groups(db)?)),
         ["groups", rest @ ..] if rest.len() <= 2 => {
             let (ns, name) = match rest {
                 [ns, name] => (Some(*ns), *name),
                 [name] => (None, *name),
                 _ => return Err(Failure::NotFound("no such group".into())),
             };
-            let g = q::group_by_name(tx, ns, name)?
+            let g = q::group_by_name(db, ns, name)?
                 .ok_or_else(|| Failure::NotFound(format!("Group {} not found", full(ns, name))))?;
             let path = format!(
                 "/groups/{}",
@@ -462,7 +469,7 @@ fn dispatch(
                     .collect::<Vec<_>>()
                     .join("/")
             );
-            let maintainers = q::group_maintainers(tx, g.id)?;
+            let maintainers = q::group_maintainers(db, g.id)?;
             let intro = maud::html! {
                 p.subtitle { (g.package_count) " packages in this group." }
                 @if !maintainers.is_empty() {
@@ -476,14 +483,14 @@ fn dispatch(
                 filter: ListFilter::Group(g.id),
                 intro: Some(intro),
             };
-            list(state, tx, ctx, t, spec)
+            list(state, db, ctx, t, spec)
         }
-        ["package", name] => package(state, tx, ctx, t, name),
+        ["package", name] => package(state, db, ctx, t, name),
         ["build", id] => {
             let id: i32 = id
                 .parse()
                 .map_err(|_| Failure::BadRequest(format!("invalid build id `{id}`")))?;
-            let b = q::build_detail(tx, BuildId(id))?
+            let b = q::build_detail(db, BuildId(id))?
                 .ok_or_else(|| Failure::NotFound(format!("Build {id} not found")))?;
             let c = ctx
                 .collection(b.collection_id)
@@ -496,7 +503,7 @@ fn dispatch(
                 state.secondary_koji.as_ref(),
             ))
         }
-        ["collections"] => html(pages::collections::list(ctx, &q::collection_groups(tx)?)),
+        ["collections"] => html(pages::collections::list(ctx, &q::collection_groups(db)?)),
         ["collection", name] => {
             let c = ctx
                 .chrome
@@ -506,12 +513,12 @@ fn dispatch(
                 .ok_or_else(|| Failure::NotFound(format!("Collection {name} not found")))?;
             html(pages::collections::detail(ctx, c))
         }
-        ["affected-by", dep] => affected_by(state, tx, ctx, t, dep),
+        ["affected-by", dep] => affected_by(state, db, ctx, t, dep),
         ["stats"] => {
             let page = t.page()?;
             let per_page = 20;
-            let scalar = q::scalar_stats(tx)?;
-            let (total, rows) = q::resource_stats(tx, (page - 1) * per_page, per_page)?;
+            let scalar = q::scalar_stats(db)?;
+            let (total, rows) = q::resource_stats(db, (page - 1) * per_page, per_page)?;
             html(pages::misc::stats(
                 ctx,
                 scalar.as_ref(),
@@ -558,7 +565,7 @@ impl ListSpec {
 
 fn list(
     state: &AppState,
-    tx: &mut Transaction<'_>,
+    db: &mut Reader,
     ctx: &Context<'_>,
     t: &Target,
     spec: ListSpec,
@@ -606,22 +613,9 @@ fn list(
             offset,
             limit: per_page,
         };
-        let rows = q::unified_list(tx, &query)?;
+        let rows = q::unified_list(db, &query)?;
         pages::list::page(ctx, &view, &ListBody::Unified(&rows, ctx.current.clone()))
     } else if let Some(c) = ctx.current.first() {
-        // With the response cache on, pages of one list share its total for the cache's
-        // lifetime, so paging through a collection does not count it again per page.
-        let ttl = state.options.cache_ttl;
-        let total_key = format!("{}:{}:{:?}", c.id, untracked, spec.filter);
-        let known_total = if ttl.is_zero() {
-            None
-        } else {
-            state.totals.lock().ok().and_then(|t| {
-                t.get(&total_key)
-                    .filter(|(at, _)| at.elapsed() < ttl)
-                    .map(|(_, n)| *n)
-            })
-        };
         let query = ListQuery {
             collection: c.id,
             filter: spec.filter,
@@ -630,23 +624,12 @@ fn list(
             offset,
             limit: per_page,
             time_priority: crate::priority::time_priority(&state.options.priority, now),
-            known_total,
         };
-        let mut rows = q::package_list(tx, &query)?;
-        // A shared total may be older than the rows; never show fewer than are listed.
+        let mut rows = q::package_list(db, &query)?;
+        // The total is read in the same statement as the rows, but never show fewer than
+        // are listed.
         let listed = offset + i64::try_from(rows.rows.len()).unwrap_or(0);
         rows.total = rows.total.max(listed);
-        // Long search patterns are not worth keeping.
-        if !ttl.is_zero()
-            && known_total.is_none()
-            && total_key.len() <= 1024
-            && let Ok(mut t) = state.totals.lock()
-        {
-            if t.len() >= 4096 {
-                t.clear();
-            }
-            t.insert(total_key, (std::time::Instant::now(), rows.total));
-        }
         pages::list::page(ctx, &view, &ListBody::Single(&rows, c))
     } else {
         return Err(Failure::NotFound(
@@ -658,7 +641,7 @@ fn list(
 
 fn package(
     state: &AppState,
-    tx: &mut Transaction<'_>,
+    db: &mut Reader,
     ctx: &Context<'_>,
     t: &Target,
     name: &str,
@@ -680,16 +663,16 @@ fn package(
     };
     let mut found = None;
     for c in &ctx.current {
-        if let Some(d) = q::package_detail(tx, name, c.id)? {
+        if let Some(d) = q::package_detail(db, name, c.id)? {
             found = Some((d, *c));
             break;
         }
     }
     let (detail, collection) =
         found.ok_or_else(|| Failure::NotFound(format!("Package {name} not found")))?;
-    let unapplied = q::unapplied_changes(tx, detail.id)?;
+    let unapplied = q::unapplied_changes(db, detail.id)?;
     let limit = state.options.builds_per_page;
-    let history = q::package_history(tx, detail.id, before, limit)?;
+    let history = q::package_history(db, detail.id, before, limit)?;
     let subject = Subject {
         id: detail.id.0,
         name: &detail.name,
@@ -728,14 +711,14 @@ fn package(
 /// package in the first selected collection (not blocked, with a complete build).
 fn bugreport(
     state: &AppState,
-    tx: &mut Transaction<'_>,
+    db: &mut Reader,
     ctx: &Context<'_>,
     name: &str,
     host: Option<&str>,
 ) -> Result<Reply, Failure> {
     let not_found = || Failure::NotFound(format!("Package {name} not found"));
     let collection = *ctx.current.first().ok_or_else(not_found)?;
-    let detail = q::package_detail(tx, name, collection.id)?.ok_or_else(not_found)?;
+    let detail = q::package_detail(db, name, collection.id)?.ok_or_else(not_found)?;
     if detail.flags.blocked {
         return Err(not_found());
     }
@@ -765,7 +748,7 @@ fn bugreport(
 
 fn affected_by(
     state: &AppState,
-    tx: &mut Transaction<'_>,
+    db: &mut Reader,
     ctx: &Context<'_>,
     t: &Target,
     dep: &str,
@@ -797,7 +780,7 @@ fn affected_by(
         ))
     };
     let (evr1, evr2) = (evr("1")?, evr("2")?);
-    let rows = q::affected_by(tx, collection.id, dep, &evr1, &evr2)?;
+    let rows = q::affected_by(db, collection.id, dep, &evr1, &evr2)?;
     Ok(Reply::html(
         200,
         pages::misc::affected_by(ctx, collection, dep, &evr1, &evr2, &rows, &state.koji),

@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "suspension_rate_limit",
         sql: include_str!("migrations/0006_suspension_rate_limit.sql"),
     },
+    Migration {
+        version: 7,
+        name: "web_list",
+        sql: include_str!("migrations/0007_web_list.sql"),
+    },
 ];
 
 /// The schema version this binary works with.

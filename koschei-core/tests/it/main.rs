@@ -6,6 +6,7 @@ mod db_cluster;
 mod db_collection;
 mod db_connect;
 mod db_migrate;
+mod db_web;
 mod engine;
 mod koji;
 mod props;

@@ -1,6 +1,6 @@
 //! The response cache: successful responses by normalised request target, bounded in bytes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,13 @@ use super::Reply;
 /// `ttl` instead of by every worker at the same moment.
 ///
 /// The cache holds at most `max_bytes` (keys, bodies and headers counted); when a new entry
-/// does not fit, expired entries go first, then the oldest ones.
+/// does not fit, the oldest entries go first (expired ones are always older than fresh
+/// ones).
+///
+/// Every request of a cacheable target takes the one lock, so nothing slow happens under
+/// it: a hit clones the reply's shared body (a reference count, not the bytes), and making
+/// room drops entries oldest first from an index by age, never scanning or sorting the
+/// whole cache.
 #[derive(Debug)]
 pub(crate) struct ResponseCache {
     inner: Mutex<Inner>,
@@ -24,12 +30,16 @@ pub(crate) struct ResponseCache {
 #[derive(Debug, Default)]
 struct Inner {
     entries: HashMap<String, CacheEntry>,
+    /// Keys by (insertion time, insertion number): oldest first.
+    by_age: BTreeMap<(Instant, u64), String>,
     bytes: usize,
+    inserted: u64,
 }
 
 #[derive(Debug)]
 struct CacheEntry {
     at: Instant,
+    seq: u64,
     refreshing: bool,
     size: usize,
     reply: Reply,
@@ -43,7 +53,7 @@ pub(crate) const REFRESH_GRACE: Duration = Duration::from_secs(30);
 const ENTRY_OVERHEAD: usize = 128;
 
 fn entry_size(key: &str, reply: &Reply) -> usize {
-    key.len()
+    2 * key.len()
         + reply.body.len()
         + reply
             .headers
@@ -83,26 +93,30 @@ impl ResponseCache {
     }
 
     /// Stores a computed response (only successes), or ends a refresh that failed.
-    pub(crate) fn put(&self, key: &str, reply: &Reply, ttl: Duration, now: Instant) {
+    pub(crate) fn put(&self, key: &str, reply: &Reply, now: Instant) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        if let Some(old) = inner.entries.remove(key) {
-            inner.bytes -= old.size;
-        }
+        inner.remove(key);
         let size = entry_size(key, reply);
         // One entry never takes more than an eighth of the cache.
         if reply.status != 200 || reply.body.len() > MAX_CACHED_BODY || size > self.max_bytes / 8 {
             return;
         }
-        if inner.bytes + size > self.max_bytes || inner.entries.len() >= MAX_CACHED {
-            inner.evict(self.max_bytes - size, MAX_CACHED - 1, ttl, now);
+        while inner.bytes + size > self.max_bytes || inner.entries.len() >= MAX_CACHED {
+            if !inner.drop_oldest() {
+                break;
+            }
         }
+        inner.inserted += 1;
+        let seq = inner.inserted;
         inner.bytes += size;
+        inner.by_age.insert((now, seq), key.to_owned());
         inner.entries.insert(
             key.to_owned(),
             CacheEntry {
                 at: now,
+                seq,
                 refreshing: false,
                 size,
                 reply: reply.clone(),
@@ -112,31 +126,23 @@ impl ResponseCache {
 }
 
 impl Inner {
-    /// Drops entries until at most `bytes` and `count` remain: expired ones first, then the
-    /// oldest.
-    fn evict(&mut self, bytes: usize, count: usize, ttl: Duration, now: Instant) {
-        let before = self.entries.len();
-        self.entries
-            .retain(|_, e| now.saturating_duration_since(e.at) < ttl || e.refreshing);
-        if self.entries.len() != before {
-            self.bytes = self.entries.values().map(|e| e.size).sum();
+    fn remove(&mut self, key: &str) {
+        if let Some(old) = self.entries.remove(key) {
+            self.bytes -= old.size;
+            self.by_age.remove(&(old.at, old.seq));
         }
-        if self.bytes <= bytes && self.entries.len() <= count {
-            return;
-        }
-        let mut by_age: Vec<(Instant, String)> = self
-            .entries
-            .iter()
-            .map(|(k, e)| (e.at, k.clone()))
-            .collect();
-        by_age.sort();
-        for (_, key) in by_age {
-            if self.bytes <= bytes && self.entries.len() <= count {
-                break;
+    }
+
+    /// Drops the oldest entry; `false` when the cache is empty.
+    fn drop_oldest(&mut self) -> bool {
+        match self.by_age.pop_first() {
+            Some((_, key)) => {
+                if let Some(e) = self.entries.remove(&key) {
+                    self.bytes -= e.size;
+                }
+                true
             }
-            if let Some(e) = self.entries.remove(&key) {
-                self.bytes -= e.size;
-            }
+            None => false,
         }
     }
 }
@@ -152,7 +158,7 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(cache.get("/a", ttl, t0), None);
         let v1 = Reply::text(200, "v1");
-        cache.put("/a", &v1, ttl, t0);
+        cache.put("/a", &v1, t0);
         assert_eq!(
             cache.get("/a", ttl, t0 + Duration::from_millis(500)),
             Some(v1.clone())
@@ -164,10 +170,10 @@ mod tests {
         // A refresh that never finishes is taken over after the grace period.
         assert_eq!(cache.get("/a", ttl, t1 + REFRESH_GRACE), None);
         let v2 = Reply::text(200, "v2");
-        cache.put("/a", &v2, ttl, t1);
+        cache.put("/a", &v2, t1);
         assert_eq!(cache.get("/a", ttl, t1), Some(v2));
         // Errors are not cached and drop the old entry.
-        cache.put("/a", &Reply::text(503, "down"), ttl, t1);
+        cache.put("/a", &Reply::text(503, "down"), t1);
         assert_eq!(cache.get("/a", ttl, t1), None);
         // Other targets are separate.
         assert_eq!(cache.get("/b", ttl, t1), None);
@@ -183,12 +189,7 @@ mod tests {
         // 30 distinct large entries (3 MB) into a 1 MiB cache.
         for i in 0..30u64 {
             let key = format!("/p{i}");
-            cache.put(
-                &key,
-                &Reply::text(200, &body),
-                ttl,
-                t0 + Duration::from_secs(i),
-            );
+            cache.put(&key, &Reply::text(200, &body), t0 + Duration::from_secs(i));
             assert!(cache.bytes() <= budget, "{} > {budget}", cache.bytes());
         }
         let now = t0 + Duration::from_secs(30);
@@ -196,11 +197,11 @@ mod tests {
         assert!(cache.get("/p29", ttl, now).is_some(), "newest kept");
         // Replacing an entry does not count it twice.
         let before = cache.bytes();
-        cache.put("/p29", &Reply::text(200, &body), ttl, now);
+        cache.put("/p29", &Reply::text(200, &body), now);
         assert_eq!(cache.bytes(), before);
         // An entry larger than an eighth of the budget is not kept.
         let big = "y".repeat(200 << 10);
-        cache.put("/big", &Reply::text(200, &big), ttl, now);
+        cache.put("/big", &Reply::text(200, &big), now);
         assert_eq!(cache.get("/big", ttl, now), None);
     }
 }

@@ -308,6 +308,10 @@ pub(crate) fn loggable_url(url: &str) -> std::borrow::Cow<'_, str> {
     format!("{}… ({} bytes)", &url[..end], url.len()).into()
 }
 
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// Serves one connection until it closes, times out or the server stops.
 pub(super) fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
     let limits = &shared.limits;
@@ -337,7 +341,8 @@ pub(super) fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer
         let busy = shared.active.load(Ordering::Relaxed) * 4 > limits.max_connections * 3;
         let keep_alive =
             head.keep_alive && !head.has_body && !busy && !shared.stop.load(Ordering::SeqCst);
-        let reply = shared.dispatch(head.method.clone(), head.target.clone(), head.host.clone());
+        let done = shared.dispatch(head.method.clone(), head.target.clone(), head.host.clone());
+        let reply = done.reply;
         let (status, bytes) = (reply.status, reply.body.len());
         shared.state.http.observe(
             crate::metrics::route_label(&head.target),
@@ -358,7 +363,9 @@ pub(super) fn serve_connection(shared: &Arc<Shared>, mut stream: TcpStream, peer
             url = %loggable_url(&head.target),
             status,
             bytes,
-            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            micros = micros(started.elapsed()),
+            queue_micros = micros(done.waited),
+            handler_micros = micros(done.handled),
             "request"
         );
         if let Err(e) = written {

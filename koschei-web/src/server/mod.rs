@@ -13,7 +13,7 @@ mod cache;
 mod conn;
 mod listen;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -175,8 +175,6 @@ pub(crate) struct AppState {
     pub(crate) koji: KojiLinks,
     pub(crate) secondary_koji: Option<KojiLinks>,
     pub(crate) cache: ResponseCache,
-    /// Package list totals by (collection, untracked, filter), kept as long as responses.
-    pub(crate) totals: Mutex<HashMap<String, (Instant, i64)>>,
     /// Request counts and latencies for `/metrics`.
     pub(crate) http: crate::metrics::HttpMetrics,
 }
@@ -195,7 +193,18 @@ struct Job {
     method: Method,
     url: String,
     host: Option<String>,
-    reply: mpsc::SyncSender<Reply>,
+    /// When it was queued.
+    queued: Instant,
+    reply: mpsc::SyncSender<Done>,
+}
+
+/// A worker's answer to a [`Job`], with where the time went (for the access log).
+pub(crate) struct Done {
+    pub(crate) reply: Reply,
+    /// From queueing to a worker taking the job.
+    pub(crate) waited: Duration,
+    /// In the handler.
+    pub(crate) handled: Duration,
 }
 
 /// The requests waiting for a worker.
@@ -257,19 +266,24 @@ struct Shared {
 
 impl Shared {
     /// Has a worker answer the request and waits for the reply.
-    fn dispatch(&self, method: Method, url: String, host: Option<String>) -> Reply {
+    fn dispatch(&self, method: Method, url: String, host: Option<String>) -> Done {
         let (tx, rx) = mpsc::sync_channel(1);
         let job = Job {
             method,
             url,
             host,
+            queued: Instant::now(),
             reply: tx,
         };
+        let closing = || Done {
+            reply: Reply::text(503, "server shutting down\n"),
+            waited: Duration::ZERO,
+            handled: Duration::ZERO,
+        };
         if self.jobs.submit(job).is_err() {
-            return Reply::text(503, "server shutting down\n");
+            return closing();
         }
-        rx.recv()
-            .unwrap_or_else(|_| Reply::text(503, "server shutting down\n"))
+        rx.recv().unwrap_or_else(|_| closing())
     }
 }
 
@@ -439,7 +453,6 @@ pub fn serve(listen: &str, pool: Pool, options: Options) -> Result<Server, Error
             options,
             koji,
             secondary_koji,
-            totals: Mutex::new(HashMap::new()),
             http: crate::metrics::HttpMetrics::default(),
         },
         jobs: JobQueue::default(),
@@ -511,6 +524,7 @@ fn bind(listen: &str) -> Result<TcpListener, Error> {
 
 fn worker(shared: &Shared) {
     while let Some(job) = shared.jobs.next() {
+        let taken = Instant::now();
         let reply = match catch_unwind(AssertUnwindSafe(|| {
             routes::route(&shared.state, &job.method, &job.url, job.host.as_deref())
         })) {
@@ -524,7 +538,34 @@ fn worker(shared: &Shared) {
                 Reply::text(500, "internal server error\n")
             }
         };
-        let _ = job.reply.send(reply);
+        let _ = job.reply.send(Done {
+            reply,
+            waited: taken.saturating_duration_since(job.queued),
+            handled: taken.elapsed(),
+        });
+    }
+}
+
+/// A response body, shared by the response cache and the replies it serves: cloning one
+/// counts a reference instead of copying the bytes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Body(Arc<Vec<u8>>);
+
+impl Body {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body(Arc::new(bytes))
+    }
+}
+
+impl AsRef<[u8]> for Body {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -533,7 +574,7 @@ fn worker(shared: &Shared) {
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) content_type: &'static str,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Body,
     pub(crate) headers: Vec<(&'static str, String)>,
 }
 
@@ -545,7 +586,7 @@ impl Reply {
         Reply {
             status,
             content_type: "text/html; charset=utf-8",
-            body: markup.into_string().into_bytes(),
+            body: markup.into_string().into_bytes().into(),
             headers: vec![("Content-Security-Policy", CSP.to_owned())],
         }
     }
@@ -554,16 +595,21 @@ impl Reply {
         Reply {
             status,
             content_type: "text/plain; charset=utf-8",
-            body: text.as_bytes().to_vec(),
+            body: text.as_bytes().to_vec().into(),
             headers: Vec::new(),
         }
     }
 
     pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self::json_body(status, value.to_string().into_bytes())
+    }
+
+    /// A JSON body already serialised.
+    pub(crate) fn json_body(status: u16, body: Vec<u8>) -> Self {
         Reply {
             status,
             content_type: "application/json",
-            body: value.to_string().into_bytes(),
+            body: body.into(),
             headers: Vec::new(),
         }
     }
@@ -572,7 +618,7 @@ impl Reply {
         Reply {
             status: 302,
             content_type: "text/plain; charset=utf-8",
-            body: Vec::new(),
+            body: Body::default(),
             headers: vec![("Location", location.to_owned())],
         }
     }
@@ -582,8 +628,15 @@ impl Reply {
         self
     }
 
-    fn into_response(self) -> Response<std::io::Cursor<Vec<u8>>> {
-        let mut resp = Response::from_data(self.body).with_status_code(self.status);
+    fn into_response(self) -> Response<std::io::Cursor<Body>> {
+        let len = self.body.len();
+        let mut resp = Response::new(
+            tiny_http::StatusCode(self.status),
+            Vec::new(),
+            std::io::Cursor::new(self.body),
+            Some(len),
+            None,
+        );
         let mut add = |name: &str, value: &str| {
             if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
                 resp.add_header(h);

@@ -2,9 +2,7 @@
 
 use std::time::SystemTime;
 
-use postgres::GenericClient;
-
-use super::{FLAG_COLUMNS, PackageFlags, Result, Sql, build_state, column, flags, groups_of};
+use super::{FLAG_COLUMNS, PackageFlags, Reader, Result, Sql, build_state, column, flags};
 use crate::model::{
     BasePackageId, BuildId, CollectionId, KojiTaskId, PackageGroupId, PackageId, PackageState,
 };
@@ -78,8 +76,6 @@ pub struct ListQuery {
     pub limit: i64,
     /// For [`OrderKey::CurrentPriority`].
     pub time_priority: TimePriority,
-    /// The total when the caller already knows it (then it is not counted again).
-    pub known_total: Option<i64>,
 }
 
 /// One row of the single-collection list.
@@ -108,14 +104,16 @@ pub struct PackageListPage {
     pub rows: Vec<PackageListRow>,
 }
 
-/// Rank of the `state` order key; must stay textually equal to the expression of
-/// `ix_package_web_list` in migration 0002 so the default order is an index scan.
-const STATE_RANK: &str = "(CASE WHEN p.resolved = false THEN 0 WHEN p.resolved THEN 10 ELSE 20 END
-     + CASE WHEN p.last_build_id IS DISTINCT FROM p.last_complete_build_id THEN 3
-            WHEN p.last_complete_build_state = 5 THEN 1
-            WHEN p.last_complete_build_state = 3 THEN 2
-            ELSE 0 END)";
-const RUNNING: &str = "(p.last_build_id IS DISTINCT FROM p.last_complete_build_id)";
+/// The stored keys of the default order (`package.running`, `package.state_rank`, generated
+/// columns of migration 0007, indexed by `ix_package_web_order` with `name`).
+const STATE_RANK: &str = "p.state_rank";
+const RUNNING: &str = "p.running";
+
+/// The groups of the row's package (`p`), as [`super::groups_of`] names and orders them.
+const GROUPS: &str = "coalesce((SELECT array_agg(coalesce(g.namespace || '/', '') || g.name
+                                ORDER BY g.namespace NULLS FIRST, g.name)
+                     FROM package_group_relation r JOIN package_group g ON g.id = r.group_id
+                     WHERE r.base_id = p.base_id), '{}') AS groups";
 
 fn push_filter(sql: &mut Sql, filter: &ListFilter) {
     match filter {
@@ -130,6 +128,14 @@ fn push_filter(sql: &mut Sql, filter: &ListFilter) {
             .param(gid.0)
             .push(")");
         }
+    }
+}
+
+/// `AND p.tracked` unless untracked packages are listed too (blocked ones never are).
+fn push_tracked(sql: &mut Sql, untracked: bool) {
+    sql.push(" AND NOT p.blocked");
+    if !untracked {
+        sql.push(" AND p.tracked");
     }
 }
 
@@ -163,21 +169,30 @@ fn push_current_priority(sql: &mut Sql, tp: &TimePriority) {
     .push("::float8, -30::float8)) * c.priority_coefficient END)");
 }
 
-/// Loads one page of the single-collection package list.
-pub fn package_list(client: &mut impl GenericClient, q: &ListQuery) -> Result<PackageListPage> {
-    const N: &str = "package list";
-    let mut sql = Sql::new("SELECT p.id, p.base_id, p.name, ");
-    sql.push(FLAG_COLUMNS).push(
-        ", lb.id AS lb_id, lb.task_id AS lb_task_id
-         FROM package p JOIN collection c ON c.id = p.collection_id
-         LEFT JOIN build lb ON lb.id = p.last_build_id
-         WHERE p.collection_id = ",
-    );
-    sql.param(q.collection.0)
-        .push(" AND NOT p.blocked AND (p.tracked OR ")
-        .param(q.untracked)
-        .push(")");
-    push_filter(&mut sql, &q.filter);
+/// The ids of one page in order: `SELECT p.id ... ORDER BY ... LIMIT ... OFFSET ...`, joining
+/// the last build and the collection only when the order needs them. In the default order
+/// with no filter or a name filter this is an index-only scan of `ix_package_web_order`.
+fn push_page_ids(sql: &mut Sql, q: &ListQuery) {
+    let needs_build = q.order.iter().any(|(k, _)| {
+        matches!(
+            k,
+            OrderKey::TaskId | OrderKey::Started | OrderKey::CurrentPriority
+        )
+    });
+    let needs_collection = q
+        .order
+        .iter()
+        .any(|(k, _)| matches!(k, OrderKey::CurrentPriority));
+    sql.push("SELECT p.id FROM package p");
+    if needs_collection {
+        sql.push(" JOIN collection c ON c.id = p.collection_id");
+    }
+    if needs_build {
+        sql.push(" LEFT JOIN build lb ON lb.id = p.last_build_id");
+    }
+    sql.push(" WHERE p.collection_id = ").param(q.collection.0);
+    push_tracked(sql, q.untracked);
+    push_filter(sql, &q.filter);
     sql.push(" ORDER BY ");
     let mut has_name = false;
     for (i, (key, dir)) in q.order.iter().enumerate() {
@@ -212,7 +227,7 @@ pub fn package_list(client: &mut impl GenericClient, q: &ListQuery) -> Result<Pa
                 });
             }
             OrderKey::CurrentPriority => {
-                push_current_priority(&mut sql, &q.time_priority);
+                push_current_priority(sql, &q.time_priority);
                 sql.push(if desc {
                     " DESC NULLS LAST"
                 } else {
@@ -232,9 +247,53 @@ pub fn package_list(client: &mut impl GenericClient, q: &ListQuery) -> Result<Pa
         .param(q.limit)
         .push(" OFFSET ")
         .param(q.offset);
+}
+
+/// The number of packages a list shows: the stored count (`package_count`, kept by
+/// triggers) without a filter, a count otherwise.
+fn push_total(sql: &mut Sql, q: &ListQuery) {
+    if q.filter == ListFilter::All {
+        sql.push("coalesce((SELECT pc.tracked");
+        if q.untracked {
+            sql.push(" + pc.untracked");
+        }
+        sql.push(" FROM package_count pc WHERE pc.collection_id = ")
+            .param(q.collection.0)
+            .push("), 0)");
+    } else {
+        sql.push("(SELECT count(*) FROM package p WHERE p.collection_id = ")
+            .param(q.collection.0);
+        push_tracked(sql, q.untracked);
+        push_filter(sql, &q.filter);
+        sql.push(")");
+    }
+}
+
+/// Loads one page of the single-collection package list.
+///
+/// One statement: the page's ids in order ([`push_page_ids`]), then only those rows are
+/// joined with their collection, last build and groups, with the total in every row. An
+/// empty page (past the end) reads the total on its own.
+pub fn package_list(client: &mut Reader, q: &ListQuery) -> Result<PackageListPage> {
+    const N: &str = "package list";
+    let mut sql = Sql::new("SELECT p.id, p.base_id, p.name, ");
+    sql.push(FLAG_COLUMNS)
+        .push(", lb.id AS lb_id, lb.task_id AS lb_task_id, ")
+        .push(GROUPS)
+        .push(", ");
+    push_total(&mut sql, q);
+    sql.push(" AS total FROM unnest(ARRAY(");
+    push_page_ids(&mut sql, q);
+    sql.push(
+        ")) WITH ORDINALITY AS page(id, ord)
+         JOIN package p ON p.id = page.id JOIN collection c ON c.id = p.collection_id
+         LEFT JOIN build lb ON lb.id = p.last_build_id
+         ORDER BY page.ord",
+    );
     let rows = sql.query(client, N)?;
 
     let mut out = Vec::with_capacity(rows.len());
+    let mut total = None;
     for r in &rows {
         let lb_id: Option<i32> = column(r, N, "lb_id")?;
         let lb_task: Option<i32> = column(r, N, "lb_task_id")?;
@@ -243,56 +302,30 @@ pub fn package_list(client: &mut impl GenericClient, q: &ListQuery) -> Result<Pa
             (Some(id), Some(task), Some(started)) => Some((BuildId(id), KojiTaskId(task), started)),
             _ => None,
         };
+        total = Some(column::<i64>(r, N, "total")?);
         out.push(PackageListRow {
             id: PackageId(column(r, N, "id")?),
             base_id: BasePackageId(column(r, N, "base_id")?),
             name: column(r, N, "name")?,
             flags: flags(r, N)?,
             last_build,
-            groups: Vec::new(),
+            groups: column(r, N, "groups")?,
         });
     }
-    attach_groups(client, &mut out, |r| r.base_id, |r| &mut r.groups)?;
-
-    if let Some(total) = q.known_total {
-        return Ok(PackageListPage { total, rows: out });
-    }
-    const C: &str = "package list count";
-    let mut count = Sql::new("SELECT count(*) AS n FROM package p WHERE p.collection_id = ");
-    count
-        .param(q.collection.0)
-        .push(" AND NOT p.blocked AND (p.tracked OR ")
-        .param(q.untracked)
-        .push(")");
-    push_filter(&mut count, &q.filter);
-    let total = match count.query(client, C)?.first() {
-        Some(r) => column(r, C, "n")?,
-        None => 0,
+    let total = match total {
+        Some(t) => t,
+        None => {
+            const C: &str = "package list count";
+            let mut count = Sql::new("SELECT ");
+            push_total(&mut count, q);
+            count.push(" AS n");
+            match count.query(client, C)?.first() {
+                Some(r) => column(r, C, "n")?,
+                None => 0,
+            }
+        }
     };
     Ok(PackageListPage { total, rows: out })
-}
-
-fn attach_groups<T>(
-    client: &mut impl GenericClient,
-    rows: &mut [T],
-    base: impl Fn(&T) -> BasePackageId,
-    groups: impl Fn(&mut T) -> &mut Vec<String>,
-) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<BasePackageId> = rows.iter().map(&base).collect();
-    let all = groups_of(client, &ids)?;
-    for row in rows.iter_mut() {
-        let b = base(row);
-        let start = all.partition_point(|(id, _)| *id < b);
-        let found = all[start..]
-            .iter()
-            .take_while(|(id, _)| *id == b)
-            .map(|(_, g)| g.clone());
-        groups(row).extend(found);
-    }
-    Ok(())
 }
 
 /// Order keys of the unified (multi-collection) list.
@@ -363,21 +396,21 @@ fn push_unified_where(sql: &mut Sql, q: &UnifiedQuery) {
     let ids: Vec<i32> = q.collections.iter().map(|c| c.0).collect();
     sql.push(" FROM package p WHERE p.collection_id = ANY(")
         .param(ids)
-        .push(") AND NOT p.blocked AND (p.tracked OR ")
-        .param(q.untracked)
         .push(")");
+    push_tracked(sql, q.untracked);
     push_filter(sql, &q.filter);
 }
 
 /// Loads one page of the unified list.
-pub fn unified_list(client: &mut impl GenericClient, q: &UnifiedQuery) -> Result<UnifiedPage> {
+pub fn unified_list(client: &mut Reader, q: &UnifiedQuery) -> Result<UnifiedPage> {
     const N: &str = "unified package list";
     let mut sql = Sql::new(
         "SELECT p.base_id, p.name, array_agg(p.collection_id) AS cids,
                 array_agg(p.blocked) AS blocked, array_agg(p.tracked) AS tracked,
                 array_agg(p.resolved) AS resolved, array_agg(p.last_complete_build_state) AS lcbs,
-                array_agg(p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running",
+                array_agg(p.running) AS running, ",
     );
+    sql.push(GROUPS);
     push_unified_where(&mut sql, q);
     sql.push(" GROUP BY p.base_id, p.name ORDER BY ");
     let mut has_name = false;
@@ -392,7 +425,7 @@ pub fn unified_list(client: &mut impl GenericClient, q: &UnifiedQuery) -> Result
                 sql.push("p.name").push(if desc { " DESC" } else { " ASC" });
             }
             UnifiedOrderKey::Running => {
-                sql.push("bool_or(p.last_build_id IS DISTINCT FROM p.last_complete_build_id)")
+                sql.push("bool_or(p.running)")
                     .push(if desc { " ASC" } else { " DESC" });
             }
             UnifiedOrderKey::Failing => {
@@ -456,10 +489,9 @@ pub fn unified_list(client: &mut impl GenericClient, q: &UnifiedQuery) -> Result
             base_id: BasePackageId(column(r, N, "base_id")?),
             name: column(r, N, "name")?,
             cells,
-            groups: Vec::new(),
+            groups: column(r, N, "groups")?,
         });
     }
-    attach_groups(client, &mut out, |r| r.base_id, |r| &mut r.groups)?;
 
     const C: &str = "unified package list count";
     let mut count = Sql::new("SELECT count(DISTINCT p.name) AS n");

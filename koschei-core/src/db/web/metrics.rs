@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use postgres::GenericClient;
-
-use super::{Result, build_state, column, query};
+use super::{Reader, Result, build_state, column, query};
 use crate::model::{CollectionId, PackageState};
 
 /// One collection's figures.
@@ -39,7 +37,7 @@ pub const PACKAGE_STATES: [PackageState; 6] = [
 ];
 
 /// The figures of every collection, by collection name.
-pub fn collection_metrics(client: &mut impl GenericClient) -> Result<Vec<CollectionMetrics>> {
+pub fn collection_metrics(client: &mut Reader) -> Result<Vec<CollectionMetrics>> {
     const C: &str = "collection metrics";
     let rows = query(
         client,

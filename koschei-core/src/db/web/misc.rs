@@ -2,9 +2,7 @@
 
 use std::time::SystemTime;
 
-use postgres::GenericClient;
-
-use super::{Result, build_state, column, query};
+use super::{Reader, Result, build_state, column, query};
 use crate::model::{
     BuildId, CollectionGroupId, CollectionId, Evr, KojiTaskId, PackageGroupId, PackageState,
 };
@@ -27,7 +25,7 @@ impl SchemaVersion {
 }
 
 /// Checks that the database answers and reports its schema version.
-pub fn healthcheck(client: &mut impl GenericClient) -> Result<SchemaVersion> {
+pub fn healthcheck(client: &mut Reader) -> Result<SchemaVersion> {
     let rows = query(
         client,
         "healthcheck",
@@ -72,7 +70,7 @@ pub struct CollectionGroupRow {
 }
 
 /// All collection groups ordered by display name, with their members.
-pub fn collection_groups(client: &mut impl GenericClient) -> Result<Vec<CollectionGroupRow>> {
+pub fn collection_groups(client: &mut Reader) -> Result<Vec<CollectionGroupRow>> {
     const N: &str = "collection groups";
     let rows = query(
         client,
@@ -137,7 +135,7 @@ fn group_row(r: &postgres::Row, n: &'static str) -> Result<GroupRow> {
 }
 
 /// The global groups (no namespace), by name.
-pub fn global_groups(client: &mut impl GenericClient) -> Result<Vec<GroupRow>> {
+pub fn global_groups(client: &mut Reader) -> Result<Vec<GroupRow>> {
     const N: &str = "global groups";
     let mut sql = super::Sql::new(GROUP_SQL_HEAD);
     sql.push("WHERE g.namespace IS NULL ORDER BY g.name");
@@ -149,7 +147,7 @@ pub fn global_groups(client: &mut impl GenericClient) -> Result<Vec<GroupRow>> {
 
 /// The group `namespace/name` (or global `name`); `None` when it does not exist.
 pub fn group_by_name(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     namespace: Option<&str>,
     name: &str,
 ) -> Result<Option<GroupRow>> {
@@ -166,10 +164,7 @@ pub fn group_by_name(
 }
 
 /// The names of a group's maintainers (the users of `group_acl`), in name order.
-pub fn group_maintainers(
-    client: &mut impl GenericClient,
-    group: PackageGroupId,
-) -> Result<Vec<String>> {
+pub fn group_maintainers(client: &mut Reader, group: PackageGroupId) -> Result<Vec<String>> {
     const N: &str = "group maintainers";
     let rows = query(
         client,
@@ -183,7 +178,7 @@ pub fn group_maintainers(
 
 /// The state of package `name` in a collection (for badges); `None` when absent.
 pub fn package_state(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     collection: CollectionId,
     name: &str,
 ) -> Result<Option<PackageState>> {
@@ -230,7 +225,7 @@ pub struct ScalarStats {
 }
 
 /// Reads `scalar_stats`; `None` when the view is empty.
-pub fn scalar_stats(client: &mut impl GenericClient) -> Result<Option<ScalarStats>> {
+pub fn scalar_stats(client: &mut Reader) -> Result<Option<ScalarStats>> {
     const N: &str = "scalar stats";
     let rows = query(
         client,
@@ -268,7 +263,7 @@ pub struct ResourceRow {
 
 /// A page of `resource_consumption_stats`, most time first, and the number of rows.
 pub fn resource_stats(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<ResourceRow>)> {
@@ -334,7 +329,7 @@ pub struct AffectedByRow {
 /// or the previous is at most `evr1` and the current at least `evr2`. Only tracked,
 /// unblocked packages whose previous build did not fail; by distance, then newest first.
 pub fn affected_by(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     collection: CollectionId,
     dep: &str,
     evr1: &Evr,
@@ -401,9 +396,9 @@ pub fn affected_by(
         .collect()
 }
 
-/// The last complete build as the JSON API shows it.
+/// The last complete build as the JSON API shows it (borrowed from the row being read).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiBuild {
+pub struct ApiBuild<'a> {
     /// Koji task.
     pub task_id: KojiTaskId,
     /// Start.
@@ -413,48 +408,57 @@ pub struct ApiBuild {
     /// SRPM epoch.
     pub epoch: Option<i32>,
     /// SRPM version.
-    pub version: Option<String>,
+    pub version: Option<&'a str>,
     /// SRPM release.
-    pub release: Option<String>,
+    pub release: Option<&'a str>,
 }
 
-/// A package as `/api/v1/packages` lists it.
+/// A package as `/api/v1/packages` lists it (borrowed from the row being read).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiPackage {
+pub struct ApiPackage<'a> {
     /// Name.
-    pub name: String,
+    pub name: &'a str,
     /// Collection name.
-    pub collection: String,
+    pub collection: &'a str,
     /// State.
     pub state: PackageState,
     /// Last complete build.
-    pub last_complete_build: Option<ApiBuild>,
+    pub last_complete_build: Option<ApiBuild<'a>>,
 }
 
 /// All packages (blocked and untracked included) ordered by name then collection order;
-/// `names` and `collections` filter when non-empty.
+/// `names` and `collections` filter when non-empty. Each package is handed to `each` as its
+/// row arrives, so the whole list (34,000 packages are 8 MB of JSON) is never held as rows
+/// or values.
 pub fn api_packages(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     names: &[String],
     collections: &[CollectionId],
-) -> Result<Vec<ApiPackage>> {
+    mut each: impl FnMut(&ApiPackage<'_>) -> Result<()>,
+) -> Result<()> {
     const N: &str = "api packages";
-    let cids: Vec<i32> = collections.iter().map(|c| c.0).collect();
-    let rows = query(
-        client,
-        N,
+    let mut sql = super::Sql::new(
         "SELECT p.name, c.name AS collection, p.blocked, p.tracked, p.resolved,
                 p.last_complete_build_state, b.task_id, b.started, b.finished, b.epoch,
                 b.version, b.release
          FROM package p JOIN collection c ON c.id = p.collection_id
          LEFT JOIN build b ON b.id = p.last_complete_build_id
-         WHERE (cardinality($1::text[]) = 0 OR p.name = ANY($1))
-           AND (cardinality($2::int[]) = 0 OR p.collection_id = ANY($2))
-         ORDER BY p.name, c.\"order\" DESC, c.name DESC",
-        &[&names, &cids],
-    )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+         WHERE true",
+    );
+    // Separate statements with and without each filter, so that each has its own plan.
+    if !names.is_empty() {
+        sql.push(" AND p.name = ANY(")
+            .param(names.to_vec())
+            .push(")");
+    }
+    if !collections.is_empty() {
+        let cids: Vec<i32> = collections.iter().map(|c| c.0).collect();
+        sql.push(" AND p.collection_id = ANY(")
+            .param(cids)
+            .push(")");
+    }
+    sql.push(" ORDER BY p.name, c.\"order\" DESC, c.name DESC");
+    sql.for_each_row(client, N, |r| {
         let lcb = build_state(
             "package.last_complete_build_state",
             column(r, N, "last_complete_build_state")?,
@@ -472,7 +476,7 @@ pub fn api_packages(
             }),
             _ => None,
         };
-        out.push(ApiPackage {
+        each(&ApiPackage {
             name: column(r, N, "name")?,
             collection: column(r, N, "collection")?,
             state: PackageState::from_flags(
@@ -482,9 +486,8 @@ pub fn api_packages(
                 lcb,
             ),
             last_complete_build,
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
 /// A package whose state differs between two collections.
@@ -500,7 +503,7 @@ pub struct StateDiffRow {
 
 /// Packages present in both collections with different states, by name.
 pub fn collection_diff(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     c1: CollectionId,
     c2: CollectionId,
 ) -> Result<Vec<StateDiffRow>> {

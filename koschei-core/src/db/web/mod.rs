@@ -1,15 +1,14 @@
 //! Read-only queries behind the web frontend and the JSON API, and the view-model structs
 //! they return.
 //!
-//! Every function takes a [`postgres::GenericClient`], so it runs the same way on a plain
-//! connection and inside the read-only transaction the web server opens per request.
+//! Every function reads through a [`Reader`]: a pooled connection that is read-only for its
+//! whole session and keeps the statements it ran prepared (see there).
 //! SQL text is assembled only from `&'static str` fragments chosen from closed lists
 //! (see the private `Sql` builder); every value coming from a request is a bound parameter.
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use postgres::GenericClient;
 use postgres::types::{ToSql, Type};
 
 use crate::model::{
@@ -21,6 +20,9 @@ mod detail;
 mod list;
 mod metrics;
 mod misc;
+mod reader;
+
+pub use reader::Reader;
 
 pub use detail::{
     AppliedChange, BuildDetail, BuildHistoryEntry, HistoryEntry, KojiTaskRow, OtherCollectionState,
@@ -55,8 +57,7 @@ pub(crate) struct Sql {
     params: Vec<Box<dyn Param>>,
 }
 
-/// A query parameter with its PostgreSQL type, so queries go out as one typed round trip
-/// (`query_typed`: no separate prepare and close).
+/// A query parameter with its PostgreSQL type (the statement is prepared with these types).
 pub(crate) trait Param: ToSql + Sync {
     fn pg_type(&self) -> Type;
 }
@@ -83,18 +84,9 @@ param_type!(
     Option<SystemTime> => Type::TIMESTAMPTZ,
     Vec<i32> => Type::INT4_ARRAY,
     &[String] => Type::TEXT_ARRAY,
+    Vec<String> => Type::TEXT_ARRAY,
     Vec<u8> => Type::BYTEA,
 );
-
-fn typed<'a>(params: &[&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
-    params
-        .iter()
-        .map(|p| {
-            let v: &'a (dyn ToSql + Sync) = *p;
-            (v, p.pg_type())
-        })
-        .collect()
-}
 
 impl std::fmt::Debug for Sql {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,27 +118,36 @@ impl Sql {
         self
     }
 
+    fn params(&self) -> Vec<&dyn Param> {
+        self.params.iter().map(|p| p.as_ref()).collect()
+    }
+
     pub(crate) fn query(
         &self,
-        client: &mut impl GenericClient,
+        client: &mut Reader,
         name: &'static str,
     ) -> Result<Vec<postgres::Row>> {
-        let params: Vec<&dyn Param> = self.params.iter().map(|p| p.as_ref()).collect();
-        client
-            .query_typed(self.text.as_str(), &typed(&params))
-            .map_err(|source| Error::Query { what: name, source })
+        client.query(name, &self.text, &self.params())
+    }
+
+    /// Hands the rows to `each` as they arrive (see [`Reader`]).
+    pub(crate) fn for_each_row(
+        &self,
+        client: &mut Reader,
+        name: &'static str,
+        each: impl FnMut(&postgres::Row) -> Result<()>,
+    ) -> Result<()> {
+        client.for_each_row(name, &self.text, &self.params(), each)
     }
 }
 
 pub(crate) fn query(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     name: &'static str,
     sql: &'static str,
     params: &[&dyn Param],
 ) -> Result<Vec<postgres::Row>> {
-    client
-        .query_typed(sql, &typed(params))
-        .map_err(|source| Error::Query { what: name, source })
+    client.query(name, sql, params)
 }
 
 /// A collection with all its attributes.
@@ -203,7 +204,7 @@ pub struct Chrome {
 }
 
 /// Loads the collections, the admin notice and the buildroot problems.
-pub fn chrome(client: &mut impl GenericClient) -> Result<Chrome> {
+pub fn chrome(client: &mut Reader) -> Result<Chrome> {
     let collections = collections(client)?;
     const N: &str = "admin notice and buildroot problems";
     let rows = query(
@@ -239,7 +240,7 @@ pub fn chrome(client: &mut impl GenericClient) -> Result<Chrome> {
 }
 
 /// All collections, ordered by `order` descending then name descending.
-pub fn collections(client: &mut impl GenericClient) -> Result<Vec<CollectionRow>> {
+pub fn collections(client: &mut Reader) -> Result<Vec<CollectionRow>> {
     const N: &str = "collections";
     let rows = query(
         client,
@@ -445,7 +446,7 @@ pub struct PackageKey {
 /// Names of the global groups (namespace null) and namespaced groups (`ns/name`) of the
 /// given base packages, as `(base id, full group name)` sorted by base id then name.
 pub fn groups_of(
-    client: &mut impl GenericClient,
+    client: &mut Reader,
     base_ids: &[BasePackageId],
 ) -> Result<Vec<(BasePackageId, String)>> {
     const N: &str = "groups of packages";
