@@ -2,8 +2,6 @@
 //! list keys and counts of migration 0007 give the same pages and totals as evaluating the
 //! order and counting, and the web's connections cannot write.
 
-use std::time::SystemTime;
-
 use koschei_core::db::testing::TestDb;
 use koschei_core::db::web::{
     self, Direction, ListFilter, ListQuery, OrderKey, Reader, TimePriority, UnifiedOrderKey,
@@ -97,7 +95,7 @@ fn query(cid: i32, untracked: bool, filter: ListFilter, offset: i64, limit: i64)
         time_priority: TimePriority {
             a: 177.0,
             b: -137.0,
-            now: SystemTime::now(),
+            now: koschei_core::service::now(),
         },
     }
 }

@@ -271,7 +271,7 @@ fn push_total(sql: &mut Sql, q: &ListQuery) {
 
 /// Loads one page of the single-collection package list.
 ///
-/// One statement: the page's ids in order ([`push_page_ids`]), then only those rows are
+/// One statement: the page's ids in order (`push_page_ids`), then only those rows are
 /// joined with their collection, last build and groups, with the total in every row. An
 /// empty page (past the end) reads the total on its own.
 pub fn package_list(client: &mut Reader, q: &ListQuery) -> Result<PackageListPage> {
