@@ -22,8 +22,47 @@ pub(crate) fn iso8601(t: SystemTime) -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Iso8601(pub(crate) SystemTime);
 
+impl Iso8601 {
+    /// The text in `buf` for years 0 to 9999 (digits written directly: the whole package
+    /// list has 68,000 of them); `None` for other years.
+    fn write_digits(self, buf: &mut [u8; 26]) -> Option<&str> {
+        let (y, mo, d, h, mi, s, us) = civil(self.0);
+        let y = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                // A digit: `v % 10` is below 10.
+                buf[i] = b'0' + u8::try_from(v % 10).unwrap_or(0);
+                v /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, mo);
+        put(8, 2, d);
+        put(11, 2, h);
+        put(14, 2, mi);
+        put(17, 2, s);
+        put(20, 6, us);
+        for (i, c) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+        ] {
+            buf[i] = c;
+        }
+        let len = if us == 0 { 19 } else { 26 };
+        std::str::from_utf8(&buf[..len]).ok()
+    }
+}
+
 impl std::fmt::Display for Iso8601 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut buf = [0u8; 26];
+        if let Some(text) = self.write_digits(&mut buf) {
+            return f.write_str(text);
+        }
         let (y, mo, d, h, mi, s, us) = civil(self.0);
         if us == 0 {
             write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
@@ -35,7 +74,11 @@ impl std::fmt::Display for Iso8601 {
 
 impl serde::Serialize for Iso8601 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let mut buf = [0u8; 26];
+        match self.write_digits(&mut buf) {
+            Some(text) => serializer.serialize_str(text),
+            None => serializer.collect_str(self),
+        }
     }
 }
 
@@ -217,6 +260,31 @@ mod tests {
             "2000-02-29T00:00:00.000005"
         );
         assert_eq!(iso8601(from_unix(-1)), "1969-12-31T23:59:59");
+        // The digits written directly equal the formatted ones, at the edges of the range
+        // they cover and beyond it.
+        for secs in [
+            -62_167_219_200, // 0000-01-01
+            -62_167_219_201,
+            253_402_300_799, // 9999-12-31T23:59:59
+            253_402_300_800,
+            0,
+            86_399,
+        ] {
+            for micros in [0, 1, 999_999] {
+                let t = from_unix(secs) + Duration::from_micros(micros);
+                let (y, mo, d, h, mi, s, us) = civil(t);
+                let formatted = if us == 0 {
+                    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
+                } else {
+                    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}")
+                };
+                assert_eq!(iso8601(t), formatted, "{secs} {micros}");
+                assert_eq!(
+                    serde_json::to_string(&Iso8601(t)).unwrap_or_default(),
+                    format!("\"{formatted}\"")
+                );
+            }
+        }
         assert_eq!(human_time(from_unix(1_507_629_600)), "2017-10-10 10:00");
         assert_eq!(unix_seconds(from_unix(-5)), -5);
     }

@@ -271,9 +271,10 @@ fn push_total(sql: &mut Sql, q: &ListQuery) {
 
 /// Loads one page of the single-collection package list.
 ///
-/// One statement: the page's ids in order (`push_page_ids`), then only those rows are
-/// joined with their collection, last build and groups, with the total in every row. An
-/// empty page (past the end) reads the total on its own.
+/// One statement: the page's ids in order (in the default order an index-only scan of
+/// `ix_package_web_order`), then only those rows are joined with their collection, last
+/// build and groups, with the total in every row. An empty page (past the end) reads the
+/// total on its own.
 pub fn package_list(client: &mut Reader, q: &ListQuery) -> Result<PackageListPage> {
     const N: &str = "package list";
     let mut sql = Sql::new("SELECT p.id, p.base_id, p.name, ");

@@ -426,6 +426,42 @@ pub struct ApiPackage<'a> {
     pub last_complete_build: Option<ApiBuild<'a>>,
 }
 
+/// The columns of a row by position, looked up by name once per query (the rows of one
+/// statement all have the same columns).
+struct Positions<const K: usize>([usize; K]);
+
+impl<const K: usize> Positions<K> {
+    fn of(row: &postgres::Row, what: &'static str, names: [&'static str; K]) -> Result<Self> {
+        let mut out = [0; K];
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = row
+                .columns()
+                .iter()
+                .position(|c| c.name() == name)
+                .ok_or_else(|| super::Error::Invalid {
+                    what,
+                    message: format!("the query has no column `{name}`"),
+                })?;
+        }
+        Ok(Positions(out))
+    }
+
+    fn get<'a, T: postgres::types::FromSql<'a>>(
+        &self,
+        row: &'a postgres::Row,
+        what: &'static str,
+        names: [&'static str; K],
+        i: usize,
+    ) -> Result<T> {
+        row.try_get(self.0[i])
+            .map_err(|source| super::Error::Column {
+                what,
+                column: names[i],
+                source,
+            })
+    }
+}
+
 /// All packages (blocked and untracked included) ordered by name then collection order;
 /// `names` and `collections` filter when non-empty. Each package is handed to `each` as its
 /// row arrives, so the whole list (34,000 packages are 8 MB of JSON) is never held as rows
@@ -437,6 +473,21 @@ pub fn api_packages(
     mut each: impl FnMut(&ApiPackage<'_>) -> Result<()>,
 ) -> Result<()> {
     const N: &str = "api packages";
+    const COLS: [&str; 12] = [
+        "name",
+        "collection",
+        "blocked",
+        "tracked",
+        "resolved",
+        "last_complete_build_state",
+        "task_id",
+        "started",
+        "finished",
+        "epoch",
+        "version",
+        "release",
+    ];
+    let cids: Vec<i32> = collections.iter().map(|c| c.0).collect();
     let mut sql = super::Sql::new(
         "SELECT p.name, c.name AS collection, p.blocked, p.tracked, p.resolved,
                 p.last_complete_build_state, b.task_id, b.started, b.finished, b.epoch,
@@ -451,39 +502,39 @@ pub fn api_packages(
             .param(names.to_vec())
             .push(")");
     }
-    if !collections.is_empty() {
-        let cids: Vec<i32> = collections.iter().map(|c| c.0).collect();
+    if !cids.is_empty() {
         sql.push(" AND p.collection_id = ANY(")
             .param(cids)
             .push(")");
     }
     sql.push(" ORDER BY p.name, c.\"order\" DESC, c.name DESC");
+    let mut pos: Option<Positions<12>> = None;
     sql.for_each_row(client, N, |r| {
-        let lcb = build_state(
-            "package.last_complete_build_state",
-            column(r, N, "last_complete_build_state")?,
-        )?;
-        let task: Option<i32> = column(r, N, "task_id")?;
-        let started: Option<SystemTime> = column(r, N, "started")?;
+        let p = match &pos {
+            Some(p) => p,
+            None => pos.insert(Positions::of(r, N, COLS)?),
+        };
+        let task: Option<i32> = p.get(r, N, COLS, 6)?;
+        let started: Option<SystemTime> = p.get(r, N, COLS, 7)?;
         let last_complete_build = match (task, started) {
             (Some(task), Some(started)) => Some(ApiBuild {
                 task_id: KojiTaskId(task),
                 time_started: started,
-                time_finished: column(r, N, "finished")?,
-                epoch: column(r, N, "epoch")?,
-                version: column(r, N, "version")?,
-                release: column(r, N, "release")?,
+                time_finished: p.get(r, N, COLS, 8)?,
+                epoch: p.get(r, N, COLS, 9)?,
+                version: p.get(r, N, COLS, 10)?,
+                release: p.get(r, N, COLS, 11)?,
             }),
             _ => None,
         };
         each(&ApiPackage {
-            name: column(r, N, "name")?,
-            collection: column(r, N, "collection")?,
+            name: p.get(r, N, COLS, 0)?,
+            collection: p.get(r, N, COLS, 1)?,
             state: PackageState::from_flags(
-                column(r, N, "blocked")?,
-                column(r, N, "tracked")?,
-                column(r, N, "resolved")?,
-                lcb,
+                p.get(r, N, COLS, 2)?,
+                p.get(r, N, COLS, 3)?,
+                p.get(r, N, COLS, 4)?,
+                build_state("package.last_complete_build_state", p.get(r, N, COLS, 5)?)?,
             ),
             last_complete_build,
         })
