@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use koschei_core::config::{Config, DatabaseConfig, DatabaseUrl};
 use koschei_core::db::collection::{self as coll, NewCollection};
 use koschei_core::db::package as pkg;
-use koschei_core::db::web::unapplied_changes;
+use koschei_core::db::web::{Reader, unapplied_changes};
 use koschei_core::db::{Database, migrate, with_dbname};
 use koschei_core::koji::{Client, ClientOptions, Login};
 use koschei_core::model::{CollectionId, PackageId};
@@ -90,8 +90,9 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     let url = fresh_database(&database)?;
     let mut client = koschei_core::db::connect(&url)?;
     migrate::migrate(&mut client)?;
-    // What the demo shows of the engine's work is read as the web reads it.
-    let reads = koschei_core::db::pool(&url, 1)?;
+    // The narration reads what the web shows through the web's reader, over this pool
+    // (which the web frontend of step 7 uses too).
+    let pool = koschei_core::db::pool(&url, 4)?;
     say(format!(
         "  {}: database `{DEMO_DB}` created and migrated",
         database.location()
@@ -125,7 +126,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     pass(
         &mut engine,
         &mut client,
-        &reads,
+        &pool,
         &HashMap::new(),
         "engine pass (nothing tracked yet): package list and real builds from Koji",
     )?;
@@ -148,7 +149,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
         4,
         "First engine pass: real builds, resolution in repo 1",
     )?;
-    pass(&mut engine, &mut client, &reads, &by_id, "engine pass")?;
+    pass(&mut engine, &mut client, &pool, &by_id, "engine pass")?;
     table(&mut client, collection.id, &names)?;
 
     step(stop, 5, "A library update: repo 2 has libfoo 1.1-1")?;
@@ -165,7 +166,7 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     ));
     let mut tasks = Vec::new();
     for _ in 0..3 {
-        if let Some(task) = pass(&mut engine, &mut client, &reads, &by_id, "engine pass")? {
+        if let Some(task) = pass(&mut engine, &mut client, &pool, &by_id, "engine pass")? {
             tasks.push(task);
         }
     }
@@ -192,15 +193,14 @@ fn run_in(args: &Args, work: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
     pass(
         &mut engine,
         &mut client,
-        &reads,
+        &pool,
         &by_id,
         "engine pass: polling records the builds, the build resolver applies the changes",
     )?;
-    applied(&mut client, &reads, collection.id, &tasks)?;
+    applied(&mut client, &pool, collection.id, &tasks)?;
     table(&mut client, collection.id, &names)?;
 
     step(stop, 7, "Web frontend")?;
-    let pool = koschei_core::db::pool(&url, 4)?;
     // The web shows the engine's priorities (the demo's configuration), the hub's URLs.
     let options = koschei_web::Options {
         workers: 2,
@@ -294,7 +294,7 @@ fn demo_engine(config: &Config) -> anyhow::Result<Engine> {
 fn pass(
     engine: &mut Engine,
     client: &mut postgres::Client,
-    reads: &koschei_core::db::Pool,
+    pool: &koschei_core::db::Pool,
     names: &HashMap<PackageId, String>,
     title: &str,
 ) -> anyhow::Result<Option<(i64, String)>> {
@@ -332,8 +332,7 @@ fn pass(
             ..
         } => {
             let name = name_of_id(names, package_id);
-            let mut reader = koschei_core::db::web::Reader::new(reads.get()?);
-            let changes = unapplied_changes(&mut reader, package_id)?;
+            let changes = unapplied_changes(&mut Reader::new(pool.get()?), package_id)?;
             let why: Vec<String> = changes
                 .iter()
                 .map(|c| {
@@ -397,7 +396,7 @@ fn state_changes(names: &HashMap<PackageId, String>, events: &[service::StateCha
 /// The applied changes of the given builds.
 fn applied(
     client: &mut postgres::Client,
-    reads: &koschei_core::db::Pool,
+    pool: &koschei_core::db::Pool,
     collection: CollectionId,
     tasks: &[(i64, String)],
 ) -> anyhow::Result<()> {
@@ -408,8 +407,8 @@ fn applied(
         else {
             continue;
         };
-        let mut reader = koschei_core::db::web::Reader::new(reads.get()?);
-        let history = koschei_core::db::web::package_history(&mut reader, p.id, None, 20)?;
+        let history =
+            koschei_core::db::web::package_history(&mut Reader::new(pool.get()?), p.id, None, 20)?;
         for entry in history {
             if let koschei_core::db::web::HistoryEntry::Build(b) = entry
                 && i64::from(b.build.task_id.0) == *task

@@ -75,17 +75,23 @@ pub(crate) fn resolve_candidates(
         .query(sql.as_str(), &[&collection.0, &only_unresolved])
         .ctx(Q)?;
     rows.iter()
-        .map(|r| {
-            Ok(ResolveCandidate {
-                package_id: PackageId(column(r, Q, "id")?),
-                name: column(r, Q, "name")?,
-                last_build_id: column::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
-                version: column::<Option<String>>(r, Q, "version")?.unwrap_or_default(),
-                release: column::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
-                comparison_build: column::<Option<i32>>(r, Q, "comparison_build")?.map(BuildId),
-            })
-        })
+        .map(|r| ResolveCandidate::from_row(r, Q))
         .collect()
+}
+
+impl ResolveCandidate {
+    /// A row of the candidate queries (`id`, `name`, `last_build_id`, `version`, `release`,
+    /// `comparison_build`).
+    fn from_row(r: &postgres::Row, query: &'static str) -> Result<ResolveCandidate> {
+        Ok(ResolveCandidate {
+            package_id: PackageId(column(r, query, "id")?),
+            name: column(r, query, "name")?,
+            last_build_id: column::<Option<i32>>(r, query, "last_build_id")?.map(BuildId),
+            version: column::<Option<String>>(r, query, "version")?.unwrap_or_default(),
+            release: column::<Option<String>>(r, query, "release")?.unwrap_or_default(),
+            comparison_build: column::<Option<i32>>(r, query, "comparison_build")?.map(BuildId),
+        })
+    }
 }
 
 /// The comparison build of package `p` (spec 3.6 step 5) as an SQL expression over `p` and
@@ -132,7 +138,7 @@ pub(crate) fn pending_resolve_candidates(
     }
     const Q: &str = "load pending resolve candidates";
     let sql = format!(
-        "SELECT id, name, last_build_id, version, release, comparison FROM (
+        "SELECT id, name, last_build_id, version, release, comparison AS comparison_build FROM (
              SELECT p.id, p.name, p.last_build_id, lcb.version, lcb.release, p.resolved,
                     p.changes_build_id, {COMPARISON_BUILD} AS comparison
              FROM package p
@@ -146,16 +152,7 @@ pub(crate) fn pending_resolve_candidates(
     );
     let rows = c.query(sql.as_str(), &[&ids]).ctx(Q)?;
     rows.iter()
-        .map(|r| {
-            Ok(ResolveCandidate {
-                package_id: PackageId(column(r, Q, "id")?),
-                name: column(r, Q, "name")?,
-                last_build_id: column::<Option<i32>>(r, Q, "last_build_id")?.map(BuildId),
-                version: column::<Option<String>>(r, Q, "version")?.unwrap_or_default(),
-                release: column::<Option<String>>(r, Q, "release")?.unwrap_or_default(),
-                comparison_build: column::<Option<i32>>(r, Q, "comparison")?.map(BuildId),
-            })
-        })
+        .map(|r| ResolveCandidate::from_row(r, Q))
         .collect()
 }
 
