@@ -149,6 +149,8 @@ impl Inner {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -177,6 +179,37 @@ mod tests {
         assert_eq!(cache.get("/a", ttl, t1), None);
         // Other targets are separate.
         assert_eq!(cache.get("/b", ttl, t1), None);
+    }
+
+    #[test]
+    fn hits_share_the_body_and_eviction_keeps_insertion_order() {
+        let cache = ResponseCache::new(1 << 20);
+        let ttl = Duration::from_secs(600);
+        let t0 = Instant::now();
+        cache.put("/a", &Reply::text(200, &"a".repeat(1000)), t0);
+        let (Some(h1), Some(h2)) = (cache.get("/a", ttl, t0), cache.get("/a", ttl, t0)) else {
+            panic!("both hits expected");
+        };
+        assert!(Arc::ptr_eq(&h1.body.0, &h2.body.0), "a hit copied the body");
+        // Replacing an entry moves it to the young end: in a cache full with eight
+        // entries, /p0 replaced last survives the next insertion and /p1 goes.
+        let body = "x".repeat(1000);
+        let size = entry_size("/p0", &Reply::text(200, &body));
+        let full = ResponseCache::new(8 * size);
+        let at = |i: u64| t0 + Duration::from_secs(i);
+        for i in 0..8 {
+            full.put(&format!("/p{i}"), &Reply::text(200, &body), at(i));
+        }
+        full.put("/p0", &Reply::text(200, &body), at(8));
+        full.put("/p8", &Reply::text(200, &body), at(9));
+        let now = at(10);
+        assert!(
+            full.get("/p0", ttl, now).is_some(),
+            "replaced entry evicted"
+        );
+        assert!(full.get("/p8", ttl, now).is_some(), "newest evicted");
+        assert_eq!(full.get("/p1", ttl, now), None, "oldest kept");
+        assert!(full.bytes() <= 8 * size);
     }
 
     #[test]
